@@ -1,0 +1,13 @@
+// Command tide is Tide's binary: the JobManager, the TaskManager, the local
+// cluster and the tools, with the built-in jobs registered.
+package main
+
+import (
+	"github.com/tide-stream/tide"
+	"github.com/tide-stream/tide/examples/verify"
+)
+
+func main() {
+	tide.Register("Verify", verify.Build)
+	tide.Main()
+}

@@ -1,0 +1,244 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// openAll returns a fresh Storage for every driver this package links in.
+func openAll(t *testing.T) map[string]Storage {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]Storage{}
+	for name, u := range map[string]string{
+		"mem":  "mem://",
+		"file": "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "not", "yet", "there")),
+	} {
+		s, err := Open(ctx, u)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", u, err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		out[name] = s
+	}
+	return out
+}
+
+func TestStorageContract(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range openAll(t) {
+		t.Run(name, func(t *testing.T) {
+			if err := s.Write(ctx, "job/chk-2/a", []byte("0123456789")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(ctx, "job/chk-1/_metadata", []byte("m")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(ctx, "other/x", nil); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Read(ctx, "job/chk-2/a")
+			if err != nil || string(got) != "0123456789" {
+				t.Fatalf("Read = %q, %v", got, err)
+			}
+			for _, tc := range []struct {
+				off, n int64
+				want   string
+			}{{0, 3, "012"}, {7, 3, "789"}, {4, -1, "456789"}, {10, 0, ""}} {
+				got, err := s.ReadRange(ctx, "job/chk-2/a", tc.off, tc.n)
+				if err != nil || string(got) != tc.want {
+					t.Errorf("ReadRange(%d,%d) = %q, %v; want %q", tc.off, tc.n, got, err, tc.want)
+				}
+			}
+			if _, err := s.ReadRange(ctx, "job/chk-2/a", 8, 5); !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("short ReadRange: err = %v, want ErrUnexpectedEOF", err)
+			}
+			keys, err := s.List(ctx, "job/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"job/chk-1/_metadata", "job/chk-2/a"}; !slices.Equal(keys, want) {
+				t.Fatalf("List = %q, want %q", keys, want)
+			}
+			_, err = s.Read(ctx, "job/missing")
+			if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "job/missing") {
+				t.Fatalf("Read(missing) = %v, want ErrNotFound naming the key", err)
+			}
+			if _, err := s.ReadRange(ctx, "job/missing", 0, 1); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("ReadRange(missing) = %v, want ErrNotFound", err)
+			}
+			if err := s.Delete(ctx, "job/chk-2/a"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Delete(ctx, "job/chk-2/a"); err != nil {
+				t.Fatalf("Delete(missing) = %v, want nil", err)
+			}
+			keys, _ = s.List(ctx, "")
+			if want := []string{"job/chk-1/_metadata", "other/x"}; !slices.Equal(keys, want) {
+				t.Fatalf("List after delete = %q, want %q", keys, want)
+			}
+			// Overwrite replaces the whole object.
+			if err := s.Write(ctx, "other/x", []byte("new")); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.Read(ctx, "other/x"); string(got) != "new" {
+				t.Fatalf("after overwrite: %q", got)
+			}
+		})
+	}
+}
+
+// TestFileHidesSideFiles checks that file:// writes no .attrs files and that
+// List hides fileblob's temporary files left behind by a crash.
+func TestFileHidesSideFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, "file://"+filepath.ToSlash(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Write(ctx, "a/b", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a", "c.17f3a0b2c.tmp"), []byte("torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".attrs") {
+			t.Errorf("side file %s written", e.Name())
+		}
+	}
+	keys, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, []string{"a/b"}) {
+		t.Fatalf("List = %q", keys)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"nosuch://bucket", "file:///tmp/x?bogus=1", "::"} {
+		if s, err := Open(ctx, u); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", u)
+		}
+	}
+}
+
+func TestFaultInjector(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFaultInjector(mem)
+	defer f.Close()
+
+	boom := errors.New("boom")
+	f.FailNextWrite("job/chk-1/", boom)
+	if err := f.Write(ctx, "job/chk-2/x", []byte("ok")); err != nil {
+		t.Fatalf("unmatched write failed: %v", err)
+	}
+	if err := f.Write(ctx, "job/chk-1/x", []byte("abc")); !errors.Is(err, boom) || !strings.Contains(err.Error(), "job/chk-1/x") {
+		t.Fatalf("matched write: err = %v", err)
+	}
+	if _, err := mem.Read(ctx, "job/chk-1/x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("failed write stored data: %v", err)
+	}
+	if err := f.Write(ctx, "job/chk-1/x", []byte("abc")); err != nil {
+		t.Fatalf("fault not consumed: %v", err)
+	}
+
+	f.FailNextRead("job/", nil)
+	if _, err := f.Read(ctx, "job/chk-1/x"); !errors.Is(err, ErrInjected) {
+		t.Fatalf("read: err = %v, want ErrInjected", err)
+	}
+	if got, err := f.Read(ctx, "job/chk-1/x"); err != nil || string(got) != "abc" {
+		t.Fatalf("read after fault: %q, %v", got, err)
+	}
+
+	f.CorruptReads("job/chk-1/")
+	for range 2 {
+		got, err := f.Read(ctx, "job/chk-1/x")
+		if err != nil || bytes.Equal(got, []byte("abc")) || len(got) != 3 {
+			t.Fatalf("corrupt read: %q, %v", got, err)
+		}
+		got, err = f.ReadRange(ctx, "job/chk-1/x", 1, 2)
+		if err != nil || string(got) == "bc" {
+			t.Fatalf("corrupt range read: %q, %v", got, err)
+		}
+	}
+	if got, _ := mem.Read(ctx, "job/chk-1/x"); string(got) != "abc" {
+		t.Fatalf("corrupt read damaged the stored object: %q", got)
+	}
+	f.Reset()
+	if got, _ := f.Read(ctx, "job/chk-1/x"); string(got) != "abc" {
+		t.Fatalf("after Reset: %q", got)
+	}
+
+	f.Inject(Fault{Ops: OpWrite, Prefix: "c", Corrupt: true, Times: 1})
+	if err := f.Write(ctx, "c", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := mem.Read(ctx, "c"); string(got) == "hello" {
+		t.Fatal("corrupt write stored intact data")
+	}
+
+	f.Inject(Fault{Ops: OpList | OpDelete, Times: 2})
+	if _, err := f.List(ctx, ""); !errors.Is(err, ErrInjected) {
+		t.Fatalf("list: %v", err)
+	}
+	if err := f.Delete(ctx, "c"); !errors.Is(err, ErrInjected) {
+		t.Fatalf("delete: %v", err)
+	}
+	if err := f.Delete(ctx, "c"); err != nil {
+		t.Fatalf("delete after faults used up: %v", err)
+	}
+}
+
+func TestLoggingCountsBytes(t *testing.T) {
+	ctx := context.Background()
+	mem, err := Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	l := NewLogging(mem, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer l.Close()
+	if err := l.Write(ctx, "k", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Read(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ReadRange(ctx, "k", 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = l.Read(ctx, "missing")
+	if got := l.BytesRead(); got != 13 {
+		t.Errorf("BytesRead = %d, want 13", got)
+	}
+	if got := l.BytesWritten(); got != 10 {
+		t.Errorf("BytesWritten = %d, want 10", got)
+	}
+	for _, want := range []string{`msg="blob write" bytes=10 key=k`, `msg="blob read range"`, "key=missing"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}

@@ -1,0 +1,128 @@
+// Package cli owns the `tide` command line: the subcommands of DESIGN.md,
+// their flags, and the translation of configuration into the process
+// shells (jobmanager, taskmanager). It holds no runtime logic.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/jobs"
+)
+
+// Version is the build's version; TaskManagers of another version are
+// refused. Set with -ldflags "-X github.com/tide-stream/tide/internal/cli.Version=…".
+var Version = "0.1.0-dev"
+
+// App is the CLI with its job registry.
+type App struct {
+	Jobs   *jobs.Registry
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Run executes the command line args (without the program name) and
+// returns the process exit code.
+func (a *App) Run(ctx context.Context, args []string) int {
+	root := a.root()
+	root.SetArgs(args)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(a.Stderr, ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintf(a.Stderr, "tide: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// exitError carries an exit code other than 1.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d: %s", e.code, e.msg) }
+
+func (a *App) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tide",
+		Short:         "Tide: an elastic, stateful stream processor",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), a.runCmd(), a.verifyCmd(), a.chaosCmd())
+	return root
+}
+
+// common holds the flags every process command takes.
+type common struct {
+	dynamic  []string
+	logLevel string
+}
+
+func (c *common) bind(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&c.dynamic, "dynamic", "D", nil, "configuration `key=value` (repeatable), e.g. -Dheartbeat.timeout=8s")
+	cmd.Flags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// load reads the configuration: defaults, $TIDE_HOME/conf/config.yaml,
+// TIDE_* environment variables, then -D flags.
+func (c *common) load() (*config.Config, error) {
+	for _, d := range c.dynamic {
+		if _, _, err := config.ParseDynamic(d); err != nil {
+			return nil, err
+		}
+	}
+	return config.Load(config.LoadOptions{Environ: os.Environ(), Dynamic: c.dynamic})
+}
+
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.logLevel)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// jobArgs returns the arguments after `--`.
+func jobArgs(cmd *cobra.Command, args []string) ([]string, error) {
+	dash := cmd.ArgsLenAtDash()
+	if dash < 0 {
+		if len(args) > 0 {
+			return nil, fmt.Errorf("unexpected arguments %q: job arguments go after --", strings.Join(args, " "))
+		}
+		return nil, nil
+	}
+	if dash > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q before --", strings.Join(args[:dash], " "))
+	}
+	return args[dash:], nil
+}
+
+// forwardedFlags rebuilds the flags of a process command for a child.
+func (c *common) forwardedFlags() []string {
+	var out []string
+	for _, d := range c.dynamic {
+		out = append(out, "-D"+d)
+	}
+	if c.logLevel != "" {
+		out = append(out, "--log-level", c.logLevel)
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/daemon"
+	"github.com/tide-stream/tide/internal/jobmanager"
+	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/scheduler"
+)
+
+func (a *App) standaloneJobCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "standalone-job",
+		Short: "Run the JobManager of one job (application mode)",
+	}
+	var c common
+	var job string
+	fg := &cobra.Command{
+		Use:   "start-foreground -j NAME [-Dkey=value ...] [-- job args]",
+		Short: "Run the JobManager in the foreground",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			jargs, err := jobArgs(cmd, args)
+			if err != nil {
+				return err
+			}
+			return a.runJobManager(cmd.Context(), &c, job, jargs)
+		},
+	}
+	c.bind(fg)
+	fg.Flags().StringVarP(&job, "job-classname", "j", "", "name of the job to run")
+	start := &cobra.Command{
+		Use:   "start -j NAME [-Dkey=value ...] [-- job args]",
+		Short: "Start the JobManager in the background",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			jargs, err := jobArgs(cmd, args)
+			if err != nil {
+				return err
+			}
+			conf, err := c.load()
+			if err != nil {
+				return err
+			}
+			if _, err := a.Jobs.Build(job, jargs, conf.MaxParallelism); err != nil {
+				return err
+			}
+			fargs := append([]string{"standalone-job", "start-foreground", "-j", job}, c.forwardedFlags()...)
+			if len(jargs) > 0 {
+				fargs = append(append(fargs, "--"), jargs...)
+			}
+			p, err := daemon.Start(conf.Home, daemon.KindStandaloneJob, fargs)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Starting standalonejob daemon (pid %d) on host; log %s\n", p.PID, p.Log)
+			return nil
+		},
+	}
+	c2 := &c
+	start.Flags().AddFlagSet(fg.Flags())
+	_ = c2
+	stop := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the most recently started JobManager on this host",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return stopDaemon(cmd, daemon.KindStandaloneJob, false)
+		},
+	}
+	cmd.AddCommand(fg, start, stop)
+	return cmd
+}
+
+func stopDaemon(cmd *cobra.Command, kind daemon.Kind, all bool) error {
+	home, err := homeDir()
+	if err != nil {
+		return err
+	}
+	wait := 60 * time.Second
+	if all {
+		ps, err := daemon.StopAll(home, kind, syscall.SIGTERM, wait)
+		for _, p := range ps {
+			fmt.Fprintf(cmd.OutOrStdout(), "Stopped %s (pid %d)\n", kind, p.PID)
+		}
+		return err
+	}
+	p, err := daemon.Stop(home, kind, syscall.SIGTERM, wait)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Stopped %s (pid %d)\n", kind, p.PID)
+	return nil
+}
+
+func homeDir() (string, error) {
+	conf, err := config.Load(config.LoadOptions{Environ: os.Environ()})
+	if err != nil {
+		return "", err
+	}
+	return conf.Home, nil
+}
+
+// runJobManager runs a JobManager and its REST API until the job is over
+// (plus a short delay for clients to read it) or a signal arrives.
+func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []string) error {
+	conf, err := c.load()
+	if err != nil {
+		return err
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	release, err := daemon.Register(conf.Home, daemon.KindStandaloneJob)
+	if err != nil {
+		return err
+	}
+	defer release()
+	reactive := conf.SchedulerMode == config.SchedulerReactive
+	jm, err := jobmanager.New(jobmanager.Config{
+		JobName: job, JobArgs: jargs, Jobs: a.Jobs, Version: Version,
+		RPCAddr:        net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
+		MaxParallelism: conf.MaxParallelism,
+		Scheduler: scheduler.Config{
+			Reactive: reactive, DefaultParallelism: conf.ParallelismDefault,
+			StabilizationTimeout: conf.ResourceStabilizationTimeout, ResourceWaitTimeout: conf.ResourceWaitTimeout,
+			ScalingIntervalMin: conf.ScalingIntervalMin, RescaleOnCheckpoint: conf.RescaleOnCheckpoint,
+			Restart: scheduler.RestartConfig{Strategy: string(conf.RestartStrategy), Attempts: conf.FixedDelayAttempts,
+				Delay: conf.FixedDelayDelay, InitialBackoff: conf.ExponentialDelayInitialBackoff,
+				MaxBackoff: conf.ExponentialDelayMaxBackoff, Multiplier: conf.ExponentialDelayBackoffMultiplier},
+		},
+		Checkpoint:        checkpoint.Config{Interval: conf.CheckpointInterval, Timeout: conf.CheckpointTimeout, NumRetained: conf.CheckpointsNumRetained},
+		CheckpointsDir:    conf.CheckpointsDir,
+		SavepointPath:     conf.SavepointPath,
+		HeartbeatInterval: conf.HeartbeatInterval, HeartbeatTimeout: conf.HeartbeatTimeout,
+		ShutdownDelay: 2 * time.Second,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	rpcAddr, err := jm.Listen()
+	if err != nil {
+		return err
+	}
+	srv := rest.NewServer(rest.Config{Addr: net.JoinHostPort(conf.RESTAddress, strconv.Itoa(conf.RESTPort)), Logger: log, Version: Version}, jm.Backend())
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("rest.port: %w", err)
+	}
+	defer srv.Close(context.Background())
+	log.Info("jobmanager started", "job", job, "job_id", jm.JobID(), "rpc", rpcAddr, "rest", "http://"+srv.Addr(),
+		"scheduler", conf.SchedulerMode, "version", Version)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := jm.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if st := jm.Backend().Overview(); st.JobsFailed > 0 {
+		return &exitError{code: 1, msg: "job failed"}
+	}
+	return nil
+}

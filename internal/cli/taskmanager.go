@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tide-stream/tide/internal/daemon"
+	"github.com/tide-stream/tide/internal/taskmanager"
+)
+
+func (a *App) taskManagerCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "taskmanager",
+		Short: "Run a TaskManager that offers its slots to the JobManager",
+	}
+	var c common
+	fg := &cobra.Command{
+		Use:   "start-foreground [-Dkey=value ...]",
+		Short: "Run a TaskManager in the foreground",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runTaskManager(cmd.Context(), &c)
+		},
+	}
+	c.bind(fg)
+	start := &cobra.Command{
+		Use:   "start [-Dkey=value ...]",
+		Short: "Start a TaskManager in the background",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			conf, err := c.load()
+			if err != nil {
+				return err
+			}
+			p, err := daemon.Start(conf.Home, daemon.KindTaskManager, append([]string{"taskmanager", "start-foreground"}, c.forwardedFlags()...))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Starting taskmanager daemon (pid %d); log %s\n", p.PID, p.Log)
+			return nil
+		},
+	}
+	start.Flags().AddFlagSet(fg.Flags())
+	stop := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the most recently started TaskManager on this host (gracefully: the job rescales first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return stopDaemon(cmd, daemon.KindTaskManager, false)
+		},
+	}
+	stopAll := &cobra.Command{
+		Use:   "stop-all",
+		Short: "Stop every TaskManager on this host",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return stopDaemon(cmd, daemon.KindTaskManager, true)
+		},
+	}
+	cmd.AddCommand(fg, start, stop, stopAll)
+	return cmd
+}
+
+// runTaskManager runs a TaskManager. The first SIGTERM or SIGINT starts a
+// graceful decommission; a second one exits at once.
+func (a *App) runTaskManager(ctx context.Context, c *common) error {
+	conf, err := c.load()
+	if err != nil {
+		return err
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	release, err := daemon.Register(conf.Home, daemon.KindTaskManager)
+	if err != nil {
+		return err
+	}
+	defer release()
+	tm, err := taskmanager.New(taskmanager.Config{
+		JobManager: net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
+		Slots:      conf.NumberOfTaskSlots, DataHost: conf.TaskManagerHost, DataPort: conf.TaskManagerDataPort,
+		ResourceID: conf.TaskManagerResourceID, Version: Version, Jobs: a.Jobs,
+		BufferSize: int(conf.NetworkBufferSize), BufferTimeout: conf.BufferTimeout, Credits: conf.NetworkCreditsPerChannel,
+		DecommissionTimeout: conf.DecommissionTimeout, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("taskmanager started", "jobmanager", net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
+		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	done := make(chan error, 1)
+	go func() { done <- tm.Run(ctx) }() // owner: this function, which waits on done
+	for n := 0; ; {
+		select {
+		case err := <-done:
+			return err
+		case s := <-sigs:
+			n++
+			if n == 1 {
+				log.Info("signal received: decommissioning", "signal", s)
+				tm.Leave(fmt.Sprintf("signal %v", s))
+				continue
+			}
+			log.Warn("second signal: exiting at once", "signal", s)
+			cancel()
+		}
+	}
+}

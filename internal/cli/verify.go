@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tide-stream/tide/internal/verify"
+)
+
+func (a *App) verifyCmd() *cobra.Command {
+	var dir string
+	var keys, count int
+	cmd := &cobra.Command{
+		Use:   "verify --output DIR --keys K --count N",
+		Short: "Check the committed output of the Verify job: every count exactly once, sums right",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dir == "" {
+				return fmt.Errorf("--output DIR is required")
+			}
+			rep, err := verify.Check(dir, keys, count)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), rep.String())
+			if !rep.OK() {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "output", "", "the Verify job's output directory")
+	cmd.Flags().IntVar(&keys, "keys", 16, "number of keys K the job ran with")
+	cmd.Flags().IntVar(&count, "count", 0, "number of records N (0: the job was unbounded; check what is there)")
+	return cmd
+}

@@ -1,0 +1,325 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/scheduler"
+	"github.com/tide-stream/tide/internal/slotpool"
+)
+
+// attempt is one deployment of the job's tasks.
+type attempt struct {
+	id          uint64
+	parallelism map[string]int
+	slots       []slotpool.Slot
+	tasks       map[rpc.TaskKey]*taskInfo
+	sources     []checkpoint.TaskKey
+	all         []checkpoint.TaskKey
+	restored    uint64
+	restoredPos int64
+	running     int
+	finished    int
+	stopped     int
+	sourcesDone int
+	started     bool // all tasks running: the coordinator knows the attempt
+	stopping    bool
+	firstRecord int64 // unix nanos, min over tasks
+	lastRecord  int64 // unix nanos, max over tasks
+}
+
+type taskInfo struct {
+	tm       string
+	state    rpc.TaskState
+	source   bool
+	done     bool // reached a final state or its TaskManager is gone
+	position int64
+}
+
+func (a *attempt) taskManagerGone(reg string) (hosted bool) {
+	for _, t := range a.tasks {
+		if t.tm == reg && !t.done {
+			t.done = true
+			a.stopped++
+			hosted = true
+		}
+	}
+	return hosted
+}
+
+func (a *attempt) hostsLive(reg string) bool {
+	for _, t := range a.tasks {
+		if t.tm == reg && !t.done {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *attempt) allStopped() bool { return a.stopped == len(a.tasks) }
+
+func (a *attempt) sourcePosition() int64 {
+	var p int64
+	for _, t := range a.tasks {
+		if t.source {
+			p += t.position
+		}
+	}
+	return p
+}
+
+// deploy starts an attempt: slots, key-group ranges, the state each subtask
+// restores, one Deploy per TaskManager.
+func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
+	slots, err := jm.pool.Assign(d.Slots, jm.prevSlots)
+	if err != nil {
+		jm.log.Error("cannot place the attempt", "attempt", d.Attempt, "slots", d.Slots, "err", err)
+		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
+		return
+	}
+	rp, err := jm.restorePoint(ctx, d.RestoreFrom)
+	if err != nil {
+		jm.log.Error("cannot load the checkpoint to restore", "attempt", d.Attempt, "err", err)
+	}
+	a := &attempt{id: d.Attempt, parallelism: d.Parallelism, slots: slots, tasks: map[rpc.TaskKey]*taskInfo{}}
+	byTM := map[string]*rpc.Deploy{}
+	var placements []rpc.Placement
+	for _, v := range jm.graph.Vertices {
+		p := d.Parallelism[v.ID]
+		addrs := make([]string, p)
+		for i := 0; i < p; i++ {
+			tm, _ := jm.pool.Get(slots[i].TaskManager)
+			addrs[i] = tm.DataAddr
+		}
+		placements = append(placements, rpc.Placement{Vertex: v.ID, DataAddrs: addrs})
+	}
+	var opState map[string]*checkpoint.OperatorState
+	if rp != nil {
+		a.restored = uint64(rp.md.CheckpointID)
+		opState = map[string]*checkpoint.OperatorState{}
+		for i := range rp.md.Operators {
+			op := &rp.md.Operators[i]
+			opState[op.OperatorID] = op
+		}
+	}
+	for vi, v := range jm.graph.Vertices {
+		p := d.Parallelism[v.ID]
+		source := jm.graph.IsSource(vi)
+		for i := 0; i < p; i++ {
+			key := rpc.TaskKey{Vertex: v.ID, Subtask: i}
+			td := rpc.TaskDeployment{Task: key, KeyGroups: keygroup.RangeFor(v.KeyGroups, p, i)}
+			for _, oi := range v.Operators {
+				op := jm.graph.Graph.Operators[oi]
+				st, ok := opState[op.ID]
+				if !ok {
+					continue
+				}
+				r := rpc.OperatorRestore{OperatorID: op.ID, List: checkpoint.AssignList(st.List, p, i)}
+				if op.Keyed {
+					r.Keyed = checkpoint.AssignKeyed(st.Keyed, td.KeyGroups)
+				}
+				td.Restore = append(td.Restore, r)
+			}
+			reg := slots[i].TaskManager
+			dep, ok := byTM[reg]
+			if !ok {
+				dep = &rpc.Deploy{Attempt: d.Attempt, Parallelism: d.Parallelism, Placements: placements, CheckpointID: a.restored}
+				byTM[reg] = dep
+			}
+			dep.Tasks = append(dep.Tasks, td)
+			a.tasks[key] = &taskInfo{tm: reg, state: rpc.TaskDeploying, source: source}
+			ck := checkpoint.TaskKey{Vertex: v.ID, Subtask: i}
+			a.all = append(a.all, ck)
+			if source {
+				a.sources = append(a.sources, ck)
+			}
+		}
+	}
+	if rp != nil {
+		for vi, v := range jm.graph.Vertices {
+			if !jm.graph.IsSource(vi) {
+				continue
+			}
+			if st, ok := opState[jm.graph.Graph.Operators[v.Operators[0]].ID]; ok {
+				a.restoredPos += st.SourcePosition
+			}
+		}
+		if err := jm.coord.Step(checkpoint.Restored{Metadata: rp.md, Path: rp.path}); err != nil {
+			jm.log.Warn("coordinator refused the restored checkpoint", "err", err)
+		}
+	}
+	jm.cur = a
+	jm.prevSlots = slots
+	jm.finalCP = 0
+	for reg, dep := range byTM {
+		tm := jm.tms[reg]
+		if tm == nil {
+			continue
+		}
+		jm.send(tm, &rpc.Envelope{Deploy: dep})
+	}
+	jm.log.Info("deployed attempt", "attempt", a.id, "parallelism", d.Parallelism, "slots", d.Slots,
+		"taskmanagers", len(byTM), "restored_checkpoint", a.restored)
+}
+
+// restorePoint loads the checkpoint the scheduler asks for: id, or the
+// latest completed (0), skipping checkpoints a restore found corrupt.
+func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoint, error) {
+	if id == 0 {
+		if cid, path, ok := jm.coord.LatestCompleted(); ok && !jm.badRestore[uint64(cid)] {
+			id = uint64(cid)
+			jm.completed[id] = path
+		}
+	}
+	if id != 0 && !jm.badRestore[id] {
+		if path, ok := jm.completed[id]; ok {
+			md, err := jm.store.Load(ctx, path)
+			if err == nil {
+				return &restorePoint{md: md, path: path}, nil
+			}
+			jm.log.Warn("checkpoint unreadable; trying an older one", "checkpoint", id, "err", err)
+			jm.badRestore[id] = true
+		}
+	}
+	// Fall back: the newest verified checkpoint in the store older than any
+	// bad one, then the initial savepoint.
+	before := checkpoint.ID(^uint64(0))
+	for bad := range jm.badRestore {
+		before = min(before, checkpoint.ID(bad))
+	}
+	md, path, err := jm.store.LatestBefore(ctx, before)
+	if err != nil {
+		return nil, err
+	}
+	if md != nil {
+		return &restorePoint{md: md, path: path}, nil
+	}
+	if jm.initial != nil && !jm.badRestore[uint64(jm.initial.md.CheckpointID)] {
+		return jm.initial, nil
+	}
+	return nil, nil
+}
+
+// taskStatus handles a subtask's report.
+func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskStatus) {
+	a := jm.cur
+	if a == nil || st.Attempt != a.id {
+		jm.log.Debug("status of another attempt", "attempt", st.Attempt, "task", st.Task, "state", st.State)
+		return
+	}
+	t, ok := a.tasks[st.Task]
+	if !ok || t.tm != tm.reg {
+		jm.log.Warn("status of an unknown task", "task", st.Task, "taskmanager", tm.reg)
+		return
+	}
+	if st.FirstRecordUnixNano != 0 && (a.firstRecord == 0 || st.FirstRecordUnixNano < a.firstRecord) {
+		a.firstRecord = st.FirstRecordUnixNano
+		jm.notePause()
+	}
+	a.lastRecord = max(a.lastRecord, st.LastRecordUnixNano)
+	if st.SourcePosition != 0 {
+		t.position = st.SourcePosition
+	}
+	if t.done {
+		return
+	}
+	switch st.State {
+	case rpc.TaskRunning:
+		if t.state == rpc.TaskDeploying {
+			t.state = rpc.TaskRunning
+			a.running++
+			if a.running == len(a.tasks) && !a.stopping {
+				a.started = true
+				if err := jm.coord.Step(checkpoint.AttemptStarted{Attempt: a.id, Sources: a.sources, Tasks: a.all}); err != nil {
+					jm.log.Warn("coordinator refused the attempt", "err", err)
+				}
+				jm.stepSched(scheduler.TasksRunning{Attempt: a.id})
+			}
+		}
+		if st.SourceDone && t.source && !a.stopping {
+			a.sourcesDone++
+			if a.sourcesDone == len(a.sources) {
+				jm.log.Info("all sources reached the end of their input; taking the final checkpoint")
+				jm.finalCP = ^uint64(0) // the next checkpoint triggered is the final one
+				jm.coord.Step(checkpoint.TriggerRequest{Reason: "final", RequestID: "final"})
+			}
+		}
+	case rpc.TaskFinished, rpc.TaskCanceled, rpc.TaskFailed:
+		t.state, t.done = st.State, true
+		a.stopped++
+		if st.State == rpc.TaskFinished {
+			a.finished++
+			if a.finished == len(a.tasks) {
+				jm.stepSched(scheduler.TasksFinished{Attempt: a.id})
+			}
+		}
+		if st.State == rpc.TaskFailed && !a.stopping {
+			if st.Domain == "corrupt-checkpoint" && a.restored != 0 {
+				jm.log.Warn("restore failed on a corrupt checkpoint; the next attempt uses an older one", "checkpoint", a.restored, "err", st.Error)
+				jm.badRestore[a.restored] = true
+			}
+			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("%v failed: %s", st.Task, st.Error),
+				Retryable: true, Trigger: scheduler.TriggerFailure})
+		}
+		jm.maybeStopped()
+	}
+}
+
+// maybeStopped tells the scheduler once every task of a stopping attempt
+// has stopped.
+func (jm *JobManager) maybeStopped() {
+	a := jm.cur
+	if a == nil || !a.stopping || !a.allStopped() {
+		return
+	}
+	a.stopping = false
+	jm.notePause()
+	jm.stepSched(scheduler.TasksStopped{Attempt: a.id})
+}
+
+func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
+	if jm.cur != nil {
+		if t, ok := jm.cur.tasks[ack.Task]; ok && ack.Attempt == jm.cur.id {
+			for _, s := range ack.Snapshots {
+				if s.SourcePosition != 0 {
+					t.position = s.SourcePosition
+				}
+			}
+		}
+	}
+	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint),
+		Task: checkpoint.TaskKey{Vertex: ack.Task.Vertex, Subtask: ack.Task.Subtask}, Snapshots: ack.Snapshots})
+	if err != nil {
+		jm.log.Info("ignored a checkpoint acknowledgement", "taskmanager", tm.reg, "checkpoint", ack.Checkpoint, "attempt", ack.Attempt, "reason", err)
+	}
+}
+
+func (jm *JobManager) decline(tm *tmConn, d *rpc.CheckpointDecline) {
+	err := jm.coord.Step(checkpoint.Decline{Attempt: d.Attempt, Checkpoint: checkpoint.ID(d.Checkpoint),
+		Task: checkpoint.TaskKey{Vertex: d.Task.Vertex, Subtask: d.Task.Subtask}, Reason: d.Reason})
+	if err != nil {
+		jm.log.Info("ignored a checkpoint decline", "taskmanager", tm.reg, "checkpoint", d.Checkpoint, "reason", err)
+	}
+}
+
+// stop cancels every task of attempt id.
+func (jm *JobManager) stop(id uint64) {
+	a := jm.cur
+	if a == nil || a.id != id {
+		jm.stepSched(scheduler.TasksStopped{Attempt: id})
+		return
+	}
+	a.stopping = true
+	if a.started {
+		jm.coord.Step(checkpoint.AttemptStopped{Attempt: id})
+	}
+	for _, tm := range jm.tms {
+		if a.hostsLive(tm.reg) {
+			jm.send(tm, &rpc.Envelope{Cancel: &rpc.Cancel{Attempt: id}})
+		}
+	}
+	jm.maybeStopped()
+}

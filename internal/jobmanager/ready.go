@@ -1,0 +1,135 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/scheduler"
+)
+
+func schedStart() scheduler.Event { return scheduler.Start{} }
+
+// stepSched feeds the scheduler; its Ready is handled by drain. The
+// scheduler stamps events with the time of its last Tick, so tick first.
+func (jm *JobManager) stepSched(ev scheduler.Event) {
+	jm.sched.Tick(time.Now())
+	jm.sched.Step(ev)
+}
+
+// handleSchedReady performs the scheduler's work in the order its Ready
+// documents: record the transition, ask for a rescale checkpoint, stop,
+// deploy, then the rescale records.
+func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) {
+	if tr := rd.Transition; tr != nil {
+		jm.log.Info("job state", "from", tr.From, "to", tr.To, "reason", tr.Reason)
+		if tr.To.Terminal() && jm.terminalAt.IsZero() {
+			jm.terminalAt = time.Now()
+			jm.log.Info("job reached a terminal state", "state", tr.To.JobStatus())
+			close(jm.done)
+		}
+	}
+	if rd.RescaleStarted != nil {
+		jm.rescaleStarted(rd.RescaleStarted)
+	}
+	if req := rd.TriggerCheckpoint; req != nil {
+		jm.log.Info("taking a checkpoint before rescaling", "attempt", req.Attempt, "reason", req.Reason)
+		if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "rescale", RequestID: fmt.Sprintf("rescale-%d", req.Attempt)}); err != nil {
+			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: req.Attempt, Err: err})
+		}
+	}
+	if rd.Stop != nil {
+		jm.stop(*rd.Stop)
+	}
+	if rd.Deploy != nil {
+		jm.deploy(ctx, rd.Deploy)
+	}
+	if rd.RescaleEnded != nil {
+		jm.rescaleEnded(rd.RescaleEnded)
+	}
+	jm.maybeRelease()
+}
+
+// handleCoordReady performs the coordinator's work: triggers to sources,
+// metadata persisted BEFORE completions are announced, discards last.
+func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready) {
+	for _, tr := range rd.Triggers {
+		final := false
+		if jm.finalCP == ^uint64(0) && tr.Reason == "final" {
+			jm.finalCP = uint64(tr.Checkpoint)
+			final = true
+		}
+		jm.sendToTasks(tr.Attempt, tr.Sources, &rpc.Envelope{Trigger: &rpc.TriggerCheckpoint{
+			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Tasks: rpcKeys(tr.Sources)}})
+	}
+	if md := rd.Persist; md != nil {
+		path, err := jm.store.WriteMetadata(ctx, md)
+		if err != nil {
+			jm.log.Error("writing checkpoint metadata failed; the checkpoint does not count", "checkpoint", md.CheckpointID, "err", err)
+		}
+		if serr := jm.coord.Step(checkpoint.Persisted{Checkpoint: md.CheckpointID, Path: path, Err: err}); serr != nil {
+			jm.log.Warn("coordinator refused persisted", "err", serr)
+		}
+	}
+	for _, c := range rd.Completed {
+		jm.completed[uint64(c.Checkpoint)] = c.Path
+		jm.log.Info("checkpoint complete", "checkpoint", c.Checkpoint, "path", c.Path, "reason", c.Reason)
+		if a := jm.cur; a != nil && a.id == c.Attempt {
+			for _, tm := range jm.tms {
+				if a.hostsLive(tm.reg) {
+					jm.send(tm, &rpc.Envelope{Complete: &rpc.CheckpointComplete{Attempt: c.Attempt, Checkpoint: uint64(c.Checkpoint)}})
+				}
+			}
+		}
+		if c.Reason == "rescale" {
+			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Attempt, Checkpoint: uint64(c.Checkpoint)})
+		}
+		jm.savepointDone(c.RequestID, c.Path, "")
+	}
+	for _, f := range rd.Failed {
+		jm.log.Warn("checkpoint failed; the job goes on", "checkpoint", f.Checkpoint, "reason", f.Reason)
+		if f.RequestID == fmt.Sprintf("rescale-%d", jm.sched.Attempt()) {
+			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: jm.sched.Attempt(), Err: fmt.Errorf("rescale checkpoint %d failed: %s", f.Checkpoint, f.Reason)})
+		}
+		if uint64(f.Checkpoint) == jm.finalCP && jm.cur != nil {
+			// Sources have ended their outputs after the final barrier: only a
+			// restart can finish the job now.
+			jm.stepSched(scheduler.TaskFailed{Attempt: jm.cur.id, Reason: "final checkpoint failed: " + f.Reason, Retryable: true, Trigger: scheduler.TriggerFailure})
+		}
+		jm.savepointDone(f.RequestID, "", f.Reason)
+	}
+	for _, id := range rd.Discard {
+		delete(jm.completed, uint64(id))
+		if err := jm.store.Discard(ctx, id); err != nil {
+			jm.log.Warn("discarding an old checkpoint failed", "checkpoint", id, "err", err)
+		}
+	}
+}
+
+func (jm *JobManager) sendToTasks(attemptID uint64, keys []checkpoint.TaskKey, e *rpc.Envelope) {
+	a := jm.cur
+	if a == nil || a.id != attemptID {
+		return
+	}
+	sent := map[string]bool{}
+	for _, k := range keys {
+		t, ok := a.tasks[rpc.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}]
+		if !ok || sent[t.tm] {
+			continue
+		}
+		if tm := jm.tms[t.tm]; tm != nil {
+			sent[t.tm] = true
+			jm.send(tm, e)
+		}
+	}
+}
+
+func rpcKeys(ks []checkpoint.TaskKey) []rpc.TaskKey {
+	out := make([]rpc.TaskKey, len(ks))
+	for i, k := range ks {
+		out[i] = rpc.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}
+	}
+	return out
+}

@@ -1,0 +1,241 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tide-stream/tide/internal/heartbeat"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/scheduler"
+	"github.com/tide-stream/tide/internal/slotpool"
+)
+
+// tmConn is one registered TaskManager, seen from the loop.
+type tmConn struct {
+	reg      string // registration id, fences everything this TM sends
+	info     rpc.Register
+	out      chan *rpc.Envelope // bounded; drained by the stream's sender
+	close    context.CancelFunc // ends the stream
+	joined   time.Time
+	leaving  bool
+	released bool
+	hbSeq    uint64
+}
+
+// send queues an envelope for the TaskManager without blocking the loop.
+// A TaskManager that does not drain its queue is declared lost.
+func (jm *JobManager) send(tm *tmConn, e *rpc.Envelope) {
+	select {
+	case tm.out <- e:
+	default:
+		jm.lost(tm.reg, "control queue full: the taskmanager does not read its messages")
+	}
+}
+
+// serveStream runs on a gRPC goroutine for one TaskManager's stream.
+func (jm *JobManager) serveStream(ctx context.Context, st rpc.Stream) error {
+	first, err := st.Recv()
+	if err != nil {
+		return err
+	}
+	if first.Register == nil {
+		return fmt.Errorf("first message on the control stream must be a registration, got %+v", first)
+	}
+	sctx, cancel := context.WithCancel(st.Context())
+	defer cancel()
+	tm := &tmConn{info: *first.Register, out: make(chan *rpc.Envelope, 4096), close: cancel}
+	reply := make(chan error, 1)
+	select {
+	case jm.events <- evRegister{tm: tm, reply: reply}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := <-reply; err != nil {
+		jm.log.Warn("refused a taskmanager", "resource", tm.info.ResourceID, "reason", err)
+		return st.Send(&rpc.Envelope{Refused: &rpc.Refused{Reason: err.Error()}})
+	}
+	recvErr := make(chan error, 1)
+	go func() { // owner: this handler; ends when the stream ends (handler return cancels it)
+		for {
+			e, err := st.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case jm.events <- evMessage{reg: tm.reg, env: e}:
+			case <-sctx.Done():
+				recvErr <- sctx.Err()
+				return
+			}
+		}
+	}()
+	var endErr error
+	for endErr == nil {
+		select {
+		case e := <-tm.out:
+			if err := st.Send(e); err != nil {
+				endErr = err
+			}
+		case err := <-recvErr:
+			endErr = err
+			recvErr = nil
+		case <-sctx.Done():
+			endErr = sctx.Err()
+		case <-ctx.Done():
+			endErr = ctx.Err()
+		}
+	}
+	cancel()
+	select {
+	case jm.events <- evGone{reg: tm.reg, err: endErr}:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// register admits a TaskManager: version check, slot pool, heartbeats.
+func (jm *JobManager) register(tm *tmConn) error {
+	if tm.info.Version != jm.cfg.Version {
+		return fmt.Errorf("taskmanager %s runs tide %s, the jobmanager runs %s: start the same build everywhere",
+			tm.info.ResourceID, tm.info.Version, jm.cfg.Version)
+	}
+	if jm.sched.State().Terminal() {
+		return fmt.Errorf("job %s is %s", jm.jobID, jm.sched.State().JobStatus())
+	}
+	jm.nextReg++
+	tm.reg = fmt.Sprintf("%s#%d", tm.info.ResourceID, jm.nextReg)
+	if err := jm.pool.Register(slotpool.TaskManager{ID: tm.reg, Slots: tm.info.Slots, DataAddr: tm.info.DataAddr, Host: tm.info.Host}); err != nil {
+		return err
+	}
+	tm.joined = time.Now()
+	jm.tms[tm.reg] = tm
+	jm.hb.Add(heartbeat.ID(tm.reg), tm.joined)
+	conf := map[string]string{}
+	for k, v := range jm.cfg.TaskManagerConfig {
+		conf[k] = v
+	}
+	conf["state.checkpoints.dir"] = jm.cfg.CheckpointsDir
+	tm.out <- &rpc.Envelope{Registered: &rpc.Registered{
+		RegistrationID: tm.reg, JobID: jm.jobID, JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs,
+		PlanDigest: jm.graph.Digest(), MaxParallelism: jm.cfg.MaxParallelism, Config: conf,
+		HeartbeatTimeoutMs: jm.cfg.HeartbeatTimeout.Milliseconds(),
+	}}
+	jm.log.Info("taskmanager registered", "taskmanager", tm.reg, "slots", tm.info.Slots, "data", tm.info.DataAddr, "pid", tm.info.PID)
+	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: scheduler.TriggerJoined})
+	return nil
+}
+
+// lost removes a TaskManager at once: its stream is closed, its slots are
+// gone, its tasks are failed.
+func (jm *JobManager) lost(reg, reason string) {
+	tm, ok := jm.tms[reg]
+	if !ok {
+		return
+	}
+	delete(jm.tms, reg)
+	tm.close()
+	jm.hb.Remove(heartbeat.ID(reg))
+	jm.pool.Remove(reg)
+	trigger := scheduler.TriggerLost
+	if tm.leaving {
+		trigger = scheduler.TriggerLeaving
+		jm.log.Info("leaving taskmanager disconnected", "taskmanager", reg, "reason", reason)
+	} else {
+		jm.log.Warn("taskmanager lost", "taskmanager", reg, "reason", reason, "registered_for", time.Since(tm.joined).Round(time.Millisecond))
+	}
+	if a := jm.cur; a != nil {
+		hosted := a.taskManagerGone(reg)
+		if hosted && !a.stopping && !tm.leaving {
+			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("taskmanager %s lost: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLost})
+		} else if hosted && !a.stopping {
+			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("leaving taskmanager %s left early: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLeaving})
+		}
+		jm.maybeStopped()
+	}
+	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: trigger})
+}
+
+func (jm *JobManager) handleHeartbeatReady() {
+	rd := jm.hb.Ready()
+	jm.hb.Advance()
+	for _, id := range rd.Send {
+		if tm, ok := jm.tms[string(id)]; ok {
+			tm.hbSeq++
+			jm.send(tm, &rpc.Envelope{Heartbeat: &rpc.Heartbeat{Seq: tm.hbSeq}})
+		}
+	}
+	for _, id := range rd.Lost {
+		jm.lost(string(id), fmt.Sprintf("no heartbeat for %v (heartbeat.timeout)", jm.cfg.HeartbeatTimeout))
+	}
+}
+
+// handleMessage serves one envelope from a registered TaskManager.
+// Messages of a registration that was declared lost are dropped: that is
+// the fence against a TaskManager coming back from a pause.
+func (jm *JobManager) handleMessage(ctx context.Context, reg string, env any) {
+	e := env.(*rpc.Envelope)
+	tm, ok := jm.tms[reg]
+	if !ok {
+		jm.log.Info("dropping a message from a fenced registration", "taskmanager", reg)
+		return
+	}
+	now := time.Now()
+	jm.hb.Received(heartbeat.ID(reg), now)
+	switch {
+	case e.HeartbeatReply != nil:
+	case e.TaskStatus != nil:
+		jm.taskStatus(ctx, tm, e.TaskStatus)
+	case e.Ack != nil:
+		jm.ack(tm, e.Ack)
+	case e.Decline != nil:
+		jm.decline(tm, e.Decline)
+	case e.Leaving != nil:
+		jm.leaving(tm, e.Leaving.Reason)
+	case e.PeerLost != nil:
+		jm.log.Info("a taskmanager lost its data connection to a peer", "taskmanager", reg, "peer", e.PeerLost.DataAddr)
+	default:
+		jm.log.Warn("ignoring an unknown message", "taskmanager", reg, "msg", fmt.Sprintf("%+v", e))
+	}
+}
+
+// leaving marks a TaskManager as decommissioning: its slots stop counting,
+// which triggers a planned rescale without it.
+func (jm *JobManager) leaving(tm *tmConn, reason string) {
+	if tm.leaving {
+		jm.log.Warn("taskmanager announced leaving twice; ignoring", "taskmanager", tm.reg)
+		return
+	}
+	if err := jm.pool.MarkLeaving(tm.reg); err != nil {
+		jm.log.Warn("cannot mark taskmanager leaving", "taskmanager", tm.reg, "err", err)
+		return
+	}
+	tm.leaving = true
+	jm.log.Info("taskmanager is leaving; rescaling without it", "taskmanager", tm.reg, "reason", reason)
+	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: scheduler.TriggerLeaving})
+	jm.maybeRelease()
+}
+
+// maybeRelease lets leaving TaskManagers that host no task of a live
+// attempt go.
+func (jm *JobManager) maybeRelease() {
+	for _, tm := range jm.tms {
+		if !tm.leaving || tm.released {
+			continue
+		}
+		if jm.cur != nil && jm.cur.hostsLive(tm.reg) {
+			continue
+		}
+		tm.released = true
+		jm.log.Info("releasing leaving taskmanager", "taskmanager", tm.reg)
+		jm.send(tm, &rpc.Envelope{Released: &rpc.Released{}})
+	}
+}
+
+func (jm *JobManager) shutdownTMs() {
+	for reg, tm := range jm.tms {
+		tm.close()
+		delete(jm.tms, reg)
+	}
+}

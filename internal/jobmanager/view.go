@@ -1,0 +1,234 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tide-stream/tide/internal/heartbeat"
+	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/scheduler"
+)
+
+// View is the snapshot of the JobManager that the REST API reads. The loop
+// builds a new one after every event; readers never see it change.
+type View struct {
+	Overview     rest.Overview
+	Job          rest.JobDetail
+	Checkpoints  rest.CheckpointStats
+	Rescales     []rest.Rescale
+	TaskManagers []rest.TaskManager
+	Savepoints   map[string]rest.SavepointStatus
+}
+
+// publish builds and stores a new View.
+func (jm *JobManager) publish() {
+	now := time.Now()
+	v := &View{Savepoints: map[string]rest.SavepointStatus{}}
+	state := rest.JobState("CREATED")
+	if jm.sched != nil {
+		state = rest.JobState(jm.sched.State().JobStatus())
+	}
+	end := int64(-1)
+	dur := now.Sub(jm.started).Milliseconds()
+	if !jm.terminalAt.IsZero() {
+		end = jm.terminalAt.UnixMilli()
+		dur = jm.terminalAt.Sub(jm.started).Milliseconds()
+	}
+	v.Job = rest.JobDetail{ID: jm.jobID, Name: jm.cfg.JobName, State: state, StartTime: jm.started.UnixMilli(),
+		EndTime: end, Duration: dur, Now: now.UnixMilli(), MaxParallelism: jm.cfg.MaxParallelism,
+		IsStoppable: state == "RUNNING"}
+	var par map[string]int
+	if jm.cur != nil {
+		par = jm.cur.parallelism
+		v.Job.Attempt = int64(jm.cur.id)
+	}
+	for _, vx := range jm.graph.Vertices {
+		v.Job.Vertices = append(v.Job.Vertices, rest.Vertex{ID: vx.ID, Name: vx.Name, Parallelism: par[vx.ID],
+			MaxParallelism: vx.MaxParallelism, Status: string(state)})
+	}
+	switch state {
+	case "RUNNING", "RESTARTING", "CREATED":
+		v.Overview.JobsRunning = 1
+	case "FINISHED":
+		v.Overview.JobsFinished = 1
+	case "CANCELED":
+		v.Overview.JobsCancelled = 1
+	case "FAILED":
+		v.Overview.JobsFailed = 1
+	}
+	used := map[string]int{}
+	if jm.cur != nil {
+		for i, s := range jm.cur.slots {
+			if i < maxPar(jm.cur.parallelism) {
+				used[s.TaskManager]++
+			}
+		}
+	}
+	for _, tm := range jm.pool.TaskManagers() {
+		since, _ := jm.hb.SinceLast(heartbeat.ID(tm.ID), now)
+		c := jm.tms[tm.ID]
+		v.TaskManagers = append(v.TaskManagers, rest.TaskManager{ID: tm.ID, Path: tm.DataAddr, DataPort: port(tm.DataAddr),
+			SlotsNumber: tm.Slots, FreeSlots: max(0, tm.Slots-used[tm.ID]), TimeSinceLastHeartbeat: since.Milliseconds(),
+			Leaving: c != nil && c.leaving})
+		v.Overview.SlotsTotal += tm.Slots
+		v.Overview.SlotsAvailable += max(0, tm.Slots-used[tm.ID])
+	}
+	v.Overview.TaskManagers = len(v.TaskManagers)
+	v.Overview.Version = jm.cfg.Version
+	for _, r := range jm.rescales {
+		if r.rec.Trigger == scheduler.TriggerInitial {
+			// The first deployment is not a rescale.
+			continue
+		}
+		status := rest.RescaleStatus("IN_PROGRESS")
+		if r.ended {
+			status = "COMPLETED"
+		}
+		endMs := int64(0)
+		if !r.rec.End.IsZero() {
+			endMs = r.rec.End.UnixMilli()
+		}
+		v.Rescales = append(v.Rescales, rest.Rescale{ID: int64(r.rec.ID), Trigger: rest.RescaleTrigger(r.rec.Trigger),
+			From: r.rec.From, To: r.rec.To, Checkpoint: int64(r.restored), Start: r.rec.Start.UnixMilli(), End: endMs,
+			PauseMs: r.pauseMs(), ReprocessedRecords: r.reprocessed(), Status: status, Message: r.message})
+	}
+	v.Checkpoints = jm.checkpointView()
+	for id, sp := range jm.savepoints {
+		v.Savepoints[id] = sp.status
+	}
+	jm.view.Store(v)
+}
+
+func maxPar(m map[string]int) int {
+	n := 0
+	for _, p := range m {
+		n = max(n, p)
+	}
+	return n
+}
+
+func port(addr string) int {
+	i := strings.LastIndexByte(addr, ':')
+	var p int
+	fmt.Sscanf(addr[i+1:], "%d", &p)
+	return p
+}
+
+func (jm *JobManager) checkpointView() rest.CheckpointStats {
+	st := jm.coord.Stats()
+	out := rest.CheckpointStats{Counts: rest.CheckpointCounts{Completed: int64(st.Counts.Completed), Failed: int64(st.Counts.Failed),
+		InProgress: int64(st.Counts.InProgress), Restored: int64(st.Counts.Restored), Total: int64(st.Counts.Total)}}
+	for _, h := range st.History {
+		out.History = append(out.History, rest.CheckpointRecord{ID: int64(h.ID), Status: rest.CheckpointStatus(h.Status),
+			IsSavepoint: h.IsSavepoint, TriggerTimestamp: h.TriggerTimestamp, LatestAckTimestamp: h.LatestAckTimestamp,
+			EndToEndDuration: h.EndToEndDuration, StateSize: h.StateSize, ExternalPath: h.ExternalPath,
+			NumSubtasks: h.NumSubtasks, NumAcknowledgedSubtask: h.NumAcknowledgedSubtasks, FailureMessage: h.FailureMessage})
+	}
+	if c := st.Latest.Completed; c != nil {
+		out.Latest.Completed = &rest.CheckpointRecord{ID: int64(c.ID), Status: rest.CheckpointStatus(c.Status), IsSavepoint: c.IsSavepoint,
+			TriggerTimestamp: c.TriggerTimestamp, LatestAckTimestamp: c.LatestAckTimestamp, EndToEndDuration: c.EndToEndDuration,
+			StateSize: c.StateSize, ExternalPath: c.ExternalPath, NumSubtasks: c.NumSubtasks, NumAcknowledgedSubtask: c.NumAcknowledgedSubtasks}
+	}
+	if r := st.Latest.Restored; r != nil {
+		out.Latest.Restored = &rest.RestoredCheckpoint{ID: int64(r.ID), ExternalPath: r.ExternalPath, RestoreTimestamp: r.RestoreTimestamp, IsSavepoint: r.IsSavepoint}
+	}
+	return out
+}
+
+// Backend returns the REST API's view of the JobManager.
+func (jm *JobManager) Backend() rest.Backend { return backend{jm} }
+
+type backend struct{ jm *JobManager }
+
+func (b backend) v() *View { return b.jm.view.Load() }
+
+func (b backend) Overview() rest.Overview { return b.v().Overview }
+
+func (b backend) Jobs() []rest.JobSummary {
+	j := b.v().Job
+	return []rest.JobSummary{{ID: j.ID, Name: j.Name, State: j.State, StartTime: j.StartTime, EndTime: j.EndTime, Duration: j.Duration, LastModification: j.Now}}
+}
+
+func (b backend) Job(id string) (rest.JobDetail, error) {
+	if id != b.jm.jobID {
+		return rest.JobDetail{}, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
+	}
+	return b.v().Job, nil
+}
+
+func (b backend) Checkpoints(id string) (rest.CheckpointStats, error) {
+	if id != b.jm.jobID {
+		return rest.CheckpointStats{}, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
+	}
+	return b.v().Checkpoints, nil
+}
+
+func (b backend) Rescales(id string) ([]rest.Rescale, error) {
+	if id != b.jm.jobID {
+		return nil, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
+	}
+	return b.v().Rescales, nil
+}
+
+func (b backend) TaskManagers() []rest.TaskManager {
+	tms := b.v().TaskManagers
+	sort.SliceStable(tms, func(i, j int) bool { return false })
+	return tms
+}
+
+// command runs fn on the loop and waits for its answer.
+func (b backend) command(ctx context.Context, id string, fn func() (string, error)) (string, error) {
+	if id != b.jm.jobID {
+		return "", fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
+	}
+	type result struct {
+		s   string
+		err error
+	}
+	ch := make(chan result, 1)
+	select {
+	case b.jm.events <- evCommand{fn: func() { s, err := fn(); ch <- result{s, err} }}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	select {
+	case r := <-ch:
+		return r.s, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (b backend) TriggerSavepoint(ctx context.Context, id string, req rest.SavepointRequest) (string, error) {
+	return b.command(ctx, id, func() (string, error) { return b.jm.triggerSavepoint(req, req.CancelJob) })
+}
+
+func (b backend) StopWithSavepoint(ctx context.Context, id string, req rest.SavepointRequest) (string, error) {
+	return b.command(ctx, id, func() (string, error) { return b.jm.triggerSavepoint(req, true) })
+}
+
+func (b backend) Savepoint(id, requestID string) (rest.SavepointStatus, error) {
+	if id != b.jm.jobID {
+		return rest.SavepointStatus{}, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
+	}
+	st, ok := b.v().Savepoints[requestID]
+	if !ok {
+		return st, fmt.Errorf("savepoint request %s: %w", requestID, rest.ErrNotFound)
+	}
+	return st, nil
+}
+
+func (b backend) Cancel(ctx context.Context, id string) error {
+	_, err := b.command(ctx, id, func() (string, error) {
+		if b.jm.sched.State().Terminal() {
+			return "", &rest.ConflictError{Msg: fmt.Sprintf("job is already %s", b.jm.sched.State().JobStatus())}
+		}
+		b.jm.log.Info("cancel requested through the REST API")
+		b.jm.stepSched(scheduler.Cancel{})
+		return "", nil
+	})
+	return err
+}

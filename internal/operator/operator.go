@@ -1,0 +1,103 @@
+// Package operator owns the contract between the operators that the public
+// stream API builds and the task runtime that runs them: how a chain of
+// operators is wired, the lifecycle calls every operator gets, and the
+// context it sees. It has no logic of its own.
+//
+// Operators are push-based and typed: each one receives values through an
+// Emitter of its input type and pushes results into the Emitter of the next.
+// The runtime is type-erased only while it wires a chain (values of type
+// any that hold Emitter[T]), never per record.
+package operator
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/state"
+)
+
+// Emitter receives the records of one stream.
+type Emitter[T any] interface {
+	Emit(v T)
+}
+
+// EmitterFunc adapts a function to Emitter.
+type EmitterFunc[T any] func(T)
+
+// Emit calls f(v).
+func (f EmitterFunc[T]) Emit(v T) { f(v) }
+
+// Context is what an operator instance sees of its subtask.
+type Context interface {
+	JobID() string
+	OperatorID() string
+	Subtask() int
+	Parallelism() int
+	MaxParallelism() int
+	Attempt() uint64
+	// KeyGroups is the key-group range this subtask owns.
+	KeyGroups() keygroup.Range
+	// Keyed is the operator's keyed state backend; nil for operators that
+	// are not keyed.
+	Keyed() *state.Backend
+	// RestoredList is the operator list state assigned to this subtask on
+	// restore; nil on a fresh start.
+	RestoredList() [][]byte
+	// CheckpointID is the checkpoint the attempt restored from, 0 if none.
+	RestoredCheckpoint() uint64
+	Logger() *slog.Logger
+	// Fail fails the subtask with err; operators whose Emit cannot return
+	// an error report user errors through it. The runtime stops the subtask
+	// after the current record.
+	Fail(err error)
+	// Now is the wall clock; operators read time only through it.
+	Now() time.Time
+}
+
+// Hooks are the lifecycle calls of one operator instance. The runtime calls
+// them on the subtask's goroutine, never concurrently with Emit.
+type Hooks interface {
+	// Open runs before the first record.
+	Open(ctx Context) error
+	// Snapshot returns the operator's list state at a checkpoint barrier.
+	// Keyed state is snapshotted by the runtime from the keyed backend.
+	Snapshot(checkpoint uint64) ([][]byte, error)
+	// CheckpointComplete runs once a checkpoint's metadata is durable.
+	CheckpointComplete(checkpoint uint64) error
+	// EndInput runs once every input has ended, before the end is passed on.
+	EndInput() error
+	// Close releases resources; it runs on success, failure and cancel.
+	Close() error
+}
+
+// NopHooks implements Hooks with no-ops, for embedding.
+type NopHooks struct{}
+
+func (NopHooks) Open(Context) error                { return nil }
+func (NopHooks) Snapshot(uint64) ([][]byte, error) { return nil, nil }
+func (NopHooks) CheckpointComplete(uint64) error   { return nil }
+func (NopHooks) EndInput() error                   { return nil }
+func (NopHooks) Close() error                      { return nil }
+
+// PollStatus is what a source reports after a Poll.
+type PollStatus int
+
+const (
+	// More: call Poll again at once.
+	More PollStatus = iota
+	// Idle: nothing to emit before the returned wait has passed.
+	Idle
+	// Done: the source has emitted all its input.
+	Done
+)
+
+// Source is the head of a source chain. Poll emits a bounded batch into out
+// (the runtime checks for barriers and cancellation between polls).
+type Source interface {
+	Hooks
+	Poll() (status PollStatus, wait time.Duration, err error)
+	// Position is the number of records this subtask's splits have emitted
+	// in total, including before the restore (for reprocessed_records).
+	Position() int64
+}

@@ -1,0 +1,254 @@
+// Package plan owns the job graph: the logical operators a job's build
+// function declares, and the physical graph of chained vertices and edges
+// that the scheduler deploys. It is pure: building a plan twice from the
+// same job gives the same graph, so every process agrees on operator and
+// vertex ids without exchanging code.
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/tide-stream/tide/internal/operator"
+)
+
+// Partitioning says how records cross an edge between subtasks.
+type Partitioning uint8
+
+const (
+	// Forward sends subtask i's records to subtask i of the consumer.
+	Forward Partitioning = iota
+	// Rebalance spreads records round-robin over the consumer's subtasks.
+	Rebalance
+	// KeyGroups sends a record to the subtask owning its key's key group.
+	KeyGroups
+)
+
+func (p Partitioning) String() string {
+	switch p {
+	case Forward:
+		return "FORWARD"
+	case Rebalance:
+		return "REBALANCE"
+	case KeyGroups:
+		return "HASH"
+	}
+	return fmt.Sprintf("Partitioning(%d)", uint8(p))
+}
+
+// RecordWriter is the runtime side of an exchange: one output buffer per
+// consumer subtask. The typed writer of an edge appends encoded records to
+// Buf(ch) and hands the grown slice back with Commit; the runtime sends a
+// buffer when it is full.
+type RecordWriter interface {
+	NumChannels() int
+	Buf(ch int) []byte
+	Commit(ch int, b []byte)
+	// MaxParallelism is the number of key groups of the consumer.
+	MaxParallelism() int
+}
+
+// Exchange is the typed code of an edge, captured when the plan is built.
+type Exchange struct {
+	Partitioning Partitioning
+	// NewWriter returns an operator.Emitter[T] that encodes records into w.
+	NewWriter func(w RecordWriter) any
+	// NewReader returns a function that decodes one buffer of records and
+	// emits them into in, an operator.Emitter[T].
+	NewReader func(in any) func(buf []byte) error
+}
+
+// Operator is one logical operator.
+type Operator struct {
+	// ID is stable across processes and runs: the operator's position and name.
+	ID   string
+	Name string
+	// Input is the index of the operator feeding this one, -1 for sources.
+	Input int
+	// In describes the edge from Input.
+	In Exchange
+	// Parallelism is fixed when > 0 (1 for a non-parallel source).
+	Parallelism int
+	// MaxParallelism overrides the job's when > 0: the number of key groups
+	// and the upper bound of the parallelism.
+	MaxParallelism int
+	// Keyed operators get a keyed state backend.
+	Keyed bool
+	// Build instantiates the operator in one subtask. out is an
+	// operator.Emitter of its output type (nil for sinks). It returns its
+	// input, an operator.Emitter of its input type, or an operator.Source
+	// for sources.
+	Build func(out any) (in any, hooks operator.Hooks, err error)
+	// Fanout combines the emitters of several consumers into one.
+	Fanout func(outs []any) any
+}
+
+// Graph is the logical plan: operators in declaration order.
+type Graph struct {
+	Operators      []*Operator
+	MaxParallelism int
+}
+
+// Add appends an operator, assigning its stable ID.
+func (g *Graph) Add(op *Operator) int {
+	idx := len(g.Operators)
+	op.ID = fmt.Sprintf("%d-%s", idx, sanitize(op.Name))
+	g.Operators = append(g.Operators, op)
+	return idx
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// Vertex is a chain of operators that run in one subtask.
+type Vertex struct {
+	ID   string
+	Name string
+	// Operators are indexes into Graph.Operators, head first.
+	Operators []int
+	// MaxParallelism bounds the parallelism: min over the chain.
+	MaxParallelism int
+	// KeyGroups is the number of key groups of the chain's keyed state.
+	KeyGroups int
+	// Inputs are the edges into the head.
+	Inputs []int
+	// Outputs are the edges leaving any operator of the chain.
+	Outputs []int
+}
+
+// Edge connects an operator of one vertex to the head of another.
+type Edge struct {
+	Index        int
+	From, To     int // vertex indexes
+	FromOp, ToOp int // operator indexes
+	Partitioning Partitioning
+}
+
+// JobGraph is the physical plan.
+type JobGraph struct {
+	Graph    *Graph
+	Vertices []*Vertex
+	Edges    []*Edge
+	// VertexOf maps an operator index to its vertex index.
+	VertexOf []int
+}
+
+// Compile chains operators into vertices. An operator joins its input's
+// chain when the edge is Forward, the input has no other consumer, and both
+// have the same parallelism bound.
+func Compile(g *Graph) (*JobGraph, error) {
+	if len(g.Operators) == 0 {
+		return nil, fmt.Errorf("plan: job has no operators")
+	}
+	if g.MaxParallelism < 1 {
+		return nil, fmt.Errorf("plan: max parallelism %d < 1", g.MaxParallelism)
+	}
+	consumers := make([]int, len(g.Operators))
+	for i, op := range g.Operators {
+		if op.Input >= i {
+			return nil, fmt.Errorf("plan: operator %s reads operator %d declared after it", op.ID, op.Input)
+		}
+		if op.Input >= 0 {
+			consumers[op.Input]++
+		}
+		if op.Input < 0 && op.Build == nil {
+			return nil, fmt.Errorf("plan: source %s has no builder", op.ID)
+		}
+	}
+	bound := func(op *Operator) int {
+		m := g.MaxParallelism
+		if op.MaxParallelism > 0 {
+			m = op.MaxParallelism
+		}
+		if op.Parallelism > 0 {
+			m = min(m, op.Parallelism)
+		}
+		return m
+	}
+	jg := &JobGraph{Graph: g, VertexOf: make([]int, len(g.Operators))}
+	for i, op := range g.Operators {
+		if op.Input >= 0 && op.In.Partitioning == Forward && consumers[op.Input] == 1 &&
+			bound(g.Operators[op.Input]) == bound(op) {
+			v := jg.Vertices[jg.VertexOf[op.Input]]
+			if v.Operators[len(v.Operators)-1] == op.Input {
+				v.Operators = append(v.Operators, i)
+				v.Name += " -> " + op.Name
+				jg.VertexOf[i] = jg.VertexOf[op.Input]
+				continue
+			}
+		}
+		jg.VertexOf[i] = len(jg.Vertices)
+		jg.Vertices = append(jg.Vertices, &Vertex{Name: op.Name, Operators: []int{i}})
+	}
+	for vi, v := range jg.Vertices {
+		head := g.Operators[v.Operators[0]]
+		v.ID = fmt.Sprintf("v%d-%s", vi, sanitize(head.Name))
+		v.MaxParallelism = g.MaxParallelism
+		v.KeyGroups = g.MaxParallelism
+		for _, oi := range v.Operators {
+			op := g.Operators[oi]
+			v.MaxParallelism = min(v.MaxParallelism, bound(op))
+			if op.Keyed && op.MaxParallelism > 0 {
+				v.KeyGroups = op.MaxParallelism
+			}
+		}
+		if head.Input >= 0 {
+			e := &Edge{Index: len(jg.Edges), From: jg.VertexOf[head.Input], To: vi, FromOp: head.Input, ToOp: v.Operators[0], Partitioning: head.In.Partitioning}
+			if e.Partitioning == Forward {
+				// A forward edge between vertices of different bounds cannot pair
+				// subtasks one to one; spread instead, as Flink does.
+				if jg.Vertices[e.From].MaxParallelism != v.MaxParallelism {
+					e.Partitioning = Rebalance
+				}
+			}
+			jg.Edges = append(jg.Edges, e)
+			v.Inputs = append(v.Inputs, e.Index)
+			jg.Vertices[e.From].Outputs = append(jg.Vertices[e.From].Outputs, e.Index)
+		}
+	}
+	for _, v := range jg.Vertices {
+		if v.MaxParallelism < 1 {
+			return nil, fmt.Errorf("plan: vertex %s has max parallelism %d", v.ID, v.MaxParallelism)
+		}
+	}
+	return jg, nil
+}
+
+// Digest is a fingerprint of the physical graph's shape: ids, chains,
+// edges and bounds. Processes compare digests to be sure they run the same job.
+func (jg *JobGraph) Digest() string {
+	h := sha256.New()
+	for _, v := range jg.Vertices {
+		fmt.Fprintf(h, "v %s %d %d", v.ID, v.MaxParallelism, v.KeyGroups)
+		for _, oi := range v.Operators {
+			fmt.Fprintf(h, " %s", jg.Graph.Operators[oi].ID)
+		}
+		fmt.Fprintln(h)
+	}
+	for _, e := range jg.Edges {
+		fmt.Fprintf(h, "e %d %d %d %d %d\n", e.From, e.To, e.FromOp, e.ToOp, e.Partitioning)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Vertex returns the vertex with the given id.
+func (jg *JobGraph) Vertex(id string) (int, *Vertex, bool) {
+	for i, v := range jg.Vertices {
+		if v.ID == id {
+			return i, v, true
+		}
+	}
+	return 0, nil, false
+}
+
+// IsSource reports whether vertex v has no inputs.
+func (jg *JobGraph) IsSource(v int) bool { return len(jg.Vertices[v].Inputs) == 0 }

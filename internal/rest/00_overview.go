@@ -1,0 +1,12 @@
+package rest
+
+import "net/http"
+
+// handleOverview serves GET /overview: the cluster summary.
+func (s *Server) handleOverview(*http.Request) (int, any, error) {
+	ov := s.backend.Overview()
+	if ov.Version == "" {
+		ov.Version = s.cfg.Version
+	}
+	return http.StatusOK, ov, nil
+}

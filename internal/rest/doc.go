@@ -1,0 +1,50 @@
+// Package rest serves the JobManager's REST API, a Flink-compatible subset
+// (DESIGN.md, "REST API"), and a small embedded web UI.
+//
+// The package is a shell: it owns no job state. The JobManager implements
+// Backend, whose read methods return snapshots it has published and whose
+// command methods hand a command to its loop. Handlers never hold a lock
+// across a Backend call and never wait on the JobManager longer than
+// Config.CommandTimeout or the client's connection.
+//
+// # Driving it
+//
+//  1. Implement Backend. Read methods must be fast and concurrency-safe;
+//     command methods must honour ctx. Return ErrNotFound for an unknown job
+//     or savepoint request, *BadRequestError for an invalid request,
+//     *ConflictError when the job's state forbids the command.
+//  2. s := NewServer(Config{Addr: "localhost:8081", Logger: log, Version: v}, backend).
+//  3. s.Start() binds the address (the error names it when it is taken) and
+//     serves on a goroutine that s owns. s.Addr() reports the bound address.
+//  4. s.Close(ctx) shuts down gracefully and waits for that goroutine.
+//
+// s.Handler() serves the same API without listening, for tests or to mount
+// it elsewhere.
+//
+// # Endpoints
+//
+// One file per endpoint, numbered like kfake's handlers:
+//
+//	GET   /                                   web UI
+//	GET   /overview                           Overview
+//	GET   /config                             version and UI settings
+//	GET   /jobs                               {"jobs":[{"id","status"}]}
+//	GET   /jobs/overview                      {"jobs":[JobSummary]}
+//	GET   /jobs/{jobid}                       JobDetail
+//	PATCH /jobs/{jobid}[?mode=cancel]         cancel; 202 {}
+//	GET   /jobs/{jobid}/checkpoints           CheckpointStats
+//	GET   /jobs/{jobid}/rescales              {"rescales":[Rescale]}
+//	POST  /jobs/{jobid}/savepoints            {"target-directory","cancel-job"}; 202 {"request-id"}
+//	GET   /jobs/{jobid}/savepoints/{trigger}  {"status":{"id"},"operation":{"location"|"failure-cause"}}
+//	POST  /jobs/{jobid}/stop                  {"targetDirectory","drain"}; 202 {"request-id"}
+//	GET   /taskmanagers                       {"taskmanagers":[TaskManager]}
+//
+// # Errors
+//
+// Every error is JSON {"errors":["…"]}: 400 for a job id that is not 32
+// lowercase hex characters, a malformed or unknown-field JSON body, or a bad
+// query parameter; 404 for unknown paths, jobs and savepoint requests; 405
+// (with Allow) for a wrong method; 409 for a ConflictError; 413 for a body
+// over MaxBodyBytes; 503 when a command timed out; 500 otherwise. A panic in
+// a handler is logged with its stack and answered 500 without it.
+package rest

@@ -1,0 +1,194 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// fakeBackend is a Backend over in-memory data, guarded by mu. Tests set its
+// fields before serving and read what the commands recorded.
+type fakeBackend struct {
+	mu          sync.Mutex
+	overview    Overview
+	jobs        []JobSummary
+	details     map[string]JobDetail
+	checkpoints map[string]CheckpointStats
+	rescales    map[string][]Rescale
+	tms         []TaskManager
+	// savepoints maps job id, then request id, to the request's status.
+	savepoints map[string]map[string]SavepointStatus
+	nextReq    int
+	// requests records every savepoint or stop command, in order.
+	requests []SavepointRequest
+	stops    int
+	cancels  []string
+	// cmdErr, if set, is what every command returns.
+	cmdErr error
+	// blockCommands makes commands wait for ctx and return its error; each
+	// blocked command first sends on blocked, if it is not nil.
+	blockCommands bool
+	blocked       chan struct{}
+	// panicOn names a read method (e.g. "Overview") that panics.
+	panicOn string
+}
+
+func newFakeBackend() *fakeBackend {
+	return &fakeBackend{
+		details:     map[string]JobDetail{},
+		checkpoints: map[string]CheckpointStats{},
+		rescales:    map[string][]Rescale{},
+		savepoints:  map[string]map[string]SavepointStatus{},
+	}
+}
+
+func (f *fakeBackend) maybePanic(method string) {
+	if f.panicOn == method {
+		panic("fake backend: " + method + " exploded")
+	}
+}
+
+func (f *fakeBackend) Overview() Overview {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maybePanic("Overview")
+	return f.overview
+}
+
+func (f *fakeBackend) Jobs() []JobSummary {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maybePanic("Jobs")
+	return f.jobs
+}
+
+func (f *fakeBackend) Job(id string) (JobDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maybePanic("Job")
+	d, ok := f.details[id]
+	if !ok {
+		return JobDetail{}, ErrNotFound
+	}
+	return d, nil
+}
+
+func (f *fakeBackend) Checkpoints(id string) (CheckpointStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.checkpoints[id]
+	if !ok {
+		return CheckpointStats{}, ErrNotFound
+	}
+	return st, nil
+}
+
+func (f *fakeBackend) Rescales(id string) ([]Rescale, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.details[id]; !ok {
+		return nil, ErrNotFound
+	}
+	return f.rescales[id], nil
+}
+
+func (f *fakeBackend) TaskManagers() []TaskManager {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tms
+}
+
+// commandLocked checks a command against cmdErr and the known jobs.
+func (f *fakeBackend) commandLocked(id string) error {
+	if f.cmdErr != nil {
+		return f.cmdErr
+	}
+	if _, ok := f.details[id]; !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (f *fakeBackend) startSavepoint(ctx context.Context, id string, req SavepointRequest) (string, error) {
+	f.mu.Lock()
+	block := f.blockCommands
+	f.mu.Unlock()
+	if block {
+		// Wait outside the lock, as a real Backend waits for its loop.
+		f.signalBlocked()
+		<-ctx.Done()
+		return "", fmt.Errorf("fake backend: waiting for the loop: %w", ctx.Err())
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.commandLocked(id); err != nil {
+		return "", err
+	}
+	f.nextReq++
+	rid := fmt.Sprintf("req-%d", f.nextReq)
+	if req.TriggerID != "" {
+		rid = req.TriggerID
+	}
+	if f.savepoints[id] == nil {
+		f.savepoints[id] = map[string]SavepointStatus{}
+	}
+	f.savepoints[id][rid] = SavepointStatus{State: SavepointInProgress}
+	f.requests = append(f.requests, req)
+	return rid, nil
+}
+
+func (f *fakeBackend) TriggerSavepoint(ctx context.Context, id string, req SavepointRequest) (string, error) {
+	return f.startSavepoint(ctx, id, req)
+}
+
+func (f *fakeBackend) StopWithSavepoint(ctx context.Context, id string, req SavepointRequest) (string, error) {
+	rid, err := f.startSavepoint(ctx, id, req)
+	if err == nil {
+		f.mu.Lock()
+		f.stops++
+		f.mu.Unlock()
+	}
+	return rid, err
+}
+
+func (f *fakeBackend) Savepoint(id, requestID string) (SavepointStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.savepoints[id][requestID]
+	if !ok {
+		return SavepointStatus{}, ErrNotFound
+	}
+	return st, nil
+}
+
+// finishSavepoint sets a request's outcome, as the JobManager would.
+func (f *fakeBackend) finishSavepoint(id, requestID string, st SavepointStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.savepoints[id][requestID] = st
+}
+
+func (f *fakeBackend) Cancel(ctx context.Context, id string) error {
+	f.mu.Lock()
+	block := f.blockCommands
+	f.mu.Unlock()
+	if block {
+		f.signalBlocked()
+		<-ctx.Done()
+		return fmt.Errorf("fake backend: waiting for the loop: %w", ctx.Err())
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.commandLocked(id); err != nil {
+		return err
+	}
+	f.cancels = append(f.cancels, id)
+	return nil
+}
+
+// signalBlocked tells a test that a command is now blocked.
+func (f *fakeBackend) signalBlocked() {
+	if f.blocked != nil {
+		f.blocked <- struct{}{}
+	}
+}

@@ -1,0 +1,209 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strings"
+)
+
+// errorBody is the JSON shape of every error response, as Flink's.
+type errorBody struct {
+	Errors []string `json:"errors"`
+}
+
+// writeJSON encodes body as the response with status.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		s.log.Error("encode response", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.writeErrorStatus(w, r, http.StatusInternalServerError, "encode response: "+err.Error())
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// writeError answers err with the status statusOf chooses.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := statusOf(err)
+	if status >= 500 {
+		s.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	s.writeErrorStatus(w, r, status, msg)
+}
+
+// writeErrorStatus answers with a JSON error body.
+func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	b, _ := json.Marshal(errorBody{Errors: []string{msg}})
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// statusOf maps an error to an HTTP status and the message to show.
+func statusOf(err error) (int, string) {
+	var (
+		bad      *BadRequestError
+		conflict *ConflictError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &bad):
+		return http.StatusBadRequest, bad.Msg
+	case errors.As(err, &conflict):
+		return http.StatusConflict, conflict.Msg
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body larger than %d bytes", tooLarge.Limit)
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound, strings.ReplaceAll(err.Error(), ErrNotFound.Error(), "not found")
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "timed out waiting for the JobManager: " + err.Error()
+	case errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable, "request canceled: " + err.Error()
+	default:
+		return http.StatusInternalServerError, err.Error()
+	}
+}
+
+// limitBody bounds every request body to MaxBodyBytes.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic in a handler into a 500 JSON error and a log
+// line with the stack; the client never sees the stack. If the handler had
+// already started its response, the connection is aborted instead, so that
+// the client cannot mistake a truncated answer for a complete one.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &trackingWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { // net/http's own way to abort a response: let it through
+				panic(v)
+			}
+			s.log.Error("panic in REST handler", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if tw.wrote {
+				panic(http.ErrAbortHandler)
+			}
+			s.writeErrorStatus(w, r, http.StatusInternalServerError, "internal error handling "+r.URL.Path)
+		}()
+		next.ServeHTTP(tw, r)
+	})
+}
+
+// trackingWriter remembers whether the response was started.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(status int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(status)
+}
+
+func (t *trackingWriter) Write(b []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// jobIDParam returns the {jobid} path value, checked to be 32 lowercase hex
+// characters as Flink's job ids are.
+func jobIDParam(r *http.Request) (string, error) {
+	id := r.PathValue("jobid")
+	if !validJobID(id) {
+		return "", badRequestf("invalid job id %q: want 32 lowercase hexadecimal characters", truncate(id, 64))
+	}
+	return id, nil
+}
+
+// validJobID reports whether id is 32 lowercase hex characters.
+func validJobID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// truncate shortens s to at most n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// decodeBody decodes r's JSON body into dst. An empty body leaves dst as it
+// is; unknown fields, trailing data and malformed JSON are a
+// *BadRequestError; a body over MaxBodyBytes is an *http.MaxBytesError.
+func decodeBody(r *http.Request, dst any) error {
+	if r.Body == nil {
+		return nil
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return badRequestf("read request body: %v", err)
+	}
+	return decodeJSON(data, dst)
+}
+
+// decodeJSON decodes data (empty or whitespace: nothing) strictly into dst.
+func decodeJSON(data []byte, dst any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return badRequestf("malformed JSON body: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequestf("malformed JSON body: trailing data after the JSON value")
+	}
+	return nil
+}
+
+// commandContext bounds a command's context by Config.CommandTimeout.
+func (s *Server) commandContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.CommandTimeout)
+}
+
+// wrapJob names the job in a Backend error, keeping its kind for statusOf.
+func wrapJob(err error, id string) error {
+	return fmt.Errorf("job %s: %w", id, err)
+}

@@ -1,0 +1,86 @@
+package rest
+
+import (
+	"net/http"
+)
+
+// apiFunc handles one API endpoint. It returns the status and the value to
+// encode as JSON, or an error that writeError turns into a JSON error
+// response (see statusOf).
+type apiFunc func(r *http.Request) (status int, body any, err error)
+
+// routes registers every endpoint. The patterns use Go 1.22 ServeMux syntax;
+// more specific patterns win, so /jobs/overview beats /jobs/{jobid}.
+func (s *Server) routes() {
+	s.api("GET /overview", s.handleOverview)
+	s.api("GET /config", s.handleConfig)
+	s.api("GET /jobs", s.handleJobs)
+	s.api("GET /jobs/overview", s.handleJobsOverview)
+	s.api("GET /jobs/{jobid}", s.handleJobDetail)
+	s.api("PATCH /jobs/{jobid}", s.handleJobCancel)
+	s.api("GET /jobs/{jobid}/checkpoints", s.handleJobCheckpoints)
+	s.api("GET /jobs/{jobid}/rescales", s.handleJobRescales)
+	s.api("POST /jobs/{jobid}/savepoints", s.handleSavepointTrigger)
+	s.api("GET /jobs/{jobid}/savepoints/{triggerid}", s.handleSavepointStatus)
+	s.api("POST /jobs/{jobid}/stop", s.handleJobStop)
+	s.api("GET /taskmanagers", s.handleTaskManagers)
+	s.mux.HandleFunc("GET /{$}", s.handleWebUI)
+}
+
+// api registers an apiFunc under pattern.
+func (s *Server) api(pattern string, f apiFunc) {
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := f(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, r, status, body)
+	}))
+}
+
+// dispatch routes r through the mux, but answers unknown paths (404) and
+// wrong methods (405, with Allow) with JSON errors instead of the mux's plain
+// text.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// No pattern matched. The mux's own handler knows whether another method
+	// would have matched; ask it without letting it write the response.
+	probe := &probeWriter{header: make(http.Header)}
+	h.ServeHTTP(probe, r)
+	switch probe.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.writeErrorStatus(w, r, http.StatusMethodNotAllowed,
+			"method "+r.Method+" not allowed for "+r.URL.Path+"; allowed: "+probe.header.Get("Allow"))
+	case http.StatusNotFound:
+		s.writeErrorStatus(w, r, http.StatusNotFound, "not found: "+r.URL.Path)
+	default:
+		// A redirect to a cleaned path: let the mux send it.
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+// probeWriter records the status and headers a handler writes and discards
+// the body.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header { return p.header }
+
+func (p *probeWriter) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *probeWriter) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
+}

@@ -1,0 +1,162 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Default values of Config.
+const (
+	DefaultAddr           = "localhost:8081"
+	DefaultCommandTimeout = 10 * time.Second
+	// MaxBodyBytes bounds every request body; a larger one is answered 413.
+	MaxBodyBytes = 1 << 20
+)
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the host:port to listen on (rest.address:rest.port). Default
+	// DefaultAddr; port 0 picks a free port (see Server.Addr).
+	Addr string
+	// Logger receives request and error logs. Default: discard.
+	Logger *slog.Logger
+	// Version is the build version, shown as tide-version by /overview and
+	// /config. Default "dev".
+	Version string
+	// CommandTimeout bounds how long a command (savepoint, stop, cancel)
+	// may wait for the JobManager to accept it. Default
+	// DefaultCommandTimeout.
+	CommandTimeout time.Duration
+}
+
+// EnsureDefaults fills the zero fields of c with their defaults.
+func (c *Config) EnsureDefaults() {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = DefaultCommandTimeout
+	}
+}
+
+// Server serves the REST API and the web UI for one Backend.
+//
+// Its lifecycle is NewServer, Start, then Close. Handler may be used without
+// Start, e.g. to mount the API in another server or in tests.
+type Server struct {
+	cfg     Config
+	backend Backend
+	log     *slog.Logger
+	handler http.Handler
+	mux     *http.ServeMux
+
+	mu struct {
+		sync.Mutex
+		// srv is set by Start and never cleared; closed is set by Close.
+		srv    *http.Server
+		ln     net.Listener
+		closed bool
+		// done is closed when the serving goroutine returns.
+		done chan struct{}
+	}
+}
+
+// NewServer returns a Server for b. It does not listen; call Start.
+func NewServer(cfg Config, b Backend) *Server {
+	cfg.EnsureDefaults()
+	s := &Server{
+		cfg:     cfg,
+		backend: b,
+		log:     cfg.Logger.With("component", "rest"),
+		mux:     http.NewServeMux(),
+	}
+	s.routes()
+	s.handler = s.recoverPanics(s.limitBody(http.HandlerFunc(s.dispatch)))
+	return s
+}
+
+// Handler returns the server's HTTP handler: the API, the web UI, JSON
+// errors for unknown paths and methods, panic recovery and the body limit.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on Config.Addr and serves in a goroutine owned by s until
+// Close. It fails if the address cannot be bound, naming it, or if s was
+// already started or closed.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return errors.New("rest: start: server closed")
+	}
+	if s.mu.srv != nil {
+		return errors.New("rest: start: server already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("rest: listen on %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.CommandTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	s.mu.srv, s.mu.ln, s.mu.done = srv, ln, done
+	s.log.Info("REST API listening", "addr", ln.Addr().String())
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("REST API stopped serving", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on once started (with the
+// actual port when Config.Addr asked for port 0), else Config.Addr.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.ln != nil {
+		return s.mu.ln.Addr().String()
+	}
+	return s.cfg.Addr
+}
+
+// Close stops accepting connections, waits for in-flight requests until ctx
+// is done, then closes the remaining connections, and waits for the serving
+// goroutine to return. It is safe to call more than once and before Start.
+// It returns ctx's error if the graceful shutdown did not finish in time.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.mu.closed = true
+	srv, done := s.mu.srv, s.mu.done
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		// Graceful shutdown timed out: drop the remaining connections.
+		_ = srv.Close()
+		err = fmt.Errorf("rest: graceful shutdown: %w", err)
+	}
+	<-done
+	return err
+}

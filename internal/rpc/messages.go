@@ -1,0 +1,200 @@
+package rpc
+
+import (
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/keygroup"
+)
+
+// Envelope is the one message type on the Connect stream. Exactly one field
+// is set. A tagged struct rather than an interface keeps the JSON codec
+// trivial and makes an unknown message (from a newer build) an empty
+// envelope that the receiver refuses by name.
+type Envelope struct {
+	// TaskManager -> JobManager.
+	Register       *Register          `json:"register,omitempty"`
+	HeartbeatReply *HeartbeatReply    `json:"heartbeatReply,omitempty"`
+	TaskStatus     *TaskStatus        `json:"taskStatus,omitempty"`
+	Ack            *CheckpointAck     `json:"ack,omitempty"`
+	Decline        *CheckpointDecline `json:"decline,omitempty"`
+	Leaving        *Leaving           `json:"leaving,omitempty"`
+	PeerLost       *PeerLost          `json:"peerLost,omitempty"`
+
+	// JobManager -> TaskManager.
+	Registered *Registered         `json:"registered,omitempty"`
+	Refused    *Refused            `json:"refused,omitempty"`
+	Heartbeat  *Heartbeat          `json:"heartbeat,omitempty"`
+	Deploy     *Deploy             `json:"deploy,omitempty"`
+	Cancel     *Cancel             `json:"cancel,omitempty"`
+	Trigger    *TriggerCheckpoint  `json:"trigger,omitempty"`
+	Complete   *CheckpointComplete `json:"complete,omitempty"`
+	Released   *Released           `json:"released,omitempty"`
+}
+
+// Register is the first message of a TaskManager on a new stream.
+type Register struct {
+	// ResourceID names the TaskManager process (stable across reconnects).
+	ResourceID string `json:"resourceId"`
+	// Version is the build version; the JobManager refuses another one.
+	Version  string `json:"version"`
+	Slots    int    `json:"slots"`
+	DataAddr string `json:"dataAddr"`
+	Host     string `json:"host"`
+	PID      int    `json:"pid"`
+}
+
+// Registered accepts a registration. RegistrationID fences: every later
+// message of this TaskManager is valid only while this registration is.
+type Registered struct {
+	RegistrationID string   `json:"registrationId"`
+	JobID          string   `json:"jobId"`
+	JobName        string   `json:"jobName"`
+	JobArgs        []string `json:"jobArgs"`
+	// PlanDigest is the JobManager's digest of the job graph; a TaskManager
+	// that builds another graph from the same job refuses to run it.
+	PlanDigest         string            `json:"planDigest"`
+	MaxParallelism     int               `json:"maxParallelism"`
+	Config             map[string]string `json:"config"`
+	HeartbeatTimeoutMs int64             `json:"heartbeatTimeoutMs"`
+}
+
+// Refused ends a registration attempt with a reason for the TaskManager's log.
+type Refused struct {
+	Reason string `json:"reason"`
+}
+
+// Heartbeat is the JobManager's periodic liveness request.
+type Heartbeat struct {
+	Seq uint64 `json:"seq"`
+}
+
+// HeartbeatReply answers a Heartbeat.
+type HeartbeatReply struct {
+	Seq uint64 `json:"seq"`
+}
+
+// Leaving tells the JobManager that the TaskManager was asked to stop and
+// will keep serving until the job has rescaled without it.
+type Leaving struct {
+	Reason string `json:"reason"`
+}
+
+// Released tells a leaving TaskManager that no task of the current attempt
+// runs on it any more, so it may exit.
+type Released struct{}
+
+// PeerLost reports that a data connection to another TaskManager broke.
+type PeerLost struct {
+	DataAddr string `json:"dataAddr"`
+	Error    string `json:"error"`
+}
+
+// TaskKey names one subtask.
+type TaskKey struct {
+	Vertex  string `json:"vertex"`
+	Subtask int    `json:"subtask"`
+}
+
+// Placement says where subtask i of a vertex runs: the data address of its
+// TaskManager.
+type Placement struct {
+	Vertex    string   `json:"vertex"`
+	DataAddrs []string `json:"dataAddrs"`
+}
+
+// OperatorRestore is the share of one operator's checkpointed state that a
+// subtask restores.
+type OperatorRestore struct {
+	OperatorID string                  `json:"operatorId"`
+	Keyed      []checkpoint.KeyedSlice `json:"keyed,omitempty"`
+	List       [][]byte                `json:"list,omitempty"`
+	// SourcePosition is the restored operator's total source position.
+	SourcePosition int64 `json:"sourcePosition,omitempty"`
+}
+
+// TaskDeployment is one subtask to run.
+type TaskDeployment struct {
+	Task      TaskKey           `json:"task"`
+	KeyGroups keygroup.Range    `json:"keyGroups"`
+	Restore   []OperatorRestore `json:"restore,omitempty"`
+}
+
+// Deploy starts the subtasks of one attempt on a TaskManager.
+type Deploy struct {
+	Attempt     uint64           `json:"attempt"`
+	Parallelism map[string]int   `json:"parallelism"`
+	Placements  []Placement      `json:"placements"`
+	Tasks       []TaskDeployment `json:"tasks"`
+	// CheckpointID is the checkpoint restored (0: fresh start); state objects
+	// are read relative to StateRoot.
+	CheckpointID uint64 `json:"checkpointId"`
+}
+
+// Cancel stops every task of an attempt on the TaskManager.
+type Cancel struct {
+	Attempt uint64 `json:"attempt"`
+}
+
+// TriggerCheckpoint asks a source subtask to inject a barrier.
+type TriggerCheckpoint struct {
+	Attempt    uint64 `json:"attempt"`
+	Checkpoint uint64 `json:"checkpoint"`
+	Savepoint  bool   `json:"savepoint,omitempty"`
+	// Final marks the last checkpoint of a bounded job: sources end their
+	// outputs after its barrier.
+	Final bool      `json:"final,omitempty"`
+	Tasks []TaskKey `json:"tasks"`
+}
+
+// CheckpointComplete tells every task that a checkpoint's metadata is
+// durable: sinks commit.
+type CheckpointComplete struct {
+	Attempt    uint64 `json:"attempt"`
+	Checkpoint uint64 `json:"checkpoint"`
+}
+
+// TaskState is the lifecycle state of a subtask.
+type TaskState string
+
+// Task states, Flink's names.
+const (
+	TaskDeploying TaskState = "DEPLOYING"
+	TaskRunning   TaskState = "RUNNING"
+	TaskFinished  TaskState = "FINISHED"
+	TaskCanceled  TaskState = "CANCELED"
+	TaskFailed    TaskState = "FAILED"
+)
+
+// TaskStatus reports a subtask's state change or progress.
+type TaskStatus struct {
+	Attempt uint64    `json:"attempt"`
+	Task    TaskKey   `json:"task"`
+	State   TaskState `json:"state"`
+	Error   string    `json:"error,omitempty"`
+	// Domain classifies a failure: "user", "external", "internal", "corrupt-checkpoint".
+	Domain string `json:"domain,omitempty"`
+	// SourceDone is set once a source subtask has emitted all its input
+	// and waits for the final checkpoint.
+	SourceDone bool `json:"sourceDone,omitempty"`
+	// FirstRecordUnixNano and LastRecordUnixNano bound the records this
+	// subtask processed in this attempt (0: none), for rescale pauses.
+	FirstRecordUnixNano int64 `json:"firstRecord,omitempty"`
+	LastRecordUnixNano  int64 `json:"lastRecord,omitempty"`
+	// SourcePosition is a source's total position when it stopped.
+	SourcePosition int64 `json:"sourcePosition,omitempty"`
+}
+
+// CheckpointAck carries a subtask's snapshot handles.
+type CheckpointAck struct {
+	Attempt    uint64                        `json:"attempt"`
+	Checkpoint uint64                        `json:"checkpoint"`
+	Task       TaskKey                       `json:"task"`
+	Snapshots  []checkpoint.OperatorSnapshot `json:"snapshots"`
+}
+
+// CheckpointDecline reports that a subtask could not take a checkpoint.
+type CheckpointDecline struct {
+	Attempt    uint64  `json:"attempt"`
+	Checkpoint uint64  `json:"checkpoint"`
+	Task       TaskKey `json:"task"`
+	Reason     string  `json:"reason"`
+}

@@ -1,0 +1,96 @@
+package scheduler
+
+// Trigger says what caused a rescale or restart; it is the "trigger" of the
+// REST API's /jobs/:jobid/rescales.
+type Trigger string
+
+// The triggers. TaskManagers joining or leaving and manual requests are
+// planned: with rescale-on-checkpoint they take a checkpoint first. A lost
+// TaskManager or a failure restores the latest completed checkpoint.
+const (
+	TriggerJoined  Trigger = "taskmanager-joined"
+	TriggerLeaving Trigger = "taskmanager-leaving"
+	TriggerLost    Trigger = "taskmanager-lost"
+	TriggerFailure Trigger = "failure"
+	TriggerManual  Trigger = "manual"
+	TriggerInitial Trigger = "initial"
+)
+
+// planned reports whether a rescale with this trigger may checkpoint first.
+func (t Trigger) planned() bool {
+	return t == TriggerJoined || t == TriggerLeaving || t == TriggerManual
+}
+
+// Event is an input to Step. The implementations are the types below.
+type Event interface{ isEvent() }
+
+// Start starts scheduling: Created → WaitingForResources.
+type Start struct{}
+
+// SlotsChanged reports the slot pool's new count of available slots (slots of
+// registered TaskManagers that are not leaving).
+type SlotsChanged struct {
+	Available int
+	Trigger   Trigger // TriggerJoined, TriggerLeaving or TriggerLost
+}
+
+// TasksRunning reports that every task of Attempt is running.
+type TasksRunning struct{ Attempt uint64 }
+
+// TaskFailed reports a failure of a task of Attempt: a task error, or a lost
+// TaskManager (Trigger TriggerLost).
+type TaskFailed struct {
+	Attempt   uint64
+	Reason    string
+	Retryable bool // false fails the job whatever the restart strategy
+	Trigger   Trigger
+}
+
+// TasksStopped reports that every task of Attempt has stopped (canceled,
+// finished, or gone with its TaskManager).
+type TasksStopped struct{ Attempt uint64 }
+
+// TasksFinished reports that every task of Attempt has FINISHED: a bounded
+// job is done.
+type TasksFinished struct{ Attempt uint64 }
+
+// RescaleCheckpointDone is the outcome of a Ready.TriggerCheckpoint.
+type RescaleCheckpointDone struct {
+	Attempt    uint64
+	Checkpoint uint64 // id of the completed checkpoint; ignored when Err != nil
+	Err        error
+}
+
+// Cancel cancels the job.
+type Cancel struct{}
+
+// Rescale asks for a rescale now (manual): the desired parallelism is
+// re-evaluated at once, skipping the stabilization timeout and cooldown.
+type Rescale struct{}
+
+func (Start) isEvent()                 {}
+func (SlotsChanged) isEvent()          {}
+func (TasksRunning) isEvent()          {}
+func (TaskFailed) isEvent()            {}
+func (TasksStopped) isEvent()          {}
+func (TasksFinished) isEvent()         {}
+func (RescaleCheckpointDone) isEvent() {}
+func (Cancel) isEvent()                {}
+func (Rescale) isEvent()               {}
+
+// attemptOf returns the attempt an event refers to, if any.
+func attemptOf(ev Event) (uint64, bool) {
+	switch e := ev.(type) {
+	case TasksRunning:
+		return e.Attempt, true
+	case TaskFailed:
+		return e.Attempt, true
+	case TasksStopped:
+		return e.Attempt, true
+	case TasksFinished:
+		return e.Attempt, true
+	case RescaleCheckpointDone:
+		return e.Attempt, true
+	}
+	return 0, false
+}

@@ -1,0 +1,34 @@
+package scheduler
+
+import "time"
+
+// nextRestart applies the restart strategy to a failure. It returns the delay
+// before redeploying, or false when the job must fail instead. An allowed
+// restart is counted.
+func (s *Scheduler) nextRestart(retryable bool) (time.Duration, bool) {
+	if !retryable {
+		return 0, false
+	}
+	r := s.cfg.Restart
+	var delay time.Duration
+	switch r.Strategy {
+	case StrategyFixedDelay:
+		delay = r.Delay
+	case StrategyExponentialDelay:
+		ranLong := !s.runningSince.IsZero() && s.now.Sub(s.runningSince) >= r.MaxBackoff
+		switch {
+		case s.backoff == 0 || ranLong:
+			s.backoff = r.InitialBackoff
+		default:
+			s.backoff = min(time.Duration(float64(s.backoff)*r.Multiplier), r.MaxBackoff)
+		}
+		delay = s.backoff
+	default: // StrategyNone, or unknown (see Config.Validate)
+		return 0, false
+	}
+	if r.Attempts >= 0 && s.restarts >= r.Attempts {
+		return 0, false
+	}
+	s.restarts++
+	return delay, true
+}

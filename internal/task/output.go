@@ -1,0 +1,81 @@
+package task
+
+import (
+	"context"
+
+	"github.com/tide-stream/tide/internal/network"
+)
+
+// recordWriter is one output edge: a buffer per consumer channel. It
+// implements plan.RecordWriter for the edge's typed emitter.
+type recordWriter struct {
+	t    *Task
+	ctx  context.Context
+	outs []*network.Output
+	bufs [][]byte
+	size int
+	maxP int
+	// dirty counts channels with unsent records.
+	dirty int
+}
+
+func (w *recordWriter) NumChannels() int    { return len(w.outs) }
+func (w *recordWriter) MaxParallelism() int { return w.maxP }
+func (w *recordWriter) Buf(ch int) []byte   { return w.bufs[ch] }
+
+func (w *recordWriter) Commit(ch int, b []byte) {
+	if len(w.bufs[ch]) == 0 {
+		w.dirty++
+	}
+	w.bufs[ch] = b
+	if len(b) >= w.size {
+		w.flush(ch)
+	}
+}
+
+// flush sends channel ch's buffer. A send error fails the task; the
+// buffer is dropped since the attempt is over.
+func (w *recordWriter) flush(ch int) {
+	b := w.bufs[ch]
+	if len(b) == 0 {
+		return
+	}
+	w.dirty--
+	w.bufs[ch] = make([]byte, 0, w.size)
+	if w.t.failure != nil {
+		return
+	}
+	if err := w.outs[ch].Send(w.ctx, kindRecords, b); err != nil {
+		w.t.failure = err
+	}
+}
+
+func (w *recordWriter) flushAll() {
+	if w.dirty == 0 {
+		return
+	}
+	for ch := range w.bufs {
+		w.flush(ch)
+	}
+}
+
+// event flushes every channel and sends an event (barrier, end) on each.
+func (w *recordWriter) event(kind byte, payload []byte) error {
+	w.flushAll()
+	if w.t.failure != nil {
+		return w.t.failure
+	}
+	for _, o := range w.outs {
+		if err := o.Send(w.ctx, kind, append([]byte(nil), payload...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *recordWriter) close() {
+	for _, o := range w.outs {
+		o.Close()
+	}
+	w.outs = nil
+}

@@ -1,0 +1,204 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/network"
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/state"
+)
+
+// setup wires the chain from its tail to its head, connects the outputs and
+// the input gate, restores state and opens the operators.
+func (t *Task) setup(ctx context.Context) error {
+	g, v := t.cfg.Graph, t.vertex
+	// Output writers, one per output edge, each with a typed emitter built by
+	// the consumer operator's exchange.
+	writerOf := map[int][]any{} // by producing operator
+	for _, ei := range v.Outputs {
+		e := g.Edges[ei]
+		w, err := t.openOutput(ctx, e)
+		if err != nil {
+			return err
+		}
+		t.writers = append(t.writers, w)
+		consumer := g.Graph.Operators[e.ToOp]
+		writerOf[e.FromOp] = append(writerOf[e.FromOp], consumer.In.NewWriter(w))
+	}
+	t.chain = make([]*link, len(v.Operators))
+	var next any
+	for j := len(v.Operators) - 1; j >= 0; j-- {
+		oi := v.Operators[j]
+		op := g.Graph.Operators[oi]
+		outs := writerOf[oi]
+		if j+1 < len(v.Operators) {
+			outs = append([]any{next}, outs...)
+		}
+		in, hooks, err := op.Build(op.Fanout(outs))
+		if err != nil {
+			return fmt.Errorf("build operator %s: %w", op.ID, err)
+		}
+		l := &link{op: op, hooks: hooks}
+		l.ctx = &opContext{t: t, op: op}
+		if op.Keyed {
+			l.backend = state.NewBackend(v.KeyGroups, t.cfg.KeyGroups)
+			l.ctx.backend = l.backend
+		}
+		t.chain[j] = l
+		next = in
+		if j == 0 && op.Input < 0 {
+			src, ok := in.(operator.Source)
+			if !ok {
+				return fmt.Errorf("operator %s: source builder returned %T, not a source", op.ID, in)
+			}
+			t.source = src
+		}
+	}
+	if err := t.restore(ctx); err != nil {
+		return err
+	}
+	for _, l := range t.chain {
+		if err := l.hooks.Open(l.ctx); err != nil {
+			return &Failure{Domain: "user", Err: fmt.Errorf("open %s: %w", l.op.ID, err)}
+		}
+	}
+	if t.source == nil {
+		return t.openInputs(next)
+	}
+	return nil
+}
+
+func (t *Task) openOutput(ctx context.Context, e *plan.Edge) (*recordWriter, error) {
+	g := t.cfg.Graph
+	to := g.Vertices[e.To]
+	addrs := t.cfg.DataAddrs[to.ID]
+	p := t.cfg.Parallelism[to.ID]
+	if len(addrs) != p {
+		return nil, fmt.Errorf("edge %d to %s: %d addresses for parallelism %d", e.Index, to.ID, len(addrs), p)
+	}
+	consumers := make([]int, 0, p)
+	if e.Partitioning == plan.Forward {
+		consumers = append(consumers, t.cfg.Subtask)
+	} else {
+		for i := 0; i < p; i++ {
+			consumers = append(consumers, i)
+		}
+	}
+	w := &recordWriter{t: t, ctx: ctx, maxP: to.KeyGroups, size: t.cfg.BufferSize}
+	for _, c := range consumers {
+		id := network.ChannelID{Attempt: t.cfg.Attempt, Edge: uint32(e.Index), Producer: uint32(t.cfg.Subtask), Consumer: uint32(c)}
+		out, err := t.cfg.Net.OpenOutput(ctx, id, addrs[c])
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("open channel %+v to %s: %w", id, addrs[c], err)
+		}
+		w.outs = append(w.outs, out)
+		w.bufs = append(w.bufs, make([]byte, 0, t.cfg.BufferSize))
+	}
+	return w, nil
+}
+
+// openInputs registers the input gate's channels and binds each input
+// edge's decoder to the head of the chain.
+func (t *Task) openInputs(head any) error {
+	g, v := t.cfg.Graph, t.vertex
+	var ids []network.ChannelID
+	for pos, ei := range v.Inputs {
+		e := g.Edges[ei]
+		from := g.Vertices[e.From]
+		producers := []int{}
+		if e.Partitioning == plan.Forward {
+			producers = append(producers, t.cfg.Subtask)
+		} else {
+			for i := 0; i < t.cfg.Parallelism[from.ID]; i++ {
+				producers = append(producers, i)
+			}
+		}
+		for _, p := range producers {
+			id := network.ChannelID{Attempt: t.cfg.Attempt, Edge: uint32(e.Index), Producer: uint32(p), Consumer: uint32(t.cfg.Subtask)}
+			ids = append(ids, id)
+			t.inputs = append(t.inputs, inputChannel{edgePos: pos, id: id})
+		}
+		t.readers = append(t.readers, nil)
+		t.readers[pos] = append(t.readers[pos], g.Graph.Operators[e.ToOp].In.NewReader(head))
+	}
+	gate, err := t.cfg.Net.OpenInput(ids)
+	if err != nil {
+		return fmt.Errorf("open input gate: %w", err)
+	}
+	t.gate = gate
+	return nil
+}
+
+// restore loads each keyed operator's key groups from the checkpoint.
+func (t *Task) restore(ctx context.Context) error {
+	for _, l := range t.chain {
+		r, ok := t.cfg.Restore[l.op.ID]
+		if !ok {
+			continue
+		}
+		l.ctx.restored = r.List
+		if l.backend == nil {
+			continue
+		}
+		for _, s := range r.Keyed {
+			if err := t.restoreSlice(ctx, l.backend, s); err != nil {
+				return fmt.Errorf("restore %s from checkpoint %d: %w", l.op.ID, t.cfg.RestoredCheckpoint, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Task) restoreSlice(ctx context.Context, b *state.Backend, s checkpoint.KeyedSlice) error {
+	h := s.Handle
+	if s.Range.Len() == 0 {
+		return nil
+	}
+	lo := h.Offsets[s.Range.Start-h.Range.Start]
+	hi := h.Offsets[s.Range.End-h.Range.Start+1]
+	data, err := t.cfg.Storage.ReadRange(ctx, h.Path, lo, hi-lo)
+	if err != nil {
+		return &Failure{Domain: "corrupt-checkpoint", Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
+	}
+	for kg := s.Range.Start; kg <= s.Range.End; kg++ {
+		i := kg - h.Range.Start
+		a, z := h.Offsets[i]-lo, h.Offsets[i+1]-lo
+		if err := b.RestoreKeyGroup(kg, data[a:z], h.CRCs[i]); err != nil {
+			return &Failure{Domain: "corrupt-checkpoint", Err: fmt.Errorf("key group %d of %s: %w", kg, h.Path, err)}
+		}
+	}
+	return nil
+}
+
+// opContext is an operator's view of the subtask.
+type opContext struct {
+	t        *Task
+	op       *plan.Operator
+	backend  *state.Backend
+	restored [][]byte
+}
+
+func (c *opContext) JobID() string              { return c.t.cfg.JobID }
+func (c *opContext) OperatorID() string         { return c.op.ID }
+func (c *opContext) Subtask() int               { return c.t.cfg.Subtask }
+func (c *opContext) Parallelism() int           { return c.t.cfg.Parallelism[c.t.vertex.ID] }
+func (c *opContext) MaxParallelism() int        { return c.t.vertex.KeyGroups }
+func (c *opContext) Attempt() uint64            { return c.t.cfg.Attempt }
+func (c *opContext) KeyGroups() keygroup.Range  { return c.t.cfg.KeyGroups }
+func (c *opContext) Keyed() *state.Backend      { return c.backend }
+func (c *opContext) RestoredList() [][]byte     { return c.restored }
+func (c *opContext) RestoredCheckpoint() uint64 { return c.t.cfg.RestoredCheckpoint }
+func (c *opContext) Logger() *slog.Logger       { return c.t.log.With("operator", c.op.ID) }
+func (c *opContext) Now() time.Time             { return time.Now() }
+func (c *opContext) Fail(err error) {
+	if c.t.failure == nil {
+		c.t.failure = &Failure{Domain: "user", Err: err}
+	}
+}

@@ -1,0 +1,253 @@
+// Package task owns one subtask of a deployed job: the operator chain, its
+// input gate and barrier alignment, its output writers, its keyed state
+// backends and its snapshots. One goroutine runs the subtask (Run); the
+// operators need not be safe for concurrent use. Commands from the
+// TaskManager (trigger a checkpoint, a checkpoint completed) arrive in a
+// bounded mailbox that the same goroutine reads between records.
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/network"
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/state"
+)
+
+// Message kinds on a data channel.
+const (
+	kindRecords byte = iota
+	kindBarrier
+	kindEnd
+)
+
+// Restore is the share of one operator's checkpointed state this subtask
+// restores.
+type Restore struct {
+	Keyed []checkpoint.KeyedSlice
+	List  [][]byte
+}
+
+// Config describes one subtask to run.
+type Config struct {
+	JobID   string
+	Graph   *plan.JobGraph
+	Vertex  int
+	Subtask int
+	Attempt uint64
+	// Parallelism of every vertex, by vertex id.
+	Parallelism map[string]int
+	// DataAddrs of every vertex's subtasks, by vertex id.
+	DataAddrs map[string][]string
+	// KeyGroups is the key-group range of this subtask.
+	KeyGroups keygroup.Range
+	// Restore is the state to restore, by operator id; RestoredCheckpoint
+	// is its checkpoint, 0 on a fresh start.
+	Restore            map[string]Restore
+	RestoredCheckpoint uint64
+	Net                *network.Manager
+	Storage            blob.Storage
+	// BufferSize is the size at which an output buffer is sent.
+	BufferSize int
+	// BufferTimeout bounds how long a partly filled buffer of a source
+	// waits; other subtasks send partly filled buffers when their input
+	// runs dry.
+	BufferTimeout time.Duration
+	// Report sends a message to the JobManager; it must be safe for
+	// concurrent use.
+	Report func(*rpc.Envelope)
+	// StateDir returns the blob prefix of checkpoint id's state objects.
+	StateDir func(id uint64) string
+	Logger   *slog.Logger
+}
+
+// Task is one running subtask.
+type Task struct {
+	cfg    Config
+	key    rpc.TaskKey
+	vertex *plan.Vertex
+	log    *slog.Logger
+
+	mailbox chan command
+
+	// Owned by the Run goroutine.
+	chain      []*link
+	source     operator.Source
+	inputs     []inputChannel
+	readers    [][]func([]byte) error // by input edge position, bound to the head
+	writers    []*recordWriter
+	gate       *network.InputGate
+	failure    error
+	first      time.Time
+	last       time.Time
+	sourceDone bool
+	// lastCP is the last checkpoint this subtask snapshotted; lastComplete
+	// the last it was told is complete.
+	lastCP       uint64
+	lastComplete uint64
+	// ended is set once the subtask has sent its end of input; it then
+	// finishes when checkpoint final is complete.
+	ended bool
+	final uint64
+	// upload tracks the one background upload of keyed state.
+	upload sync.WaitGroup
+}
+
+// link is one operator of the chain.
+type link struct {
+	op      *plan.Operator
+	hooks   operator.Hooks
+	backend *state.Backend
+	ctx     *opContext
+}
+
+type inputChannel struct {
+	edgePos int
+	id      network.ChannelID
+}
+
+type command struct {
+	trigger  uint64
+	final    bool
+	complete uint64
+}
+
+// New prepares a subtask; Run runs it.
+func New(cfg Config) *Task {
+	v := cfg.Graph.Vertices[cfg.Vertex]
+	log := cfg.Logger.With("task", fmt.Sprintf("%s[%d]", v.ID, cfg.Subtask), "attempt", cfg.Attempt)
+	return &Task{
+		cfg:     cfg,
+		key:     rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
+		vertex:  v,
+		log:     log,
+		mailbox: make(chan command, 16),
+	}
+}
+
+// Key names the subtask.
+func (t *Task) Key() rpc.TaskKey { return t.key }
+
+// TriggerCheckpoint asks a source subtask to inject checkpoint id's barrier.
+// final marks the last checkpoint of a bounded job: the source ends its
+// outputs after the barrier.
+func (t *Task) TriggerCheckpoint(id uint64, final bool) {
+	t.send(command{trigger: id, final: final})
+}
+
+// CheckpointComplete tells the subtask that checkpoint id is durable.
+func (t *Task) CheckpointComplete(id uint64) { t.send(command{complete: id}) }
+
+func (t *Task) send(c command) {
+	select {
+	case t.mailbox <- c:
+	default:
+		// The mailbox holds 16 commands; a subtask that far behind is stuck
+		// and will fail its checkpoint by timeout, which the job survives.
+		t.log.Warn("mailbox full, dropping command", "trigger", c.trigger, "complete", c.complete)
+	}
+}
+
+// Run runs the subtask until it finishes, fails or ctx is canceled, and
+// reports its final state. It returns the failure, if any.
+func (t *Task) Run(ctx context.Context) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Failure{Domain: "user", Err: fmt.Errorf("panic: %v", r)}
+		}
+		t.upload.Wait()
+		for _, l := range t.chain {
+			if cerr := l.hooks.Close(); cerr != nil && err == nil && ctx.Err() == nil {
+				err = fmt.Errorf("close %s: %w", l.op.ID, cerr)
+			}
+		}
+		for _, w := range t.writers {
+			w.close()
+		}
+		t.reportEnd(ctx, err)
+	}()
+	if err := t.setup(ctx); err != nil {
+		return err
+	}
+	t.report(&rpc.TaskStatus{State: rpc.TaskRunning})
+	if t.source != nil {
+		return t.runSource(ctx)
+	}
+	return t.runInputs(ctx)
+}
+
+func (t *Task) reportEnd(ctx context.Context, err error) {
+	st := &rpc.TaskStatus{State: rpc.TaskFinished}
+	switch {
+	case err != nil && ctx.Err() == nil:
+		st.State, st.Error, st.Domain = rpc.TaskFailed, err.Error(), domainOf(err)
+		t.log.Error("task failed", "err", err)
+	case err != nil || ctx.Err() != nil:
+		st.State = rpc.TaskCanceled
+	}
+	if t.source != nil {
+		st.SourcePosition = t.source.Position()
+	}
+	t.report(st)
+}
+
+func (t *Task) report(st *rpc.TaskStatus) {
+	st.Attempt, st.Task = t.cfg.Attempt, t.key
+	if !t.first.IsZero() {
+		st.FirstRecordUnixNano = t.first.UnixNano()
+	}
+	if !t.last.IsZero() {
+		st.LastRecordUnixNano = t.last.UnixNano()
+	}
+	t.cfg.Report(&rpc.Envelope{TaskStatus: st})
+}
+
+// progress notes that records were processed now.
+func (t *Task) progress() {
+	now := time.Now()
+	if t.first.IsZero() {
+		t.first = now
+		t.last = now
+		t.report(&rpc.TaskStatus{State: rpc.TaskRunning})
+		return
+	}
+	t.last = now
+}
+
+// Failure is a task failure with its domain, which the scheduler uses to
+// decide between restarting and failing the job.
+type Failure struct {
+	// Domain is "user", "external", "internal" or "corrupt-checkpoint".
+	Domain string
+	Err    error
+}
+
+func (f *Failure) Error() string { return f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
+
+func domainOf(err error) string {
+	var f *Failure
+	switch {
+	case errors.As(err, &f):
+		return f.Domain
+	case errors.Is(err, state.ErrCorrupt):
+		return "corrupt-checkpoint"
+	}
+	var ce *network.ChannelError
+	if errors.As(err, &ce) {
+		return "external"
+	}
+	return "internal"
+}

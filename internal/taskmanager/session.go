@@ -1,0 +1,264 @@
+package taskmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/task"
+)
+
+// running is one subtask this TaskManager runs.
+type running struct {
+	t      *task.Task
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type taskID struct {
+	attempt uint64
+	key     rpc.TaskKey
+}
+
+// session is one registration: connect, register, serve until the stream
+// breaks. It stops every task it started before it returns.
+func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
+	cc, err := rpc.Dial(tm.cfg.JobManager)
+	if err != nil {
+		return false, err
+	}
+	defer cc.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := rpc.Connect(sctx, cc)
+	if err != nil {
+		return false, err
+	}
+	host, _ := os.Hostname()
+	if err := st.Send(&rpc.Envelope{Register: &rpc.Register{
+		ResourceID: tm.cfg.ResourceID, Version: tm.cfg.Version, Slots: tm.cfg.Slots,
+		DataAddr: tm.net.Addr(), Host: host, PID: os.Getpid(),
+	}}); err != nil {
+		return false, fmt.Errorf("send registration to %s: %w", tm.cfg.JobManager, err)
+	}
+	first, err := st.Recv()
+	if err != nil {
+		return false, fmt.Errorf("await registration at %s: %w", tm.cfg.JobManager, err)
+	}
+	if first.Refused != nil {
+		tm.log.Error("jobmanager refused the registration", "reason", first.Refused.Reason)
+		return false, fmt.Errorf("%w: %s", ErrRefused, first.Refused.Reason)
+	}
+	reg := first.Registered
+	if reg == nil {
+		return false, fmt.Errorf("jobmanager %s answered the registration with %+v", tm.cfg.JobManager, first)
+	}
+	if err := tm.prepare(ctx, reg); err != nil {
+		// The same binary built another graph: refuse to run it, for good.
+		return false, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	log := tm.log.With("registration", reg.RegistrationID)
+	log.Info("registered with the jobmanager", "jobmanager", tm.cfg.JobManager, "slots", tm.cfg.Slots, "data", tm.net.Addr())
+
+	rep := &reporter{q: make(chan *rpc.Envelope, 1024), done: make(chan struct{})}
+	var wg sync.WaitGroup
+	sendErr := make(chan error, 1)
+	wg.Add(1)
+	go func() { // owner: this session; ends when the stream or session ends
+		defer wg.Done()
+		for {
+			select {
+			case e := <-rep.q:
+				if err := st.Send(e); err != nil {
+					sendErr <- err
+					return
+				}
+			case <-sctx.Done():
+				return
+			}
+		}
+	}()
+	inbox := make(chan *rpc.Envelope, 64)
+	recvErr := make(chan error, 1)
+	wg.Add(1)
+	go func() { // owner: this session; ends when the stream breaks or is canceled
+		defer wg.Done()
+		for {
+			e, err := st.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case inbox <- e:
+			case <-sctx.Done():
+				return
+			}
+		}
+	}()
+
+	tasks := map[taskID]*running{}
+	defer func() {
+		for _, r := range tasks {
+			r.cancel()
+		}
+		for _, r := range tasks {
+			<-r.done
+		}
+		close(rep.done)
+		cancel()
+		wg.Wait()
+	}()
+	if tm.leaving {
+		rep.send(&rpc.Envelope{Leaving: &rpc.Leaving{Reason: "decommission requested"}})
+	}
+	var leaveTimer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case err := <-recvErr:
+			return false, fmt.Errorf("control stream: %w", err)
+		case err := <-sendErr:
+			return false, fmt.Errorf("control stream: %w", err)
+		case reason := <-tm.leave:
+			if tm.leaving {
+				log.Warn("asked to leave again; exiting at once")
+				return true, nil
+			}
+			tm.leaving = true
+			log.Info("decommissioning: telling the jobmanager and serving until released", "reason", reason, "timeout", tm.cfg.DecommissionTimeout)
+			rep.send(&rpc.Envelope{Leaving: &rpc.Leaving{Reason: reason}})
+			leaveTimer = time.After(tm.cfg.DecommissionTimeout)
+		case <-leaveTimer:
+			log.Warn("decommission timeout passed before the job rescaled; exiting", "timeout", tm.cfg.DecommissionTimeout)
+			return true, nil
+		case addr := <-tm.peerLost:
+			rep.send(&rpc.Envelope{PeerLost: &rpc.PeerLost{DataAddr: addr}})
+		case e := <-inbox:
+			if done := tm.handle(ctx, e, tasks, rep); done {
+				return true, nil
+			}
+		}
+	}
+}
+
+// handle serves one message from the JobManager. It reports whether the
+// TaskManager was released.
+func (tm *TaskManager) handle(ctx context.Context, e *rpc.Envelope, tasks map[taskID]*running, rep *reporter) bool {
+	switch {
+	case e.Heartbeat != nil:
+		rep.send(&rpc.Envelope{HeartbeatReply: &rpc.HeartbeatReply{Seq: e.Heartbeat.Seq}})
+	case e.Deploy != nil:
+		tm.deploy(ctx, e.Deploy, tasks, rep)
+	case e.Cancel != nil:
+		for id, r := range tasks {
+			if id.attempt <= e.Cancel.Attempt {
+				r.cancel()
+			}
+		}
+	case e.Trigger != nil:
+		for _, k := range e.Trigger.Tasks {
+			if r, ok := tasks[taskID{e.Trigger.Attempt, k}]; ok {
+				r.t.TriggerCheckpoint(e.Trigger.Checkpoint, e.Trigger.Final)
+			}
+		}
+	case e.Complete != nil:
+		for id, r := range tasks {
+			if id.attempt == e.Complete.Attempt {
+				r.t.CheckpointComplete(e.Complete.Checkpoint)
+			}
+		}
+	case e.Released != nil:
+		return tm.leaving
+	default:
+		tm.log.Warn("ignoring an unknown control message (newer jobmanager?)", "msg", fmt.Sprintf("%+v", e))
+	}
+	// Forget tasks that ended.
+	for id, r := range tasks {
+		select {
+		case <-r.done:
+			delete(tasks, id)
+		default:
+		}
+	}
+	return false
+}
+
+func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[taskID]*running, rep *reporter) {
+	// Tasks of older attempts are over; their channels are refused from now on.
+	for id, r := range tasks {
+		if id.attempt < d.Attempt {
+			r.cancel()
+		}
+	}
+	tm.net.FenceBelow(d.Attempt)
+	addrs := map[string][]string{}
+	for _, p := range d.Placements {
+		addrs[p.Vertex] = p.DataAddrs
+	}
+	for _, td := range d.Tasks {
+		vi, _, ok := tm.graph.Vertex(td.Task.Vertex)
+		if !ok {
+			rep.send(&rpc.Envelope{TaskStatus: &rpc.TaskStatus{Attempt: d.Attempt, Task: td.Task, State: rpc.TaskFailed,
+				Domain: "internal", Error: fmt.Sprintf("unknown vertex %q", td.Task.Vertex)}})
+			continue
+		}
+		restore := map[string]task.Restore{}
+		for _, r := range td.Restore {
+			restore[r.OperatorID] = task.Restore{Keyed: r.Keyed, List: r.List}
+		}
+		t := task.New(task.Config{
+			JobID: tm.jobID, Graph: tm.graph, Vertex: vi, Subtask: td.Task.Subtask, Attempt: d.Attempt,
+			Parallelism: d.Parallelism, DataAddrs: addrs, KeyGroups: td.KeyGroups,
+			Restore: restore, RestoredCheckpoint: d.CheckpointID,
+			Net: tm.net, Storage: tm.storage,
+			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout,
+			Report:   rep.send,
+			StateDir: func(id uint64) string { return fmt.Sprintf("%s/chk-%d/", tm.jobID, id) },
+			Logger:   tm.log,
+		})
+		tctx, cancel := context.WithCancel(ctx)
+		r := &running{t: t, cancel: cancel, done: make(chan struct{})}
+		tasks[taskID{d.Attempt, td.Task}] = r
+		go func() { // owner: the session, which cancels and waits for done
+			defer close(r.done)
+			defer cancel()
+			t.Run(tctx)
+		}()
+	}
+}
+
+// prepare builds the job graph the JobManager runs and opens the state
+// storage, once per process.
+func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
+	if tm.graph == nil {
+		jg, err := tm.cfg.Jobs.Build(reg.JobName, reg.JobArgs, reg.MaxParallelism)
+		if err != nil {
+			return err
+		}
+		tm.graph, tm.digest = jg, jg.Digest()
+	}
+	if tm.digest != reg.PlanDigest {
+		return fmt.Errorf("job %s builds graph %s here but %s on the jobmanager: different binaries?", reg.JobName, tm.digest, reg.PlanDigest)
+	}
+	if tm.storage == nil {
+		dir := reg.Config["state.checkpoints.dir"]
+		s, err := blob.Open(ctx, dir)
+		if err != nil {
+			return fmt.Errorf("open checkpoint storage %s: %w", dir, err)
+		}
+		tm.storage = s
+	}
+	tm.jobID = reg.JobID
+	return nil
+}
+
+var _ = errors.New
+var _ checkpoint.ID

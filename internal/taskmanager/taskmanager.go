@@ -1,0 +1,164 @@
+// Package taskmanager is the TaskManager process shell: it registers with
+// the JobManager over the control stream, offers its slots, runs the
+// subtasks it is given (one goroutine each, package task) and forwards
+// their reports. It owns the process's data-plane network manager.
+//
+// A TaskManager whose control stream breaks drops every task it runs
+// (they belong to a registration the JobManager has given up on, so they
+// are fenced anyway) and registers again as a fresh TaskManager.
+package taskmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/jobs"
+	"github.com/tide-stream/tide/internal/network"
+	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/rpc"
+)
+
+// Config configures a TaskManager.
+type Config struct {
+	// JobManager is the control address, host:port.
+	JobManager string
+	Slots      int
+	// DataHost and DataPort are where the data plane listens (port 0: any).
+	DataHost string
+	DataPort int
+	// ResourceID names this process; default host-pid.
+	ResourceID string
+	Version    string
+	Jobs       *jobs.Registry
+	// BufferSize, BufferTimeout and Credits tune the data plane.
+	BufferSize    int
+	BufferTimeout time.Duration
+	Credits       int
+	// DecommissionTimeout bounds how long a leaving TaskManager waits for the
+	// job to rescale without it.
+	DecommissionTimeout time.Duration
+	Logger              *slog.Logger
+}
+
+// ErrRefused is returned by Run when the JobManager refused the
+// registration for good (another version).
+var ErrRefused = errors.New("taskmanager: registration refused")
+
+// TaskManager runs subtasks for one JobManager.
+type TaskManager struct {
+	cfg   Config
+	log   *slog.Logger
+	net   *network.Manager
+	leave chan string
+	// graph and storage are set at the first registration and reused.
+	graph    *plan.JobGraph
+	digest   string
+	storage  blob.Storage
+	jobID    string
+	leaving  bool
+	peerLost chan string
+}
+
+// New creates a TaskManager and starts its data-plane listener.
+func New(cfg Config) (*TaskManager, error) {
+	if cfg.Slots < 1 {
+		return nil, fmt.Errorf("taskmanager: %d slots", cfg.Slots)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ResourceID == "" {
+		host, _ := os.Hostname()
+		cfg.ResourceID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	tm := &TaskManager{cfg: cfg, log: cfg.Logger.With("tm", cfg.ResourceID), leave: make(chan string, 1)}
+	peerLost := make(chan string, 16)
+	nm, err := network.Listen(network.Config{
+		ListenAddr:        fmt.Sprintf("%s:%d", cfg.DataHost, cfg.DataPort),
+		CreditsPerChannel: cfg.Credits,
+		Logger:            tm.log,
+		OnPeerLost: func(addr string, err error) {
+			select {
+			case peerLost <- addr:
+			default:
+			}
+			tm.log.Warn("data connection to peer lost", "peer", addr, "err", err)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("taskmanager: data plane: %w", err)
+	}
+	tm.net = nm
+	tm.peerLost = peerLost
+	return tm, nil
+}
+
+// DataAddr is the data-plane address.
+func (tm *TaskManager) DataAddr() string { return tm.net.Addr() }
+
+// Leave asks the TaskManager to decommission: tell the JobManager, keep
+// serving until released or DecommissionTimeout, then Run returns nil.
+func (tm *TaskManager) Leave(reason string) {
+	select {
+	case tm.leave <- reason:
+	default:
+	}
+}
+
+// Run registers and serves until ctx ends, the TaskManager is released
+// after Leave, or the JobManager refuses it. A broken control stream leads
+// to a fresh registration.
+func (tm *TaskManager) Run(ctx context.Context) error {
+	defer tm.net.Close()
+	defer func() {
+		if tm.storage != nil {
+			tm.storage.Close()
+		}
+	}()
+	backoff := 100 * time.Millisecond
+	for {
+		released, err := tm.session(ctx)
+		switch {
+		case released:
+			tm.log.Info("released by the jobmanager; exiting")
+			return nil
+		case errors.Is(err, ErrRefused):
+			return err
+		case ctx.Err() != nil:
+			return nil
+		case tm.leaving:
+			// Leaving and the JobManager is gone: nothing to hand over.
+			tm.log.Info("leaving and the jobmanager is unreachable; exiting", "err", err)
+			return nil
+		}
+		tm.log.Warn("control stream ended; registering again", "err", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil
+		}
+		backoff = min(2*backoff, 2*time.Second)
+		if err == nil {
+			backoff = 100 * time.Millisecond
+		}
+	}
+}
+
+// reporter sends envelopes on the control stream from any goroutine,
+// through a bounded queue drained by one sender goroutine.
+type reporter struct {
+	q    chan *rpc.Envelope
+	done chan struct{}
+}
+
+func (r *reporter) send(e *rpc.Envelope) {
+	select {
+	case r.q <- e:
+	case <-r.done:
+	}
+}

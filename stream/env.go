@@ -1,0 +1,126 @@
+// Package stream is Tide's public DataStream API. A job is a Go function
+// that receives an Env and declares sources, transformations and sinks on
+// it; the function runs in every process of the cluster and must declare
+// the same graph each time, which is how operator ids agree everywhere.
+//
+// Functions are typed with generics (Map[T, U], KeyBy[T, K], Process[K, T, O]).
+// Operators that can be chained pass Go values to each other; values are
+// encoded with a codec.Codec only where they cross a subtask boundary, in
+// keys (whose bytes decide the key group) and in state snapshots.
+//
+// The package builds a plan and knows nothing of the runtime.
+package stream
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tide-stream/tide/codec"
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+)
+
+// Collector receives the records an operator emits.
+type Collector[T any] = operator.Emitter[T]
+
+// Env collects the operators of one job.
+type Env struct {
+	graph *plan.Graph
+	errs  []error
+}
+
+// NewEnv returns an empty environment whose keyed state has maxParallelism
+// key groups by default.
+func NewEnv(maxParallelism int) *Env {
+	return &Env{graph: &plan.Graph{MaxParallelism: maxParallelism}}
+}
+
+// Plan returns the job's logical graph, or every declaration error. It is
+// for the runtime; jobs never need it.
+func (e *Env) Plan() (*plan.Graph, error) {
+	if len(e.errs) > 0 {
+		return nil, errors.Join(e.errs...)
+	}
+	return e.graph, nil
+}
+
+func (e *Env) fail(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Errorf(format, args...))
+}
+
+// DataStream is a stream of values of type T.
+type DataStream[T any] struct {
+	env   *Env
+	op    int
+	codec codec.Codec[T]
+}
+
+// WithCodec sets the codec used when the stream's records cross a subtask
+// boundary. The default is codec.For[T]().
+func (s DataStream[T]) WithCodec(c codec.Codec[T]) DataStream[T] {
+	s.codec = c
+	return s
+}
+
+// Env returns the stream's environment.
+func (s DataStream[T]) Env() *Env { return s.env }
+
+func (s DataStream[T]) recordCodec() codec.Codec[T] {
+	if s.codec != nil {
+		return s.codec
+	}
+	return codec.For[T]()
+}
+
+// Option configures one operator.
+type Option interface{ apply(*plan.Operator) }
+
+type optionFunc func(*plan.Operator)
+
+func (f optionFunc) apply(op *plan.Operator) { f(op) }
+
+// Parallelism fixes the operator's parallelism instead of letting the
+// scheduler choose it. Default: chosen by the scheduler (all slots in
+// reactive mode).
+func Parallelism(p int) Option { return optionFunc(func(op *plan.Operator) { op.Parallelism = p }) }
+
+// MaxParallelism sets the operator's upper bound on parallelism and, for a
+// keyed operator, its number of key groups. Default: pipeline.max-parallelism.
+func MaxParallelism(p int) Option {
+	return optionFunc(func(op *plan.Operator) { op.MaxParallelism = p })
+}
+
+func add[In, Out any](e *Env, op *plan.Operator, opts []Option) DataStream[Out] {
+	for _, o := range opts {
+		o.apply(op)
+	}
+	if op.Parallelism < 0 || op.MaxParallelism < 0 {
+		e.fail("stream: operator %q: negative parallelism", op.Name)
+	}
+	op.Fanout = fanout[Out]
+	return DataStream[Out]{env: e, op: e.graph.Add(op)}
+}
+
+// fanout combines the emitters of several consumers of one output.
+func fanout[T any](outs []any) any {
+	if len(outs) == 0 {
+		return operator.EmitterFunc[T](func(T) {})
+	}
+	if len(outs) == 1 {
+		return outs[0]
+	}
+	es := make([]operator.Emitter[T], len(outs))
+	for i, o := range outs {
+		es[i] = o.(operator.Emitter[T])
+	}
+	return operator.EmitterFunc[T](func(v T) {
+		for _, e := range es {
+			e.Emit(v)
+		}
+	})
+}
+
+// JobFunc declares a job on env. args are the job's arguments (what follows
+// `--` on the command line). It runs in every process of the cluster and
+// must declare the same graph each time.
+type JobFunc func(env *Env, args []string) error

@@ -1,0 +1,88 @@
+package stream
+
+import (
+	"fmt"
+
+	"github.com/tide-stream/tide/codec"
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+)
+
+// exchange returns the typed code of an edge carrying T.
+func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.RecordWriter) func(T) int) plan.Exchange {
+	return plan.Exchange{
+		Partitioning: p,
+		NewWriter: func(w plan.RecordWriter) any {
+			return &exchangeWriter[T]{w: w, codec: c, route: route(w)}
+		},
+		NewReader: func(in any) func([]byte) error {
+			e := in.(operator.Emitter[T])
+			return func(buf []byte) error {
+				for len(buf) > 0 {
+					v, n, err := c.Decode(buf)
+					if err != nil {
+						return fmt.Errorf("decode %T record: %w", v, err)
+					}
+					buf = buf[n:]
+					e.Emit(v)
+				}
+				return nil
+			}
+		},
+	}
+}
+
+type exchangeWriter[T any] struct {
+	w     plan.RecordWriter
+	codec codec.Codec[T]
+	route func(T) int
+}
+
+func (x *exchangeWriter[T]) Emit(v T) {
+	ch := x.route(v)
+	x.w.Commit(ch, x.codec.Append(x.w.Buf(ch), v))
+}
+
+func forwardExchange[T any](c codec.Codec[T]) plan.Exchange {
+	return exchange(plan.Forward, c, func(plan.RecordWriter) func(T) int {
+		return func(T) int { return 0 }
+	})
+}
+
+func rebalanceExchange[T any](c codec.Codec[T]) plan.Exchange {
+	return exchange(plan.Rebalance, c, func(w plan.RecordWriter) func(T) int {
+		n := w.NumChannels()
+		next := 0
+		return func(T) int {
+			next++
+			if next >= n {
+				next = 0
+			}
+			return next
+		}
+	})
+}
+
+func keyExchange[T any, K comparable](c codec.Codec[T], key func(T) K, kc codec.Codec[K]) plan.Exchange {
+	return exchange(plan.KeyGroups, c, func(w plan.RecordWriter) func(T) int {
+		n, maxP := w.NumChannels(), w.MaxParallelism()
+		var scratch []byte
+		return func(v T) int {
+			scratch = kc.Append(scratch[:0], key(v))
+			return keygroup.Operator(keygroup.OfBytes(scratch, maxP), maxP, n)
+		}
+	})
+}
+
+// Rebalance spreads the stream's records round-robin over the next
+// operator's subtasks.
+func (s DataStream[T]) Rebalance() DataStream[T] {
+	// Rebalance is an identity operator whose input edge is a rebalance.
+	return add[T, T](s.env, &plan.Operator{
+		Name:  "Rebalance",
+		Input: s.op,
+		In:    rebalanceExchange(s.recordCodec()),
+		Build: func(out any) (any, operator.Hooks, error) { return out, operator.NopHooks{}, nil },
+	}, nil)
+}

@@ -1,0 +1,130 @@
+package stream
+
+import (
+	"fmt"
+
+	"github.com/tide-stream/tide/codec"
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/state"
+)
+
+// KeyedStream is a stream partitioned by key: every record of one key goes
+// to the subtask that owns the key's key group, where keyed state lives.
+type KeyedStream[K comparable, T any] struct {
+	in       DataStream[T]
+	key      func(T) K
+	keyCodec codec.Codec[K]
+}
+
+// KeyBy partitions s by key. The key's codec (codec.For[K] unless set with
+// WithKeyCodec) gives the bytes whose hash decides the key group.
+func KeyBy[T any, K comparable](s DataStream[T], key func(T) K) KeyedStream[K, T] {
+	return KeyedStream[K, T]{in: s, key: key, keyCodec: codec.For[K]()}
+}
+
+// WithKeyCodec sets the codec of the keys.
+func (k KeyedStream[K, T]) WithKeyCodec(c codec.Codec[K]) KeyedStream[K, T] {
+	k.keyCodec = c
+	return k
+}
+
+// KeyedRuntime is what a keyed process function sees: its subtask, the key
+// of the record being processed, and its state.
+type KeyedRuntime[K comparable] struct {
+	ctx     operator.Context
+	backend *state.Backend
+	kc      codec.Codec[K]
+	key     K
+	kg      keygroup.KeyGroup
+}
+
+func (r *KeyedRuntime[K]) keyCodec() codec.Codec[K] { return r.kc }
+
+// Subtask is the index of this subtask.
+func (r *KeyedRuntime[K]) Subtask() int { return r.ctx.Subtask() }
+
+// Parallelism is the operator's current parallelism.
+func (r *KeyedRuntime[K]) Parallelism() int { return r.ctx.Parallelism() }
+
+// CurrentKey is the key of the record being processed.
+func (r *KeyedRuntime[K]) CurrentKey() K { return r.key }
+
+// ProcessFunction processes the records of a keyed stream, one at a time,
+// with state scoped to the record's key.
+type ProcessFunction[K comparable, T, O any] interface {
+	// Open declares state (Value, List, Map, Reducing) before the first record.
+	Open(rt *KeyedRuntime[K]) error
+	// Process handles one record; state handles read and write the state of key.
+	Process(key K, v T, out Collector[O]) error
+}
+
+// Process applies a keyed process function.
+func Process[K comparable, T, O any](k KeyedStream[K, T], name string, fn func() ProcessFunction[K, T, O], opts ...Option) DataStream[O] {
+	return add[T, O](k.in.env, &plan.Operator{
+		Name:  name,
+		Input: k.in.op,
+		In:    keyExchange(k.in.recordCodec(), k.key, k.keyCodec),
+		Keyed: true,
+		Build: func(out any) (any, operator.Hooks, error) {
+			op := &processOp[K, T, O]{fn: fn(), key: k.key, kc: k.keyCodec, out: out.(operator.Emitter[O])}
+			return op, op, nil
+		},
+	}, opts)
+}
+
+type processOp[K comparable, T, O any] struct {
+	operator.NopHooks
+	fn      ProcessFunction[K, T, O]
+	key     func(T) K
+	kc      codec.Codec[K]
+	out     operator.Emitter[O]
+	rt      KeyedRuntime[K]
+	maxP    int
+	scratch []byte
+}
+
+func (p *processOp[K, T, O]) Open(ctx operator.Context) error {
+	p.rt = KeyedRuntime[K]{ctx: ctx, backend: ctx.Keyed(), kc: p.kc}
+	p.maxP = ctx.MaxParallelism()
+	if err := p.fn.Open(&p.rt); err != nil {
+		return fmt.Errorf("open %s: %w", ctx.OperatorID(), err)
+	}
+	return nil
+}
+
+func (p *processOp[K, T, O]) Emit(v T) {
+	k := p.key(v)
+	p.scratch = p.kc.Append(p.scratch[:0], k)
+	p.rt.key, p.rt.kg = k, keygroup.OfBytes(p.scratch, p.maxP)
+	if err := p.fn.Process(k, v, p.out); err != nil {
+		p.rt.ctx.Fail(fmt.Errorf("%s: process key %v: %w", p.rt.ctx.OperatorID(), k, err))
+	}
+}
+
+// Reduce keeps, per key, the reduction of all records so far and emits it
+// after every record.
+func Reduce[K comparable, T any](k KeyedStream[K, T], name string, f func(acc, v T) T, opts ...Option) DataStream[T] {
+	c := k.in.recordCodec()
+	return Process(k, name, func() ProcessFunction[K, T, T] {
+		return &reduceFn[K, T]{f: f, c: c}
+	}, opts...)
+}
+
+type reduceFn[K comparable, T any] struct {
+	f   func(acc, v T) T
+	c   codec.Codec[T]
+	acc *ReducingState[K, T]
+}
+
+func (r *reduceFn[K, T]) Open(rt *KeyedRuntime[K]) error {
+	var err error
+	r.acc, err = Reducing(rt, "reduce", r.f, r.c)
+	return err
+}
+
+func (r *reduceFn[K, T]) Process(_ K, v T, out Collector[T]) error {
+	out.Emit(r.acc.Add(v))
+	return nil
+}

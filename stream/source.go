@@ -1,0 +1,110 @@
+package stream
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+)
+
+// PollStatus is what a source reader reports after a poll.
+type PollStatus = operator.PollStatus
+
+// Poll results.
+const (
+	More = operator.More
+	Idle = operator.Idle
+	Done = operator.Done
+)
+
+// SourceContext is what a source reader sees of its subtask.
+type SourceContext interface {
+	Subtask() int
+	Parallelism() int
+	Attempt() uint64
+	Now() time.Time
+}
+
+// SourceReader reads the splits assigned to one source subtask.
+type SourceReader[T any] interface {
+	// Poll emits a bounded batch of records into out and says whether more
+	// are ready at once (More), none before wait has passed (Idle), or the
+	// reader has emitted all its input (Done). Barriers are injected
+	// between polls, so a poll must not block for long.
+	Poll(out Collector[T]) (status PollStatus, wait time.Duration, err error)
+	// Snapshot returns the reader's state as one entry per split. Entries
+	// are redistributed evenly over the subtasks when the job rescales.
+	Snapshot() ([][]byte, error)
+	// Position is the number of records the reader's splits have emitted
+	// since the job's first start.
+	Position() int64
+	Close() error
+}
+
+// Source describes a source.
+type Source[T any] struct {
+	// Name appears in the job graph and the web UI.
+	Name string
+	// NonParallel sources run with parallelism 1.
+	NonParallel bool
+	// Open creates the reader of one subtask. restored holds the split
+	// entries assigned to the subtask on restore, or is nil on a fresh start,
+	// when the reader chooses its splits from the subtask index and parallelism.
+	Open func(ctx SourceContext, restored [][]byte) (SourceReader[T], error)
+}
+
+// FromSource adds a source to the job.
+func FromSource[T any](e *Env, src Source[T], opts ...Option) DataStream[T] {
+	op := &plan.Operator{
+		Name:  src.Name,
+		Input: -1,
+		Build: func(out any) (any, operator.Hooks, error) {
+			so := &sourceOp[T]{src: src, out: out.(operator.Emitter[T])}
+			return so, so, nil
+		},
+	}
+	if src.Open == nil {
+		e.fail("stream: source %q has no Open function", src.Name)
+	}
+	if src.NonParallel {
+		op.Parallelism = 1
+	}
+	return add[T, T](e, op, opts)
+}
+
+type sourceOp[T any] struct {
+	src    Source[T]
+	out    operator.Emitter[T]
+	reader SourceReader[T]
+}
+
+func (s *sourceOp[T]) Open(ctx operator.Context) error {
+	r, err := s.src.Open(ctx, ctx.RestoredList())
+	if err != nil {
+		return fmt.Errorf("open source %s: %w", s.src.Name, err)
+	}
+	s.reader = r
+	return nil
+}
+
+func (s *sourceOp[T]) Poll() (operator.PollStatus, time.Duration, error) {
+	return s.reader.Poll(s.out)
+}
+
+func (s *sourceOp[T]) Position() int64 {
+	if s.reader == nil {
+		return 0
+	}
+	return s.reader.Position()
+}
+
+func (s *sourceOp[T]) Snapshot(uint64) ([][]byte, error) { return s.reader.Snapshot() }
+func (s *sourceOp[T]) CheckpointComplete(uint64) error   { return nil }
+func (s *sourceOp[T]) EndInput() error                   { return nil }
+func (s *sourceOp[T]) Close() error {
+	if s.reader == nil {
+		return nil
+	}
+	return s.reader.Close()
+}
