@@ -28,6 +28,9 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 		if tr.To.Terminal() && jm.terminalAt.IsZero() {
 			jm.terminalAt = time.Now()
 			jm.log.Info("job reached a terminal state", "state", tr.To.JobStatus())
+			if jm.cur != nil && jm.cur.started {
+				jm.coord.Step(checkpoint.AttemptStopped{Attempt: jm.cur.id})
+			}
 			close(jm.done)
 		}
 	}
