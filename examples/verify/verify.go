@@ -39,7 +39,7 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Int64Var(&o.Keys, "keys", 16, "number of keys K")
 	fs.Int64Var(&o.Count, "count", 100000, "records N (0: unbounded)")
 	fs.Float64Var(&o.Rate, "rate", 0, "records per second over all splits (0: as fast as possible)")
-	fs.StringVar(&o.Output, "output", "", "directory of the exactly-once file sink (required)")
+	fs.StringVar(&o.Output, "output", "verify-output", "directory of the exactly-once file sink")
 	fs.IntVar(&o.Splits, "splits", 0, "source splits (default min(K, 32))")
 	fs.SetOutput(discard{})
 	if err := fs.Parse(args); err != nil {

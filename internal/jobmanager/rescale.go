@@ -19,6 +19,17 @@ type rescale struct {
 	restored    uint64
 	ended       bool
 	message     string
+	// lostTM is set when a TaskManager was lost while the record was open:
+	// the task failures that opened it were that loss seen first on the
+	// data plane, so the trigger is the loss.
+	lostTM bool
+}
+
+func (r *rescale) trigger() scheduler.Trigger {
+	if r.lostTM && r.rec.Trigger == scheduler.TriggerFailure {
+		return scheduler.TriggerLost
+	}
+	return r.rec.Trigger
 }
 
 func (r *rescale) pauseMs() int64 {

@@ -145,6 +145,9 @@ func (jm *JobManager) lost(reg, reason string) {
 	} else {
 		jm.log.Warn("taskmanager lost", "taskmanager", reg, "reason", reason, "registered_for", time.Since(tm.joined).Round(time.Millisecond))
 	}
+	if n := len(jm.rescales); n > 0 && !jm.rescales[n-1].ended && !tm.leaving {
+		jm.rescales[n-1].lostTM = true
+	}
 	if a := jm.cur; a != nil {
 		hosted := a.taskManagerGone(reg)
 		if hosted && !a.stopping && !tm.leaving {

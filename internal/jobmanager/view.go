@@ -91,7 +91,7 @@ func (jm *JobManager) publish() {
 		if !r.rec.End.IsZero() {
 			endMs = r.rec.End.UnixMilli()
 		}
-		v.Rescales = append(v.Rescales, rest.Rescale{ID: int64(r.rec.ID), Trigger: rest.RescaleTrigger(r.rec.Trigger),
+		v.Rescales = append(v.Rescales, rest.Rescale{ID: int64(r.rec.ID), Trigger: rest.RescaleTrigger(r.trigger()),
 			From: r.rec.From, To: r.rec.To, Checkpoint: int64(r.restored), Start: r.rec.Start.UnixMilli(), End: endMs,
 			PauseMs: r.pauseMs(), ReprocessedRecords: r.reprocessed(), Status: status, Message: r.message})
 	}
