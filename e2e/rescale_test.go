@@ -65,6 +65,13 @@ func TestReactiveScaling(t *testing.T) {
 		t.Fatalf("a gracefully stopped taskmanager must exit 0, got %v", err)
 	}
 	t.Logf("SIGTERM: pause %d ms, reprocessed %d", down.PauseMs, down.Reprocessed)
+	// Planned rescales restore a checkpoint taken for them, after which the
+	// sources emitted nothing: nothing is read twice.
+	for _, r := range []rescaleRec{up, down} {
+		if r.Reprocessed != 0 {
+			t.Errorf("planned rescale %s reprocessed %d records, want 0", r.Trigger, r.Reprocessed)
+		}
+	}
 
 	// Scale down by crash: kill -9.
 	tm3 := c.startTM()

@@ -64,8 +64,13 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			jm.finalCP = uint64(tr.Checkpoint)
 			final = true
 		}
+		halt := tr.Reason == "rescale"
+		if sp, ok := jm.savepoints[tr.RequestID]; ok && sp.stop {
+			halt = true
+		}
 		jm.sendToTasks(tr.Attempt, tr.Sources, &rpc.Envelope{Trigger: &rpc.TriggerCheckpoint{
-			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Tasks: rpcKeys(tr.Sources)}})
+			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Halt: halt,
+			Tasks: rpcKeys(tr.Sources)}})
 	}
 	if md := rd.Persist; md != nil {
 		path, err := jm.store.WriteMetadata(ctx, md)
@@ -88,6 +93,11 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		}
 		if c.Reason == "rescale" {
 			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Attempt, Checkpoint: uint64(c.Checkpoint)})
+			if jm.sched.State() == scheduler.Executing && jm.sched.Attempt() == c.Attempt {
+				// The rescale was abandoned: the sources halted at its barrier go on.
+				jm.log.Info("rescale abandoned; resuming the sources", "attempt", c.Attempt)
+				jm.sendToTasks(c.Attempt, jm.cur.sources, &rpc.Envelope{Resume: &rpc.Resume{Attempt: c.Attempt}})
+			}
 		}
 		jm.savepointDone(c.RequestID, c.Path, "")
 	}

@@ -28,6 +28,7 @@ type Envelope struct {
 	Trigger    *TriggerCheckpoint  `json:"trigger,omitempty"`
 	Complete   *CheckpointComplete `json:"complete,omitempty"`
 	Released   *Released           `json:"released,omitempty"`
+	Resume     *Resume             `json:"resume,omitempty"`
 }
 
 // Register is the first message of a TaskManager on a new stream.
@@ -141,8 +142,18 @@ type TriggerCheckpoint struct {
 	Savepoint  bool   `json:"savepoint,omitempty"`
 	// Final marks the last checkpoint of a bounded job: sources end their
 	// outputs after its barrier.
-	Final bool      `json:"final,omitempty"`
+	Final bool `json:"final,omitempty"`
+	// Halt asks sources to emit nothing after the barrier until resumed or
+	// canceled: the checkpoint is the last state of the attempt (a planned
+	// rescale, stop-with-savepoint), so restoring it reprocesses nothing.
+	Halt  bool      `json:"halt,omitempty"`
 	Tasks []TaskKey `json:"tasks"`
+}
+
+// Resume lets halted sources of an attempt go on: the rescale they halted
+// for was abandoned.
+type Resume struct {
+	Attempt uint64 `json:"attempt"`
 }
 
 // CheckpointComplete tells every task that a checkpoint's metadata is

@@ -26,7 +26,7 @@ func (t *Task) runSource(ctx context.Context) error {
 		if t.ended {
 			return t.finish(ctx)
 		}
-		if t.sourceDone {
+		if t.sourceDone || t.halted {
 			t.flushAll()
 			if err := t.waitMailbox(ctx, nil); err != nil {
 				return err
@@ -114,6 +114,15 @@ func (t *Task) handle(ctx context.Context, c command) error {
 		if c.final {
 			t.ended, t.final = true, c.trigger
 			return t.endOutputs()
+		}
+		if c.halt {
+			t.halted = true
+			t.log.Info("source halted after the barrier until the attempt stops", "checkpoint", c.trigger)
+		}
+	case c.resume:
+		if t.halted {
+			t.halted = false
+			t.log.Info("source resumed")
 		}
 	case c.complete != 0:
 		return t.notifyComplete(c.complete)

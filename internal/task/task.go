@@ -91,6 +91,8 @@ type Task struct {
 	first      time.Time
 	last       time.Time
 	sourceDone bool
+	// halted sources wait at a checkpoint barrier for cancel or Resume.
+	halted bool
 	// lastCP is the last checkpoint this subtask snapshotted; lastComplete
 	// the last it was told is complete.
 	lastCP       uint64
@@ -119,6 +121,8 @@ type inputChannel struct {
 type command struct {
 	trigger  uint64
 	final    bool
+	halt     bool
+	resume   bool
 	complete uint64
 }
 
@@ -141,9 +145,13 @@ func (t *Task) Key() rpc.TaskKey { return t.key }
 // TriggerCheckpoint asks a source subtask to inject checkpoint id's barrier.
 // final marks the last checkpoint of a bounded job: the source ends its
 // outputs after the barrier.
-func (t *Task) TriggerCheckpoint(id uint64, final bool) {
-	t.send(command{trigger: id, final: final})
+// halt makes a source emit nothing after the barrier until Resume.
+func (t *Task) TriggerCheckpoint(id uint64, final, halt bool) {
+	t.send(command{trigger: id, final: final, halt: halt})
 }
+
+// Resume lets a source halted at a checkpoint go on.
+func (t *Task) Resume() { t.send(command{resume: true}) }
 
 // CheckpointComplete tells the subtask that checkpoint id is durable.
 func (t *Task) CheckpointComplete(id uint64) { t.send(command{complete: id}) }

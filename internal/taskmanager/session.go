@@ -166,13 +166,19 @@ func (tm *TaskManager) handle(ctx context.Context, e *rpc.Envelope, tasks map[ta
 	case e.Trigger != nil:
 		for _, k := range e.Trigger.Tasks {
 			if r, ok := tasks[taskID{e.Trigger.Attempt, k}]; ok {
-				r.t.TriggerCheckpoint(e.Trigger.Checkpoint, e.Trigger.Final)
+				r.t.TriggerCheckpoint(e.Trigger.Checkpoint, e.Trigger.Final, e.Trigger.Halt)
 			}
 		}
 	case e.Complete != nil:
 		for id, r := range tasks {
 			if id.attempt == e.Complete.Attempt {
 				r.t.CheckpointComplete(e.Complete.Checkpoint)
+			}
+		}
+	case e.Resume != nil:
+		for id, r := range tasks {
+			if id.attempt == e.Resume.Attempt {
+				r.t.Resume()
 			}
 		}
 	case e.Released != nil:
