@@ -141,6 +141,10 @@ func (tm *TaskManager) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		case <-ctx.Done():
 			return nil
+		case reason := <-tm.leave:
+			// Not registered: there is no job to hand over to.
+			tm.log.Info("asked to leave while not registered; exiting", "reason", reason)
+			return nil
 		}
 		backoff = min(2*backoff, 2*time.Second)
 		if err == nil {
