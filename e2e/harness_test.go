@@ -233,6 +233,8 @@ type rescaleRec struct {
 	End         int64  `json:"end"`
 	PauseMs     int64  `json:"pause_ms"`
 	Reprocessed int64  `json:"reprocessed_records"`
+	Restored    int64  `json:"restored_bytes"`
+	LocalGroups int    `json:"local_key_groups"`
 	Status      string `json:"status"`
 }
 

@@ -71,6 +71,11 @@ func TestReactiveScaling(t *testing.T) {
 		if r.Reprocessed != 0 {
 			t.Errorf("planned rescale %s reprocessed %d records, want 0", r.Trigger, r.Reprocessed)
 		}
+		// The TaskManager that stays keeps its key groups in memory (local
+		// recovery): 1 -> 2 keeps 0-63 of 128, 2 -> 1 keeps them too.
+		if r.LocalGroups != 64 {
+			t.Errorf("planned rescale %s kept %d key groups locally, want 64 (read %d bytes)", r.Trigger, r.LocalGroups, r.Restored)
+		}
 	}
 
 	// Scale down by crash: kill -9.

@@ -4,10 +4,12 @@ package main
 
 import (
 	"github.com/tide-stream/tide"
+	"github.com/tide-stream/tide/examples/throughput"
 	"github.com/tide-stream/tide/examples/verify"
 )
 
 func main() {
 	tide.Register("Verify", verify.Build)
+	tide.Register("Throughput", throughput.Build)
 	tide.Main()
 }

@@ -2,8 +2,10 @@ package jobmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -27,16 +29,24 @@ type attempt struct {
 	sourcesDone int
 	started     bool // all tasks running: the coordinator knows the attempt
 	stopping    bool
-	firstRecord int64 // unix nanos, min over tasks
-	lastRecord  int64 // unix nanos, max over tasks
+	firstRecord int64 // unix nanos, min over the tasks that time pauses
+	lastRecord  int64 // unix nanos, max over the tasks that time pauses
+	// finalRequested is set while the final checkpoint of a bounded job is
+	// requested; finalCP is its id once triggered.
+	finalRequested bool
+	finalCP        uint64
+	// restoredBytes and localGroups sum the tasks' restore statistics.
+	restoredBytes int64
+	localGroups   int
 }
 
 type taskInfo struct {
-	tm       string
-	state    rpc.TaskState
-	source   bool
-	done     bool // reached a final state or its TaskManager is gone
-	position int64
+	tm         string
+	state      rpc.TaskState
+	source     bool
+	sourceDone bool
+	done       bool // reached a final state or its TaskManager is gone
+	position   int64
 }
 
 func (a *attempt) taskManagerGone(reg string) (hosted bool) {
@@ -82,7 +92,10 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	}
 	rp, err := jm.restorePoint(ctx, d.RestoreFrom)
 	if err != nil {
-		jm.log.Error("cannot load the checkpoint to restore", "attempt", d.Attempt, "err", err)
+		// Starting without the state would count everything again: retry.
+		jm.log.Error("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
+		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
+		return
 	}
 	a := &attempt{id: d.Attempt, parallelism: d.Parallelism, slots: slots, tasks: map[rpc.TaskKey]*taskInfo{}}
 	byTM := map[string]*rpc.Deploy{}
@@ -153,7 +166,6 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	}
 	jm.cur = a
 	jm.prevSlots = slots
-	jm.finalCP = 0
 	for reg, dep := range byTM {
 		tm := jm.tms[reg]
 		if tm == nil {
@@ -177,10 +189,13 @@ func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoin
 	if id != 0 && !jm.badRestore[id] {
 		if path, ok := jm.completed[id]; ok {
 			md, err := jm.store.Load(ctx, path)
-			if err == nil {
+			switch {
+			case err == nil:
 				return &restorePoint{md: md, path: path}, nil
+			case !isCorrupt(err):
+				return nil, fmt.Errorf("load checkpoint %d: %w", id, err)
 			}
-			jm.log.Warn("checkpoint unreadable; trying an older one", "checkpoint", id, "err", err)
+			jm.log.Warn("checkpoint corrupt or missing; restoring an older one", "checkpoint", id, "err", err)
 			jm.badRestore[id] = true
 		}
 	}
@@ -215,11 +230,16 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 		jm.log.Warn("status of an unknown task", "task", st.Task, "taskmanager", tm.reg)
 		return
 	}
-	if st.FirstRecordUnixNano != 0 && (a.firstRecord == 0 || st.FirstRecordUnixNano < a.firstRecord) {
-		a.firstRecord = st.FirstRecordUnixNano
-		jm.notePause()
+	// Pauses are timed on the subtasks that read from the network when the
+	// job has any: a source emits into buffers before its consumers have
+	// restored their state, which would hide the restore from the pause.
+	if !t.source || !jm.hasInputs {
+		if st.FirstRecordUnixNano != 0 && (a.firstRecord == 0 || st.FirstRecordUnixNano < a.firstRecord) {
+			a.firstRecord = st.FirstRecordUnixNano
+			jm.notePause()
+		}
+		a.lastRecord = max(a.lastRecord, st.LastRecordUnixNano)
 	}
-	a.lastRecord = max(a.lastRecord, st.LastRecordUnixNano)
 	if st.SourcePosition != 0 {
 		t.position = st.SourcePosition
 	}
@@ -231,22 +251,22 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 		if t.state == rpc.TaskDeploying {
 			t.state = rpc.TaskRunning
 			a.running++
+			a.restoredBytes += st.RestoredBytes
+			a.localGroups += st.LocalKeyGroups
 			if a.running == len(a.tasks) && !a.stopping {
 				a.started = true
+				jm.log.Info("attempt running", "attempt", a.id, "restored_bytes", a.restoredBytes, "local_key_groups", a.localGroups)
 				if err := jm.coord.Step(checkpoint.AttemptStarted{Attempt: a.id, Sources: a.sources, Tasks: a.all}); err != nil {
 					jm.log.Warn("coordinator refused the attempt", "err", err)
 				}
 				jm.stepSched(scheduler.TasksRunning{Attempt: a.id})
 			}
 		}
-		if st.SourceDone && t.source && !a.stopping {
+		if st.SourceDone && t.source && !t.sourceDone {
+			t.sourceDone = true
 			a.sourcesDone++
-			if a.sourcesDone == len(a.sources) {
-				jm.log.Info("all sources reached the end of their input; taking the final checkpoint")
-				jm.finalCP = ^uint64(0) // the next checkpoint triggered is the final one
-				jm.coord.Step(checkpoint.TriggerRequest{Reason: "final", RequestID: "final"})
-			}
 		}
+		jm.maybeRequestFinal()
 	case rpc.TaskFinished, rpc.TaskCanceled, rpc.TaskFailed:
 		t.state, t.done = st.State, true
 		a.stopped++
@@ -267,6 +287,24 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 		jm.maybeStopped()
 	}
 }
+
+// maybeRequestFinal asks for the final checkpoint of a bounded job once
+// every source has emitted all its input and the attempt runs. A request
+// the coordinator refused is made again on the next tick.
+func (jm *JobManager) maybeRequestFinal() {
+	a := jm.cur
+	if a == nil || !a.started || a.stopping || a.finalRequested || a.sourcesDone < len(a.sources) {
+		return
+	}
+	a.finalRequested = true
+	jm.log.Info("all sources reached the end of their input; taking the final checkpoint", "attempt", a.id)
+	if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "final", RequestID: finalRequest(a.id)}); err != nil {
+		jm.log.Warn("final checkpoint request refused; retrying", "err", err)
+		a.finalRequested = false
+	}
+}
+
+func finalRequest(attempt uint64) string { return fmt.Sprintf("final-%d", attempt) }
 
 // maybeStopped tells the scheduler once every task of a stopping attempt
 // has stopped.
@@ -322,4 +360,10 @@ func (jm *JobManager) stop(id uint64) {
 		}
 	}
 	jm.maybeStopped()
+}
+
+// isCorrupt says a checkpoint can never be restored (torn, corrupt,
+// missing), as opposed to a storage error worth retrying.
+func isCorrupt(err error) bool {
+	return errors.Is(err, checkpoint.ErrCorrupt) || errors.Is(err, checkpoint.ErrInvalid) || errors.Is(err, blob.ErrNotFound)
 }

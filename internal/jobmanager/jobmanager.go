@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,11 +85,13 @@ type JobManager struct {
 	completed map[uint64]string
 	// restoreFrom is the checkpoint to restore when the scheduler asks for
 	// "latest": set at start from a savepoint path or the store.
-	initial     *restorePoint
-	badRestore  map[uint64]bool
-	rescales    []*rescale
-	savepoints  map[string]*savepointReq
-	finalCP     uint64
+	initial    *restorePoint
+	badRestore map[uint64]bool
+	rescales   []*rescale
+	savepoints map[string]*savepointReq
+	// hasInputs says the graph has vertices fed by the network.
+	hasInputs   bool
+	io          chan ioJob
 	nextReg     int
 	terminalAt  time.Time
 	stopAfterSP string
@@ -124,6 +127,7 @@ func New(cfg Config) (*JobManager, error) {
 		graph:      jg,
 		storage:    st,
 		events:     make(chan event, 1024),
+		io:         make(chan ioJob, 64),
 		done:       make(chan struct{}),
 		tms:        map[string]*tmConn{},
 		completed:  map[uint64]string{},
@@ -133,6 +137,13 @@ func New(cfg Config) (*JobManager, error) {
 		hb:         heartbeat.NewTracker(cfg.HeartbeatInterval, cfg.HeartbeatTimeout),
 	}
 	jm.store = checkpointstore.New(st, jobID, jm.log)
+	for vi := range jg.Vertices {
+		if !jg.IsSource(vi) {
+			jm.hasInputs = true
+		}
+	}
+	jm.started = time.Now()
+	jm.publish()
 	return jm, nil
 }
 
@@ -171,7 +182,11 @@ func (jm *JobManager) Run(ctx context.Context) error {
 	defer cancel()
 	srv := rpc.NewServer(func(st rpc.Stream) error { return jm.serveStream(ctx, st) })
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	go func() { // owner: Run; ends when ctx is canceled
+		defer wg.Done()
+		jm.ioWorker(ctx)
+	}()
 	go func() { // owner: Run; ends at srv.Stop
 		defer wg.Done()
 		if err := srv.Serve(jm.lis); err != nil {
@@ -198,11 +213,15 @@ func (jm *JobManager) init(ctx context.Context) error {
 	cc.JobID, cc.MaxParallelism, cc.Logger = jm.jobID, jm.cfg.MaxParallelism, jm.log
 	jm.coord = checkpoint.NewCoordinator(cc, now)
 	if p := jm.cfg.SavepointPath; p != "" {
-		md, err := jm.store.Load(ctx, p)
+		key, ok := jm.key(p)
+		if !ok {
+			return fmt.Errorf("execution.savepoint.path %s is not under state.checkpoints.dir %s: savepoints are restored from there", p, jm.cfg.CheckpointsDir)
+		}
+		md, err := jm.store.Load(ctx, key)
 		if err != nil {
 			return fmt.Errorf("execution.savepoint.path %s: %w", p, err)
 		}
-		jm.initial = &restorePoint{md: md, path: p}
+		jm.initial = &restorePoint{md: md, path: key}
 		jm.log.Info("restoring the job from a savepoint", "path", p, "checkpoint", md.CheckpointID)
 	}
 	jm.publish()
@@ -216,3 +235,21 @@ type restorePoint struct {
 }
 
 var errJobTerminal = errors.New("jobmanager: job reached a terminal state")
+
+// key turns a location under state.checkpoints.dir (a URL, as the REST API
+// reports it) or a key relative to it into a blob key.
+func (jm *JobManager) key(location string) (string, bool) {
+	root := strings.TrimSuffix(jm.cfg.CheckpointsDir, "/") + "/"
+	if k, ok := strings.CutPrefix(location, root); ok {
+		return k, true
+	}
+	if !strings.Contains(location, "://") && !strings.HasPrefix(location, "/") {
+		return location, true
+	}
+	return "", false
+}
+
+// location is the URL of a blob key, as users see it.
+func (jm *JobManager) location(key string) string {
+	return strings.TrimSuffix(jm.cfg.CheckpointsDir, "/") + "/" + key
+}

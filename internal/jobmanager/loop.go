@@ -3,6 +3,8 @@ package jobmanager
 import (
 	"context"
 	"time"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
 )
 
 // event is an input to the loop.
@@ -31,6 +33,46 @@ type evCommand struct {
 	fn func()
 }
 
+// evPersisted reports a checkpoint's metadata write.
+type evPersisted struct {
+	id   checkpoint.ID
+	path string
+	err  error
+}
+
+// ioJob is blob IO done off the loop; its result, if any, is an event.
+type ioJob func(ctx context.Context) event
+
+// async queues blob IO for the worker without blocking the loop. It reports
+// false if the queue is full.
+func (jm *JobManager) async(j ioJob) bool {
+	select {
+	case jm.io <- j:
+		return true
+	default:
+		return false
+	}
+}
+
+// ioWorker runs the loop's blob IO in order. Owner: Run, which closes
+// jm.io's context and waits for it.
+func (jm *JobManager) ioWorker(ctx context.Context) {
+	for {
+		select {
+		case j := <-jm.io:
+			if ev := j(ctx); ev != nil {
+				select {
+				case jm.events <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 const tickInterval = 20 * time.Millisecond
 
 // loop is the JobManager's one owner goroutine.
@@ -47,6 +89,13 @@ func (jm *JobManager) loop(ctx context.Context) error {
 		case ev := <-jm.events:
 			jm.handleEvent(ctx, ev)
 		case now := <-tick.C:
+			// Events that waited while the loop was busy go first, so that a
+			// slow round never turns queued heartbeat replies into losses.
+			for n := len(jm.events); n > 0; n-- {
+				jm.handleEvent(ctx, <-jm.events)
+				jm.drain(ctx)
+			}
+			jm.maybeRequestFinal()
 			jm.hb.Tick(now)
 			jm.sched.Tick(now)
 			jm.coord.Tick(now)
@@ -98,6 +147,8 @@ func (jm *JobManager) handleEvent(ctx context.Context, ev event) {
 		jm.lost(e.reg, "control connection closed: "+errString(e.err))
 	case evCommand:
 		e.fn()
+	case evPersisted:
+		jm.onPersisted(e)
 	}
 }
 

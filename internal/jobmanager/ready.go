@@ -58,28 +58,8 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 // handleCoordReady performs the coordinator's work: triggers to sources,
 // metadata persisted BEFORE completions are announced, discards last.
 func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready) {
-	for _, tr := range rd.Triggers {
-		final := false
-		if jm.finalCP == ^uint64(0) && tr.Reason == "final" {
-			jm.finalCP = uint64(tr.Checkpoint)
-			final = true
-		}
-		halt := tr.Reason == "rescale"
-		if sp, ok := jm.savepoints[tr.RequestID]; ok && sp.stop {
-			halt = true
-		}
-		jm.sendToTasks(tr.Attempt, tr.Sources, &rpc.Envelope{Trigger: &rpc.TriggerCheckpoint{
-			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Halt: halt,
-			Tasks: rpcKeys(tr.Sources)}})
-	}
 	if md := rd.Persist; md != nil {
-		path, err := jm.store.WriteMetadata(ctx, md)
-		if err != nil {
-			jm.log.Error("writing checkpoint metadata failed; the checkpoint does not count", "checkpoint", md.CheckpointID, "err", err)
-		}
-		if serr := jm.coord.Step(checkpoint.Persisted{Checkpoint: md.CheckpointID, Path: path, Err: err}); serr != nil {
-			jm.log.Warn("coordinator refused persisted", "err", serr)
-		}
+		jm.persist(md)
 	}
 	for _, c := range rd.Completed {
 		jm.completed[uint64(c.Checkpoint)] = c.Path
@@ -106,18 +86,62 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		if f.RequestID == fmt.Sprintf("rescale-%d", jm.sched.Attempt()) {
 			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: jm.sched.Attempt(), Err: fmt.Errorf("rescale checkpoint %d failed: %s", f.Checkpoint, f.Reason)})
 		}
-		if uint64(f.Checkpoint) == jm.finalCP && jm.cur != nil {
-			// Sources have ended their outputs after the final barrier: only a
-			// restart can finish the job now.
-			jm.stepSched(scheduler.TaskFailed{Attempt: jm.cur.id, Reason: "final checkpoint failed: " + f.Reason, Retryable: true, Trigger: scheduler.TriggerFailure})
+		if a := jm.cur; a != nil && f.RequestID == finalRequest(a.id) {
+			if f.Checkpoint != 0 && uint64(f.Checkpoint) == a.finalCP {
+				// Sources have closed their outputs after the final barrier:
+				// only a restart can finish the job now.
+				jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: "final checkpoint failed: " + f.Reason, Retryable: true, Trigger: scheduler.TriggerFailure})
+			} else {
+				a.finalRequested = false // refused before it started: ask again on the next tick
+			}
 		}
 		jm.savepointDone(f.RequestID, "", f.Reason)
 	}
 	for _, id := range rd.Discard {
 		delete(jm.completed, uint64(id))
-		if err := jm.store.Discard(ctx, id); err != nil {
-			jm.log.Warn("discarding an old checkpoint failed", "checkpoint", id, "err", err)
+		jm.async(func(ctx context.Context) event {
+			if err := jm.store.Discard(ctx, id); err != nil {
+				jm.log.Warn("discarding an old checkpoint failed", "checkpoint", id, "err", err)
+			}
+			return nil
+		})
+	}
+	// Triggers go last: a completion in the same Ready (the final
+	// checkpoint's, say) must reach the tasks before a newer barrier.
+	for _, tr := range rd.Triggers {
+		final := false
+		if a := jm.cur; a != nil && a.id == tr.Attempt && tr.RequestID == finalRequest(a.id) {
+			a.finalCP = uint64(tr.Checkpoint)
+			final = true
 		}
+		halt := tr.Reason == "rescale"
+		if sp, ok := jm.savepoints[tr.RequestID]; ok && sp.stop {
+			halt = true
+		}
+		jm.sendToTasks(tr.Attempt, tr.Sources, &rpc.Envelope{Trigger: &rpc.TriggerCheckpoint{
+			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Halt: halt,
+			Tasks: rpcKeys(tr.Sources)}})
+	}
+}
+
+// persist writes checkpoint metadata off the loop; the result comes back
+// as an evPersisted.
+func (jm *JobManager) persist(md *checkpoint.Metadata) {
+	ok := jm.async(func(ctx context.Context) event {
+		path, err := jm.store.WriteMetadata(ctx, md)
+		return evPersisted{id: md.CheckpointID, path: path, err: err}
+	})
+	if !ok {
+		jm.onPersisted(evPersisted{id: md.CheckpointID, err: fmt.Errorf("storage queue full")})
+	}
+}
+
+func (jm *JobManager) onPersisted(e evPersisted) {
+	if e.err != nil {
+		jm.log.Error("writing checkpoint metadata failed; the checkpoint does not count", "checkpoint", e.id, "err", e.err)
+	}
+	if err := jm.coord.Step(checkpoint.Persisted{Checkpoint: e.id, Path: e.path, Err: e.err}); err != nil {
+		jm.log.Warn("coordinator refused persisted", "err", err)
 	}
 }
 

@@ -10,15 +10,17 @@ type rescale struct {
 	rec scheduler.RescaleRecord
 	// oldAttempt's last processed record and the new attempt's first one
 	// bound the pause.
-	oldAttempt  uint64
-	newAttempt  uint64
-	lastRecord  int64
-	firstRecord int64
-	oldPosition int64
-	newPosition int64
-	restored    uint64
-	ended       bool
-	message     string
+	oldAttempt    uint64
+	newAttempt    uint64
+	lastRecord    int64
+	firstRecord   int64
+	oldPosition   int64
+	newPosition   int64
+	restored      uint64
+	restoredBytes int64
+	localGroups   int
+	ended         bool
+	message       string
 	// lostTM is set when a TaskManager was lost while the record was open:
 	// the task failures that opened it were that loss seen first on the
 	// data plane, so the trigger is the loss.
@@ -70,6 +72,7 @@ func (jm *JobManager) rescaleEnded(rec *scheduler.RescaleRecord) {
 			r.restored = a.restored
 			r.newPosition = a.restoredPos
 			r.firstRecord = a.firstRecord
+			r.restoredBytes, r.localGroups = a.restoredBytes, a.localGroups
 		}
 		if rec.RescaleCheckpointFailed && r.message == "" {
 			r.message = "the rescale checkpoint failed; restored the latest completed checkpoint"

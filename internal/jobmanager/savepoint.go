@@ -48,7 +48,7 @@ func (jm *JobManager) savepointDone(requestID, path, failure string) {
 		sp.status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: failure}
 		return
 	}
-	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: path}
+	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: jm.location(path)}
 	jm.log.Info("savepoint complete", "request", requestID, "path", path)
 	if sp.stop {
 		jm.stepSched(scheduler.Cancel{})

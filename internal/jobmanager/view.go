@@ -93,9 +93,12 @@ func (jm *JobManager) publish() {
 		}
 		v.Rescales = append(v.Rescales, rest.Rescale{ID: int64(r.rec.ID), Trigger: rest.RescaleTrigger(r.trigger()),
 			From: r.rec.From, To: r.rec.To, Checkpoint: int64(r.restored), Start: r.rec.Start.UnixMilli(), End: endMs,
-			PauseMs: r.pauseMs(), ReprocessedRecords: r.reprocessed(), Status: status, Message: r.message})
+			PauseMs: r.pauseMs(), ReprocessedRecords: r.reprocessed(), Status: status, Message: r.message,
+			RestoredBytes: r.restoredBytes, LocalKeyGroups: r.localGroups})
 	}
-	v.Checkpoints = jm.checkpointView()
+	if jm.coord != nil {
+		v.Checkpoints = jm.checkpointView()
+	}
 	for id, sp := range jm.savepoints {
 		v.Savepoints[id] = sp.status
 	}

@@ -198,7 +198,7 @@ func TestReadEndpointShapes(t *testing.T) {
 
 	rs := wantKeys(t, "/rescales", getObject(t, ts.URL+"/jobs/"+jobA+"/rescales"), "rescales")
 	r := wantKeys(t, "rescale", array(t, "rescales", rs["rescales"], 1)[0],
-		"id", "trigger", "from", "to", "checkpoint", "start", "end", "pause_ms", "reprocessed_records", "status")
+		"id", "trigger", "from", "to", "checkpoint", "start", "end", "pause_ms", "reprocessed_records", "status", "restored_bytes", "local_key_groups")
 	if r["trigger"] != "taskmanager-joined" || r["pause_ms"] != 250.0 {
 		t.Errorf("rescale = %v", r)
 	}

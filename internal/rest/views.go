@@ -178,8 +178,13 @@ type Rescale struct {
 	PauseMs int64 `json:"pause_ms"`
 	// ReprocessedRecords is what the sources re-read: their position when
 	// the old tasks stopped minus the restored one.
-	ReprocessedRecords int64         `json:"reprocessed_records"`
-	Status             RescaleStatus `json:"status"`
+	ReprocessedRecords int64 `json:"reprocessed_records"`
+	// RestoredBytes is the keyed state the new attempt read from the blob
+	// store; LocalKeyGroups the key groups it kept in memory instead (local
+	// recovery).
+	RestoredBytes  int64         `json:"restored_bytes"`
+	LocalKeyGroups int           `json:"local_key_groups"`
+	Status         RescaleStatus `json:"status"`
 	// Message explains a failed rescale, or adds detail.
 	Message string `json:"message,omitempty"`
 }

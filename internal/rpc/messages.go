@@ -192,6 +192,10 @@ type TaskStatus struct {
 	LastRecordUnixNano  int64 `json:"lastRecord,omitempty"`
 	// SourcePosition is a source's total position when it stopped.
 	SourcePosition int64 `json:"sourcePosition,omitempty"`
+	// RestoredBytes is the keyed state the subtask read from the blob store
+	// on restore; LocalKeyGroups the key groups it kept in memory instead.
+	RestoredBytes  int64 `json:"restoredBytes,omitempty"`
+	LocalKeyGroups int   `json:"localKeyGroups,omitempty"`
 }
 
 // CheckpointAck carries a subtask's snapshot handles.

@@ -28,6 +28,16 @@ type Backend struct {
 	pending map[string]map[keygroup.KeyGroup]section
 	// pendingBytes is the sum of the lengths of the pending sections.
 	pendingBytes int64
+	// claimed marks the tables an operator instance has declared; Release
+	// clears it so that the next instance can take the tables over.
+	claimed map[string]bool
+}
+
+// Release detaches the backend from the operator instance that declared its
+// tables, so that a later instance (after a rescale, on the same process)
+// can declare them again with NewTable and find their contents.
+func (b *Backend) Release() {
+	clear(b.claimed)
 }
 
 // table is what the Backend needs from a Table[K, V], whatever its types.
@@ -63,6 +73,7 @@ func NewBackend(maxParallelism int, r keygroup.Range) *Backend {
 		maxParallelism: maxParallelism,
 		tables:         make(map[string]table),
 		pending:        make(map[string]map[keygroup.KeyGroup]section),
+		claimed:        make(map[string]bool),
 	}
 	b.checkRange("NewBackend", r)
 	b.r = r
@@ -124,6 +135,7 @@ func (b *Backend) ApproxBytes() int64 {
 // free.
 func (b *Backend) register(name string, t table) {
 	b.tables[name] = t
+	b.claimed[name] = true
 	i, _ := slices.BinarySearch(b.names, name)
 	b.names = slices.Insert(b.names, i, name)
 }

@@ -44,8 +44,18 @@ func NewTable[K comparable, V any](b *Backend, name string, kc codec.Codec[K], v
 	case kc == nil || vc == nil:
 		return nil, fmt.Errorf("state: new table %q: nil codec", name)
 	}
-	if _, dup := b.tables[name]; dup {
-		return nil, fmt.Errorf("state: new table %q: name already registered", name)
+	if old, dup := b.tables[name]; dup {
+		if b.claimed[name] {
+			return nil, fmt.Errorf("state: new table %q: name already registered", name)
+		}
+		// A backend kept across a rescale (local recovery): the new
+		// operator instance takes over the table it declared before.
+		t, ok := old.(*Table[K, V])
+		if !ok {
+			return nil, fmt.Errorf("state: new table %q: kept with other key or value types (%T)", name, old)
+		}
+		b.claimed[name] = true
+		return t, nil
 	}
 	t := &Table[K, V]{
 		name:       name,

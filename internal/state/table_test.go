@@ -174,3 +174,29 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 	}
 }
+
+// TestReleaseLetsANewInstanceTakeOver checks local recovery's contract: a
+// released backend's tables are declared again by the next operator
+// instance, with their contents, and only with the same types.
+func TestReleaseLetsANewInstanceTakeOver(t *testing.T) {
+	b := NewBackend(8, keygroup.Range{Start: 0, End: 7})
+	t1, err := NewTable(b, "count", codec.Int64{}, codec.Int64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1.Put(3, 42, 7)
+	if _, err := NewTable(b, "count", codec.Int64{}, codec.Int64{}); err == nil {
+		t.Fatal("declaring a claimed table twice must fail")
+	}
+	b.Release()
+	if _, err := NewTable(b, "count", codec.String{}, codec.Int64{}); err == nil {
+		t.Fatal("taking over a table with other key types must fail")
+	}
+	t2, err := NewTable(b, "count", codec.Int64{}, codec.Int64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := t2.Get(3, 42); !ok || v != 7 {
+		t.Fatalf("taken-over table lost its contents: %v %v", v, ok)
+	}
+}

@@ -13,14 +13,25 @@ import (
 	"github.com/tide-stream/tide/internal/rpc"
 )
 
+// The end of a bounded job, in Flink's order: a source that has emitted all
+// its input sends end-of-data; a subtask whose inputs have all ended runs
+// its operators' EndInput (which may emit, e.g. flush windows) and passes
+// end-of-data on. Only then, once every source is done, the JobManager
+// triggers the final checkpoint: its barrier follows all the data, sinks
+// pre-commit everything, and the sources close their channels (kindEnd)
+// after it. Every subtask finishes when the final checkpoint is complete.
+
+// progressEvery is how often a source reports its position.
+const progressEvery = time.Second
+
 // runSource drives a source chain: poll, and between polls serve the
 // mailbox (barriers are injected there) and send partly filled buffers
 // older than the buffer timeout.
 func (t *Task) runSource(ctx context.Context) error {
-	lastFlush := time.Now()
+	lastFlush, lastProgress := time.Now(), time.Now()
 	var idle *time.Timer
 	for {
-		if err := t.serveMailbox(ctx, false); err != nil {
+		if err := t.serveMailbox(ctx); err != nil {
 			return err
 		}
 		if t.ended {
@@ -48,6 +59,12 @@ func (t *Task) runSource(ctx context.Context) error {
 			t.flushAll()
 			lastFlush = now
 		}
+		if now.Sub(lastProgress) >= progressEvery {
+			// The JobManager's estimate of what a crash makes the job read
+			// again (reprocessed_records) is this stale at most.
+			lastProgress = now
+			t.report(&rpc.TaskStatus{State: rpc.TaskRunning, SourcePosition: t.source.Position()})
+		}
 		switch status {
 		case operator.Idle:
 			t.flushAll()
@@ -65,7 +82,9 @@ func (t *Task) runSource(ctx context.Context) error {
 				return err
 			}
 		case operator.Done:
-			t.flushAll()
+			if err := t.endOfData(); err != nil {
+				return err
+			}
 			t.sourceDone = true
 			t.log.Info("source reached the end of its input; waiting for the final checkpoint")
 			t.report(&rpc.TaskStatus{State: rpc.TaskRunning, SourceDone: true, SourcePosition: t.source.Position()})
@@ -76,11 +95,14 @@ func (t *Task) runSource(ctx context.Context) error {
 	}
 }
 
-// waitMailbox blocks until a command (served), ctx's end or wake fires.
+// waitMailbox blocks until a command or a completion arrives (served),
+// ctx ends or wake fires.
 func (t *Task) waitMailbox(ctx context.Context, wake <-chan time.Time) error {
 	select {
 	case c := <-t.mailbox:
 		return t.handle(ctx, c)
+	case <-t.completeWake:
+		return t.serveComplete()
 	case <-wake:
 		return nil
 	case <-ctx.Done():
@@ -88,12 +110,16 @@ func (t *Task) waitMailbox(ctx context.Context, wake <-chan time.Time) error {
 	}
 }
 
-// serveMailbox handles the commands waiting in the mailbox.
-func (t *Task) serveMailbox(ctx context.Context, _ bool) error {
+// serveMailbox handles the commands and completions waiting.
+func (t *Task) serveMailbox(ctx context.Context) error {
 	for {
 		select {
 		case c := <-t.mailbox:
 			if err := t.handle(ctx, c); err != nil {
+				return err
+			}
+		case <-t.completeWake:
+			if err := t.serveComplete(); err != nil {
 				return err
 			}
 		default:
@@ -108,12 +134,17 @@ func (t *Task) handle(ctx context.Context, c command) error {
 		if t.source == nil {
 			return nil
 		}
+		if t.ended {
+			// The outputs are closed: no barrier can follow.
+			t.decline(c.trigger, "source has ended its outputs after the final checkpoint")
+			return nil
+		}
 		if err := t.checkpoint(ctx, c.trigger); err != nil {
 			return err
 		}
 		if c.final {
 			t.ended, t.final = true, c.trigger
-			return t.endOutputs()
+			return t.closeOutputs()
 		}
 		if c.halt {
 			t.halted = true
@@ -124,21 +155,24 @@ func (t *Task) handle(ctx context.Context, c command) error {
 			t.halted = false
 			t.log.Info("source resumed")
 		}
-	case c.complete != 0:
-		return t.notifyComplete(c.complete)
 	}
 	return nil
 }
 
-func (t *Task) notifyComplete(id uint64) error {
+// serveComplete runs the operators' commit hooks for the newest completed
+// checkpoint. Completions are kept as the highest id, never dropped: a
+// sink must not miss one.
+func (t *Task) serveComplete() error {
+	id := t.completed.Load()
+	if id <= t.lastComplete {
+		return nil
+	}
 	for _, l := range t.chain {
 		if err := l.hooks.CheckpointComplete(id); err != nil {
 			return &Failure{Domain: "external", Err: fmt.Errorf("%s: commit checkpoint %d: %w", l.op.ID, id, err)}
 		}
 	}
-	if id > t.lastComplete {
-		t.lastComplete = id
-	}
+	t.lastComplete = id
 	return nil
 }
 
@@ -148,12 +182,27 @@ func (t *Task) flushAll() {
 	}
 }
 
-func (t *Task) endOutputs() error {
+// endOfData runs the operators' EndInput, head first, and passes
+// end-of-data on.
+func (t *Task) endOfData() error {
 	for _, l := range t.chain {
 		if err := l.hooks.EndInput(); err != nil {
 			return &Failure{Domain: "user", Err: fmt.Errorf("end input of %s: %w", l.op.ID, err)}
 		}
 	}
+	if t.failure != nil {
+		return t.failure
+	}
+	for _, w := range t.writers {
+		if err := w.event(kindEndOfData, nil); err != nil {
+			return fmt.Errorf("send end of data: %w", err)
+		}
+	}
+	return nil
+}
+
+// closeOutputs sends the end of every output channel.
+func (t *Task) closeOutputs() error {
 	for _, w := range t.writers {
 		if err := w.event(kindEnd, nil); err != nil {
 			return fmt.Errorf("send end of input: %w", err)
@@ -189,7 +238,7 @@ func (t *Task) runInputs(ctx context.Context) error {
 	defer t.gate.Close()
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go func() {
+	go func() { // owner: runInputs, which cancels pctx and waits on pumpDone
 		defer close(pumpDone)
 		for {
 			m, err := t.gate.Next(pctx)
@@ -203,8 +252,7 @@ func (t *Task) runInputs(ctx context.Context) error {
 			}
 		}
 	}()
-	al := newAligner(len(t.inputs))
-	stash := make([][]network.Message, len(t.inputs))
+	in := &inputs{al: newAligner(len(t.inputs)), stash: make([][]network.Message, len(t.inputs)), eod: make([]bool, len(t.inputs))}
 	for {
 		if t.failure != nil {
 			return t.failure
@@ -212,11 +260,16 @@ func (t *Task) runInputs(ctx context.Context) error {
 		if t.ended {
 			return t.finish(ctx)
 		}
-		var in inMsg
+		var m inMsg
 		select {
-		case in = <-msgs:
+		case m = <-msgs:
 		case c := <-t.mailbox:
 			if err := t.handle(ctx, c); err != nil {
+				return err
+			}
+			continue
+		case <-t.completeWake:
+			if err := t.serveComplete(); err != nil {
 				return err
 			}
 			continue
@@ -224,9 +277,14 @@ func (t *Task) runInputs(ctx context.Context) error {
 			// Input ran dry: send partly filled buffers before blocking.
 			t.flushAll()
 			select {
-			case in = <-msgs:
+			case m = <-msgs:
 			case c := <-t.mailbox:
 				if err := t.handle(ctx, c); err != nil {
+					return err
+				}
+				continue
+			case <-t.completeWake:
+				if err := t.serveComplete(); err != nil {
 					return err
 				}
 				continue
@@ -234,38 +292,47 @@ func (t *Task) runInputs(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		if in.err != nil {
-			if errors.Is(in.err, io.EOF) {
+		if m.err != nil {
+			if errors.Is(m.err, io.EOF) {
 				return fmt.Errorf("input channels closed before their end of input")
 			}
-			return in.err
+			return m.err
 		}
-		ch := in.m.Channel
-		if al.isBlocked(ch) || len(stash[ch]) > 0 {
-			stash[ch] = append(stash[ch], in.m)
+		ch := m.m.Channel
+		if in.al.isBlocked(ch) || len(in.stash[ch]) > 0 {
+			in.stash[ch] = append(in.stash[ch], m.m)
 			continue
 		}
-		if err := t.onMessage(ctx, al, stash, in.m); err != nil {
+		if err := t.onMessage(ctx, in, m.m); err != nil {
 			return err
 		}
 	}
 }
 
+// inputs is the input side's bookkeeping, owned by runInputs.
+type inputs struct {
+	al    *aligner
+	stash [][]network.Message
+	// eod marks the channels that delivered end-of-data; eodCount counts them.
+	eod      []bool
+	eodCount int
+}
+
 // onMessage processes one message and then whatever stashed messages it
 // unblocked.
-func (t *Task) onMessage(ctx context.Context, al *aligner, stash [][]network.Message, m network.Message) error {
-	unblocked, err := t.process(ctx, al, m)
+func (t *Task) onMessage(ctx context.Context, in *inputs, m network.Message) error {
+	unblocked, err := t.process(ctx, in, m)
 	if err != nil || !unblocked {
 		return err
 	}
 	for {
 		progressed := false
-		for ch := range stash {
-			for len(stash[ch]) > 0 && !al.isBlocked(ch) {
-				m := stash[ch][0]
-				stash[ch] = stash[ch][1:]
+		for ch := range in.stash {
+			for len(in.stash[ch]) > 0 && !in.al.isBlocked(ch) {
+				m := in.stash[ch][0]
+				in.stash[ch] = in.stash[ch][1:]
 				progressed = true
-				if _, err := t.process(ctx, al, m); err != nil {
+				if _, err := t.process(ctx, in, m); err != nil {
 					return err
 				}
 			}
@@ -278,7 +345,7 @@ func (t *Task) onMessage(ctx context.Context, al *aligner, stash [][]network.Mes
 
 // process handles one message of an unblocked channel and releases its
 // credit. It reports whether an alignment completed.
-func (t *Task) process(ctx context.Context, al *aligner, m network.Message) (bool, error) {
+func (t *Task) process(ctx context.Context, in *inputs, m network.Message) (bool, error) {
 	defer t.gate.Release(m.Channel)
 	ic := t.inputs[m.Channel]
 	switch m.Kind {
@@ -289,21 +356,31 @@ func (t *Task) process(ctx context.Context, al *aligner, m network.Message) (boo
 			}
 		}
 		t.progress()
+		t.dirty = true
 		return false, t.failure
 	case kindBarrier:
 		if len(m.Payload) < 8 {
 			return false, fmt.Errorf("channel %+v: short barrier", ic.id)
 		}
-		res := al.barrier(m.Channel, binary.BigEndian.Uint64(m.Payload))
+		res := in.al.barrier(m.Channel, binary.BigEndian.Uint64(m.Payload))
 		return t.afterAlign(ctx, res)
+	case kindEndOfData:
+		if !in.eod[m.Channel] {
+			in.eod[m.Channel] = true
+			in.eodCount++
+			if in.eodCount == len(in.eod) {
+				return false, t.endOfData()
+			}
+		}
+		return false, nil
 	case kindEnd:
-		res := al.end(m.Channel)
+		res := in.al.end(m.Channel)
 		done, err := t.afterAlign(ctx, res)
 		if err != nil {
 			return done, err
 		}
-		if al.allEnded() {
-			if err := t.endOutputs(); err != nil {
+		if in.al.allEnded() {
+			if err := t.closeOutputs(); err != nil {
 				return done, err
 			}
 			t.ended, t.final = true, t.lastCP

@@ -2,10 +2,12 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/network"
@@ -47,7 +49,7 @@ func (t *Task) setup(ctx context.Context) error {
 		l := &link{op: op, hooks: hooks}
 		l.ctx = &opContext{t: t, op: op}
 		if op.Keyed {
-			l.backend = state.NewBackend(v.KeyGroups, t.cfg.KeyGroups)
+			l.backend, l.local = t.keyedBackend(op.ID)
 			l.ctx.backend = l.backend
 		}
 		t.chain[j] = l
@@ -136,6 +138,24 @@ func (t *Task) openInputs(head any) error {
 	return nil
 }
 
+// keyedBackend returns the operator's keyed backend: the one this process
+// kept from the previous attempt at the checkpoint being restored, narrowed
+// to this subtask's key groups, or a new one. It also returns the key groups
+// already present.
+func (t *Task) keyedBackend(op string) (*state.Backend, keygroup.Range) {
+	none := keygroup.Range{Start: 0, End: -1}
+	r := t.cfg.KeyGroups
+	if t.cfg.Local != nil && t.cfg.RestoredCheckpoint != 0 {
+		if b := t.cfg.Local.Take(op, t.cfg.RestoredCheckpoint, r); b != nil {
+			have := b.Range().Intersect(r)
+			b.SetRange(r)
+			t.localGroups += have.Len()
+			return b, have
+		}
+	}
+	return state.NewBackend(t.vertex.KeyGroups, r), none
+}
+
 // restore loads each keyed operator's key groups from the checkpoint.
 func (t *Task) restore(ctx context.Context) error {
 	for _, l := range t.chain {
@@ -143,13 +163,22 @@ func (t *Task) restore(ctx context.Context) error {
 		if !ok {
 			continue
 		}
+		// Present means restored, even with no entries for this subtask: a
+		// source with no split must not start its splits afresh.
 		l.ctx.restored = r.List
+		if l.ctx.restored == nil {
+			l.ctx.restored = [][]byte{}
+		}
 		if l.backend == nil {
 			continue
 		}
 		for _, s := range r.Keyed {
-			if err := t.restoreSlice(ctx, l.backend, s); err != nil {
-				return fmt.Errorf("restore %s from checkpoint %d: %w", l.op.ID, t.cfg.RestoredCheckpoint, err)
+			for _, part := range subtract(s.Range, l.local) {
+				s := s
+				s.Range = part
+				if err := t.restoreSlice(ctx, l.backend, s); err != nil {
+					return fmt.Errorf("restore %s from checkpoint %d: %w", l.op.ID, t.cfg.RestoredCheckpoint, err)
+				}
 			}
 		}
 	}
@@ -164,8 +193,13 @@ func (t *Task) restoreSlice(ctx context.Context, b *state.Backend, s checkpoint.
 	lo := h.Offsets[s.Range.Start-h.Range.Start]
 	hi := h.Offsets[s.Range.End-h.Range.Start+1]
 	data, err := t.cfg.Storage.ReadRange(ctx, h.Path, lo, hi-lo)
+	t.restoredBytes += int64(len(data))
 	if err != nil {
-		return &Failure{Domain: "corrupt-checkpoint", Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
+		domain := "external"
+		if errors.Is(err, blob.ErrNotFound) {
+			domain = "corrupt-checkpoint"
+		}
+		return &Failure{Domain: domain, Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
 	}
 	for kg := s.Range.Start; kg <= s.Range.End; kg++ {
 		i := kg - h.Range.Start
@@ -201,4 +235,20 @@ func (c *opContext) Fail(err error) {
 	if c.t.failure == nil {
 		c.t.failure = &Failure{Domain: "user", Err: err}
 	}
+}
+
+// subtract returns the parts of r outside o: none, one or two ranges.
+func subtract(r, o keygroup.Range) []keygroup.Range {
+	in := r.Intersect(o)
+	if in.Len() == 0 {
+		return []keygroup.Range{r}
+	}
+	var out []keygroup.Range
+	if r.Start < in.Start {
+		out = append(out, keygroup.Range{Start: r.Start, End: in.Start - 1})
+	}
+	if in.End < r.End {
+		out = append(out, keygroup.Range{Start: in.End + 1, End: r.End})
+	}
+	return out
 }

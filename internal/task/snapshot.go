@@ -52,6 +52,7 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 		}
 	}
 	t.lastCP = id
+	t.dirty = false
 	t.upload.Add(1)
 	go func() {
 		defer t.upload.Done()

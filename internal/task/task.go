@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
@@ -28,7 +29,11 @@ import (
 const (
 	kindRecords byte = iota
 	kindBarrier
+	// kindEnd closes a channel: nothing follows it.
 	kindEnd
+	// kindEndOfData says the producer has emitted all its records; the
+	// final checkpoint's barrier and kindEnd may follow.
+	kindEndOfData
 )
 
 // Restore is the share of one operator's checkpointed state this subtask
@@ -66,9 +71,25 @@ type Config struct {
 	// Report sends a message to the JobManager; it must be safe for
 	// concurrent use.
 	Report func(*rpc.Envelope)
+	// Local keeps keyed state in memory across attempts (local recovery);
+	// nil disables it.
+	Local LocalState
 	// StateDir returns the blob prefix of checkpoint id's state objects.
 	StateDir func(id uint64) string
 	Logger   *slog.Logger
+}
+
+// LocalState keeps keyed state backends of ended subtasks in the process,
+// so that a subtask of the next attempt that restores the same checkpoint
+// takes the key groups it already had from memory instead of the blob
+// store. It must be safe for concurrent use.
+type LocalState interface {
+	// Put offers a backend whose contents are exactly operator op's state
+	// at checkpoint cp.
+	Put(op string, cp uint64, b *state.Backend)
+	// Take removes and returns the offered backend of op at cp that shares
+	// the most key groups with r, or nil.
+	Take(op string, cp uint64, r keygroup.Range) *state.Backend
 }
 
 // Task is one running subtask.
@@ -79,6 +100,10 @@ type Task struct {
 	log    *slog.Logger
 
 	mailbox chan command
+	// completed is the newest checkpoint the JobManager said is complete;
+	// completeWake signals that it changed.
+	completed    atomic.Uint64
+	completeWake chan struct{}
 
 	// Owned by the Run goroutine.
 	chain      []*link
@@ -103,6 +128,13 @@ type Task struct {
 	final uint64
 	// upload tracks the one background upload of keyed state.
 	upload sync.WaitGroup
+	// dirty is set when records were processed after the last snapshot:
+	// the keyed state no longer equals checkpoint lastCP.
+	dirty bool
+	// restoredBytes counts the state bytes read from the blob store, and
+	// localGroups the key groups taken from local state, on restore.
+	restoredBytes int64
+	localGroups   int
 }
 
 // link is one operator of the chain.
@@ -110,7 +142,9 @@ type link struct {
 	op      *plan.Operator
 	hooks   operator.Hooks
 	backend *state.Backend
-	ctx     *opContext
+	// local are the key groups the backend already holds from local state.
+	local keygroup.Range
+	ctx   *opContext
 }
 
 type inputChannel struct {
@@ -119,11 +153,10 @@ type inputChannel struct {
 }
 
 type command struct {
-	trigger  uint64
-	final    bool
-	halt     bool
-	resume   bool
-	complete uint64
+	trigger uint64
+	final   bool
+	halt    bool
+	resume  bool
 }
 
 // New prepares a subtask; Run runs it.
@@ -131,11 +164,12 @@ func New(cfg Config) *Task {
 	v := cfg.Graph.Vertices[cfg.Vertex]
 	log := cfg.Logger.With("task", fmt.Sprintf("%s[%d]", v.ID, cfg.Subtask), "attempt", cfg.Attempt)
 	return &Task{
-		cfg:     cfg,
-		key:     rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
-		vertex:  v,
-		log:     log,
-		mailbox: make(chan command, 16),
+		cfg:          cfg,
+		key:          rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
+		vertex:       v,
+		log:          log,
+		mailbox:      make(chan command, 16),
+		completeWake: make(chan struct{}, 1),
 	}
 }
 
@@ -154,7 +188,18 @@ func (t *Task) TriggerCheckpoint(id uint64, final, halt bool) {
 func (t *Task) Resume() { t.send(command{resume: true}) }
 
 // CheckpointComplete tells the subtask that checkpoint id is durable.
-func (t *Task) CheckpointComplete(id uint64) { t.send(command{complete: id}) }
+func (t *Task) CheckpointComplete(id uint64) {
+	for {
+		cur := t.completed.Load()
+		if id <= cur || t.completed.CompareAndSwap(cur, id) {
+			break
+		}
+	}
+	select {
+	case t.completeWake <- struct{}{}:
+	default:
+	}
+}
 
 func (t *Task) send(c command) {
 	select {
@@ -162,7 +207,7 @@ func (t *Task) send(c command) {
 	default:
 		// The mailbox holds 16 commands; a subtask that far behind is stuck
 		// and will fail its checkpoint by timeout, which the job survives.
-		t.log.Warn("mailbox full, dropping command", "trigger", c.trigger, "complete", c.complete)
+		t.log.Warn("mailbox full, dropping command", "trigger", c.trigger)
 	}
 }
 
@@ -176,6 +221,9 @@ func (t *Task) Run(ctx context.Context) (err error) {
 			err = &Failure{Domain: "user", Err: fmt.Errorf("panic: %v", r)}
 		}
 		t.upload.Wait()
+		if err != nil && ctx.Err() != nil && t.failure == nil {
+			t.keepLocal()
+		}
 		for _, l := range t.chain {
 			if cerr := l.hooks.Close(); cerr != nil && err == nil && ctx.Err() == nil {
 				err = fmt.Errorf("close %s: %w", l.op.ID, cerr)
@@ -189,11 +237,27 @@ func (t *Task) Run(ctx context.Context) (err error) {
 	if err := t.setup(ctx); err != nil {
 		return err
 	}
-	t.report(&rpc.TaskStatus{State: rpc.TaskRunning})
+	t.report(&rpc.TaskStatus{State: rpc.TaskRunning, RestoredBytes: t.restoredBytes, LocalKeyGroups: t.localGroups})
 	if t.source != nil {
 		return t.runSource(ctx)
 	}
 	return t.runInputs(ctx)
+}
+
+// keepLocal offers the keyed backends to the process's local state when
+// they still equal the last checkpoint: the subtask was canceled, not
+// failed, and processed no record after its last snapshot (sources halt
+// after a rescale checkpoint's barrier, so a planned rescale ends so).
+func (t *Task) keepLocal() {
+	if t.cfg.Local == nil || t.dirty || t.lastCP == 0 {
+		return
+	}
+	for _, l := range t.chain {
+		if l.backend != nil {
+			l.backend.Release()
+			t.cfg.Local.Put(l.op.ID, t.lastCP, l.backend)
+		}
+	}
 }
 
 func (t *Task) reportEnd(ctx context.Context, err error) {

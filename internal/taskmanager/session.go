@@ -2,14 +2,12 @@ package taskmanager
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
-	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/task"
 )
@@ -63,6 +61,9 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 		// The same binary built another graph: refuse to run it, for good.
 		return false, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
+	// A new registration means the JobManager gave up on the old one: state
+	// kept for its attempts must not leak into the new ones.
+	tm.local.forget()
 	log := tm.log.With("registration", reg.RegistrationID)
 	log.Info("registered with the jobmanager", "jobmanager", tm.cfg.JobManager, "slots", tm.cfg.Slots, "data", tm.net.Addr())
 
@@ -227,6 +228,7 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 			Net: tm.net, Storage: tm.storage,
 			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout,
 			Report:   rep.send,
+			Local:    tm.local,
 			StateDir: func(id uint64) string { return fmt.Sprintf("%s/chk-%d/", tm.jobID, id) },
 			Logger:   tm.log,
 		})
@@ -265,6 +267,3 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 	tm.jobID = reg.JobID
 	return nil
 }
-
-var _ = errors.New
-var _ checkpoint.ID

@@ -62,6 +62,8 @@ type TaskManager struct {
 	jobID    string
 	leaving  bool
 	peerLost chan string
+	// local keeps keyed state across attempts (local recovery).
+	local *localState
 }
 
 // New creates a TaskManager and starts its data-plane listener.
@@ -76,7 +78,7 @@ func New(cfg Config) (*TaskManager, error) {
 		host, _ := os.Hostname()
 		cfg.ResourceID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	tm := &TaskManager{cfg: cfg, log: cfg.Logger.With("tm", cfg.ResourceID), leave: make(chan string, 1)}
+	tm := &TaskManager{cfg: cfg, log: cfg.Logger.With("tm", cfg.ResourceID), leave: make(chan string, 1), local: newLocalState()}
 	peerLost := make(chan string, 16)
 	nm, err := network.Listen(network.Config{
 		ListenAddr:        fmt.Sprintf("%s:%d", cfg.DataHost, cfg.DataPort),

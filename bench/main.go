@@ -1,0 +1,109 @@
+// Command bench measures Tide's benchmark figures (BENCHMARKS.md) and
+// prints them as a table, optionally also as JSON:
+//
+//	go run ./bench chained [--rounds 5] [--benchtime 2s] [--cpuprofile FILE]
+//	go run ./bench keyed   --tide BIN [--records 30000000] [--keys 1024] [--runs 3]
+//	go run ./bench rescale --tide BIN [--cycles 5] [--rate 100000] [--state-keys 1024]
+//	go run ./bench all     --tide BIN
+//
+// Every subcommand takes --json FILE. chained runs internal/task's
+// BenchmarkChained in rounds (the test binary once per round, so the
+// pipeline and the hand loops alternate under the same load) and reports
+// medians and the ratio. keyed and rescale start a real JobManager and
+// TaskManagers (the tide binary given by --tide) on loopback with free
+// ports and a fresh TIDE_HOME, and read the REST API and the Throughput
+// job's progress lines.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+const usage = "usage: bench chained|keyed|rescale|all [flags]; bench SUBCOMMAND -h for its flags"
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("bench "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jsonOut := fs.String("json", "", "also write the figures as JSON to this file")
+	var ch chainedOptions
+	var ko keyedOptions
+	var ro rescaleOptions
+	tide := fs.String("tide", "/tmp/tide-bench/tide", "the tide binary (go build -o /tmp/tide-bench/tide ./cmd/tide)")
+	verbose := fs.Bool("v", false, "copy the processes' logs to stderr")
+	switch cmd {
+	case "chained":
+		ch.bind(fs)
+	case "keyed":
+		ko.bind(fs)
+	case "rescale":
+		ro.bind(fs)
+	case "all":
+		ch.bind(fs)
+		ko.bind(fs)
+		ro.bind(fs)
+	default:
+		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	do := func(c string) bool { return cmd == c || cmd == "all" }
+	var verr error
+	if do("chained") {
+		verr = errors.Join(verr, ch.validate())
+	}
+	if do("keyed") {
+		verr = errors.Join(verr, ko.validate())
+	}
+	if do("rescale") {
+		verr = errors.Join(verr, ro.validate())
+	}
+	if verr != nil {
+		return verr
+	}
+	rep := newReport()
+	var logs io.Writer = io.Discard
+	if *verbose {
+		logs = stderr
+	}
+	var err error
+	if do("chained") {
+		err = errors.Join(err, runChained(ctx, ch, rep, stderr))
+	}
+	if do("keyed") {
+		ko.tide, ko.logs = *tide, logs
+		err = errors.Join(err, runKeyed(ctx, ko, rep, stderr))
+	}
+	if do("rescale") {
+		ro.tide, ro.logs = *tide, logs
+		err = errors.Join(err, runRescale(ctx, ro, rep, stderr))
+	}
+	rep.finish()
+	rep.writeTable(stdout)
+	if *jsonOut != "" {
+		if werr := rep.writeJSON(*jsonOut); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	return err
+}

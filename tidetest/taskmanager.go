@@ -1,0 +1,128 @@
+package tidetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/tide-stream/tide/internal/taskmanager"
+)
+
+// TM is one TaskManager of a test cluster.
+type TM struct {
+	c      *Cluster
+	id     string
+	tm     *taskmanager.TaskManager
+	cancel context.CancelFunc
+	// done is closed when the TaskManager's Run returned; err is its
+	// result, written before the close.
+	done chan struct{}
+	err  error
+}
+
+// AddTaskManager starts one more TaskManager with Config.Slots slots. In
+// reactive mode the job rescales to use them once the stabilization timeout
+// has passed. It fails the test if the TaskManager cannot start.
+func (c *Cluster) AddTaskManager() *TM {
+	c.t.Helper()
+	tm, err := c.addTaskManager()
+	if err != nil {
+		c.t.Fatalf("tidetest: add taskmanager: %v", err)
+	}
+	return tm
+}
+
+func (c *Cluster) addTaskManager() (*TM, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.stopped {
+		return nil, errors.New("the cluster is stopped")
+	}
+	id := "tm-" + strconv.Itoa(len(c.mu.tms)+1)
+	conf := c.conf
+	tm, err := taskmanager.New(taskmanager.Config{
+		JobManager: c.rpcAddr,
+		Slots:      conf.NumberOfTaskSlots, DataHost: conf.TaskManagerHost, DataPort: conf.TaskManagerDataPort,
+		ResourceID: id, Version: version, Jobs: c.reg,
+		BufferSize: int(conf.NetworkBufferSize), BufferTimeout: conf.BufferTimeout, Credits: conf.NetworkCreditsPerChannel,
+		DecommissionTimeout: conf.DecommissionTimeout,
+		Logger:              c.log.With("component", "taskmanager"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	h := &TM{c: c, id: id, tm: tm, cancel: cancel, done: make(chan struct{})}
+	c.mu.tms = append(c.mu.tms, h)
+	c.wg.Add(1)
+	go func() { // owner: the cluster; ends on Kill, Stop, or release after Leave
+		defer c.wg.Done()
+		defer close(h.done)
+		defer cancel()
+		h.err = tm.Run(ctx)
+		c.log.Info("tidetest: taskmanager exited", "taskmanager", id, "err", h.err)
+	}()
+	return h, nil
+}
+
+// TaskManagers returns every TaskManager the cluster started, running or
+// not, in start order.
+func (c *Cluster) TaskManagers() []*TM {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*TM(nil), c.mu.tms...)
+}
+
+// ID is the TaskManager's resource id: "tm-1", "tm-2", ... in start order.
+// The JobManager names its registrations "<id>#<n>".
+func (tm *TM) ID() string { return tm.id }
+
+// DataAddr is the TaskManager's data-plane address.
+func (tm *TM) DataAddr() string { return tm.tm.DataAddr() }
+
+// Leave decommissions the TaskManager gracefully, as SIGTERM does: it tells
+// the JobManager, which rescales the job without it (from a checkpoint taken
+// for the purpose), and exits once released. Leave does not wait; see Wait.
+func (tm *TM) Leave() { tm.tm.Leave("tidetest: Leave") }
+
+// Kill stops the TaskManager abruptly: its context is canceled, its tasks
+// stop without a checkpoint and its control stream breaks, so the
+// JobManager declares it lost and restores the latest completed checkpoint.
+// Kill waits for the TaskManager's goroutines to end.
+func (tm *TM) Kill() {
+	tm.cancel()
+	<-tm.done
+}
+
+// Done is closed when the TaskManager has exited.
+func (tm *TM) Done() <-chan struct{} { return tm.done }
+
+// Err is what the TaskManager's Run returned; valid once Done is closed.
+func (tm *TM) Err() error {
+	select {
+	case <-tm.done:
+		return tm.err
+	default:
+		return nil
+	}
+}
+
+// Wait waits until the TaskManager has exited, failing the test after
+// timeout.
+func (tm *TM) Wait(timeout time.Duration) {
+	tm.c.t.Helper()
+	select {
+	case <-tm.done:
+	case <-time.After(timeout):
+		tm.c.t.Fatalf("tidetest: taskmanager %s did not exit within %v", tm.id, timeout)
+	}
+}
+
+// String is the TaskManager's id and data address.
+func (tm *TM) String() string {
+	host, port, _ := net.SplitHostPort(tm.DataAddr())
+	return fmt.Sprintf("%s(%s:%s)", tm.id, host, port)
+}
