@@ -49,6 +49,7 @@ func (c *Cluster) addTaskManager() (*TM, error) {
 		ResourceID: id, Version: version, Jobs: c.reg,
 		BufferSize: int(conf.NetworkBufferSize), BufferTimeout: conf.BufferTimeout, Credits: conf.NetworkCreditsPerChannel,
 		DecommissionTimeout: conf.DecommissionTimeout,
+		NoLocalRecovery:     !conf.LocalRecovery,
 		Logger:              c.log.With("component", "taskmanager"),
 	})
 	if err != nil {

@@ -89,7 +89,7 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 		Slots:      conf.NumberOfTaskSlots, DataHost: conf.TaskManagerHost, DataPort: conf.TaskManagerDataPort,
 		ResourceID: conf.TaskManagerResourceID, Version: Version, Jobs: a.Jobs,
 		BufferSize: int(conf.NetworkBufferSize), BufferTimeout: conf.BufferTimeout, Credits: conf.NetworkCreditsPerChannel,
-		DecommissionTimeout: conf.DecommissionTimeout, Logger: log,
+		DecommissionTimeout: conf.DecommissionTimeout, NoLocalRecovery: !conf.LocalRecovery, Logger: log,
 	})
 	if err != nil {
 		return err

@@ -119,6 +119,10 @@ type Config struct {
 	// TaskManagerDataPort is taskmanager.data.port, 0–65535; 0 picks any
 	// free port. Default 0.
 	TaskManagerDataPort int
+	// LocalRecovery is state.backend.local-recovery (default true): keep
+	// keyed state across a rescale in the TaskManager's memory.
+	LocalRecovery bool
+
 	// TaskManagerResourceID is taskmanager.resource-id; empty means the
 	// TaskManager generates one. Default empty.
 	TaskManagerResourceID string

@@ -73,6 +73,7 @@ func TestDefaults(t *testing.T) {
 		PromPort:                          "",
 		TaskManagerHost:                   "localhost",
 		TaskManagerDataPort:               0,
+		LocalRecovery:                     true,
 		TaskManagerResourceID:             "",
 		NetworkBufferSize:                 32 << 10,
 		NetworkCreditsPerChannel:          4,

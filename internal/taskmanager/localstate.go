@@ -5,6 +5,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/state"
+	"github.com/tide-stream/tide/internal/task"
 )
 
 // localState keeps the keyed backends of subtasks that ended cleanly at a
@@ -68,4 +69,12 @@ func (l *localState) forget() {
 	defer l.mu.Unlock()
 	clear(l.mu.entries)
 	l.mu.cp = 0
+}
+
+// localState returns the local state store, or nil when local recovery is off.
+func (tm *TaskManager) localState() task.LocalState {
+	if tm.cfg.NoLocalRecovery {
+		return nil
+	}
+	return tm.local
 }

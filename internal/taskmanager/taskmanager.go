@@ -39,6 +39,8 @@ type Config struct {
 	BufferSize    int
 	BufferTimeout time.Duration
 	Credits       int
+	// NoLocalRecovery reads all restored state from the blob store.
+	NoLocalRecovery bool
 	// DecommissionTimeout bounds how long a leaving TaskManager waits for the
 	// job to rescale without it.
 	DecommissionTimeout time.Duration
