@@ -1,0 +1,80 @@
+package stream_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tide-stream/tide/stream"
+	"github.com/tide-stream/tide/tidetest"
+)
+
+// countingSource emits 0, 1, 2, ... as fast as the job lets it and counts
+// what it emitted.
+type countingSource struct {
+	next    int64
+	emitted *atomic.Int64
+}
+
+func (s *countingSource) Poll(out stream.Collector[int64]) (stream.PollStatus, time.Duration, error) {
+	for range 256 {
+		out.Emit(s.next)
+		s.next++
+	}
+	s.emitted.Add(256)
+	return stream.More, 0, nil
+}
+func (s *countingSource) Snapshot() ([][]byte, error) { return nil, nil }
+func (s *countingSource) Position() int64             { return s.next }
+func (s *countingSource) Close() error                { return nil }
+
+// slowWriter takes at least 20µs a record.
+type slowWriter struct{ consumed *atomic.Int64 }
+
+func (w slowWriter) Open(stream.SinkContext, [][]byte) error { return nil }
+func (w slowWriter) Write(int64) error {
+	time.Sleep(20 * time.Microsecond)
+	w.consumed.Add(1)
+	return nil
+}
+func (w slowWriter) PreCommit(uint64) ([][]byte, error) { return nil, nil }
+func (w slowWriter) Commit(uint64) error                { return nil }
+func (w slowWriter) Close() error                       { return nil }
+
+// TestSlowConsumerSlowsItsProducer runs a source that could emit millions of
+// records a second into a sink that takes at least 20µs a record, across two
+// TaskManagers, and checks that the source is held back: what it emitted
+// but the sink has not consumed stays within the network's buffers
+// (credits × buffer size per channel), instead of growing with time.
+func TestSlowConsumerSlowsItsProducer(t *testing.T) {
+	var emitted, consumed atomic.Int64
+	c := tidetest.Start(t, tidetest.Config{
+		TaskManagers: 2,
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, stream.Source[int64]{
+				Name:        "Counting",
+				NonParallel: true,
+				Open: func(stream.SourceContext, [][]byte) (stream.SourceReader[int64], error) {
+					return &countingSource{emitted: &emitted}, nil
+				},
+			})
+			stream.SinkTo(src.Rebalance(), "Slow", func() stream.SinkWriter[int64] { return slowWriter{&consumed} })
+			return nil
+		},
+	})
+	c.WaitParallelism(2, timeout)
+	// Two channels of 4 credits × 32 KiB, 8-byte records: 8192 records a
+	// credit, plus a partly filled buffer and the sink's current one.
+	const bound = 2 * (4 + 2) * 4096
+	for range 3 {
+		time.Sleep(500 * time.Millisecond)
+		e, k := emitted.Load(), consumed.Load()
+		if k == 0 {
+			t.Fatalf("the sink consumed nothing (emitted %d)", e)
+		}
+		if e-k > bound {
+			t.Fatalf("emitted %d, consumed %d: %d records in flight, above the network's bound %d", e, k, e-k, bound)
+		}
+		t.Logf("emitted %d, consumed %d, in flight %d (bound %d)", e, k, e-k, bound)
+	}
+}
