@@ -113,11 +113,21 @@ func fanout[T any](outs []any) any {
 	for i, o := range outs {
 		es[i] = o.(operator.Emitter[T])
 	}
-	return operator.EmitterFunc[T](func(v T) {
-		for _, e := range es {
-			e.Emit(v)
-		}
-	})
+	return &fanoutOp[T]{es: es}
+}
+
+type fanoutOp[T any] struct{ es []operator.Emitter[T] }
+
+func (f *fanoutOp[T]) Emit(v T) {
+	for _, e := range f.es {
+		e.Emit(v)
+	}
+}
+
+func (f *fanoutOp[T]) EmitBatch(vs []T) {
+	for _, e := range f.es {
+		operator.EmitAll(e, operator.Batcher(e), vs)
+	}
 }
 
 // JobFunc declares a job on env. args are the job's arguments (what follows

@@ -18,14 +18,24 @@ func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.Re
 		},
 		NewReader: func(in any) func([]byte) error {
 			e := in.(operator.Emitter[T])
+			eb := operator.Batcher(e)
+			var batch []T
 			return func(buf []byte) error {
+				batch = batch[:0]
 				for len(buf) > 0 {
 					v, n, err := c.Decode(buf)
 					if err != nil {
 						return fmt.Errorf("decode %T record: %w", v, err)
 					}
 					buf = buf[n:]
-					e.Emit(v)
+					if eb == nil {
+						e.Emit(v)
+						continue
+					}
+					batch = append(batch, v)
+				}
+				if len(batch) > 0 {
+					eb.EmitBatch(batch)
 				}
 				return nil
 			}
@@ -42,6 +52,13 @@ type exchangeWriter[T any] struct {
 func (x *exchangeWriter[T]) Emit(v T) {
 	ch := x.route(v)
 	x.w.Commit(ch, x.codec.Append(x.w.Buf(ch), v))
+}
+
+func (x *exchangeWriter[T]) EmitBatch(vs []T) {
+	for _, v := range vs {
+		ch := x.route(v)
+		x.w.Commit(ch, x.codec.Append(x.w.Buf(ch), v))
+	}
 }
 
 func forwardExchange[T any](c codec.Codec[T]) plan.Exchange {

@@ -62,6 +62,25 @@ func (s *sinkOp[T]) Emit(v T) {
 	}
 }
 
+func (s *sinkOp[T]) EmitBatch(vs []T) {
+	if bw, ok := s.w.(BatchWriter[T]); ok {
+		if err := bw.WriteBatch(vs); err != nil {
+			s.ctx.Fail(fmt.Errorf("%s: write: %w", s.ctx.OperatorID(), err))
+		}
+		return
+	}
+	for _, v := range vs {
+		s.Emit(v)
+	}
+}
+
+// BatchWriter is a SinkWriter that also writes many records at once. The
+// slice is valid only during the call.
+type BatchWriter[T any] interface {
+	SinkWriter[T]
+	WriteBatch(vs []T) error
+}
+
 func (s *sinkOp[T]) Snapshot(cp uint64) ([][]byte, error) { return s.w.PreCommit(cp) }
 func (s *sinkOp[T]) CheckpointComplete(cp uint64) error   { return s.w.Commit(cp) }
 func (s *sinkOp[T]) EndInput() error                      { return nil }
@@ -103,6 +122,7 @@ type discardWriter[T any] struct{}
 
 func (discardWriter[T]) Open(SinkContext, [][]byte) error   { return nil }
 func (discardWriter[T]) Write(T) error                      { return nil }
+func (discardWriter[T]) WriteBatch([]T) error               { return nil }
 func (discardWriter[T]) PreCommit(uint64) ([][]byte, error) { return nil, nil }
 func (discardWriter[T]) Commit(uint64) error                { return nil }
 func (discardWriter[T]) Close() error                       { return nil }

@@ -61,6 +61,9 @@ func FromSource[T any](e *Env, src Source[T], opts ...Option) DataStream[T] {
 		Input: -1,
 		Build: func(out any) (any, operator.Hooks, error) {
 			so := &sourceOp[T]{src: src, out: out.(operator.Emitter[T])}
+			if b := operator.Batcher(so.out); b != nil {
+				so.batch = &sourceBatch[T]{out: b, buf: make([]T, 0, sourceBatchSize)}
+			}
 			return so, so, nil
 		},
 	}
@@ -77,6 +80,30 @@ type sourceOp[T any] struct {
 	src    Source[T]
 	out    operator.Emitter[T]
 	reader SourceReader[T]
+	batch  *sourceBatch[T]
+}
+
+// sourceBatch collects what a reader emits in one poll into batches for a
+// chain that takes them.
+type sourceBatch[T any] struct {
+	out operator.BatchEmitter[T]
+	buf []T
+}
+
+const sourceBatchSize = 256
+
+func (b *sourceBatch[T]) Emit(v T) {
+	b.buf = append(b.buf, v)
+	if len(b.buf) == sourceBatchSize {
+		b.flush()
+	}
+}
+
+func (b *sourceBatch[T]) flush() {
+	if len(b.buf) > 0 {
+		b.out.EmitBatch(b.buf)
+		b.buf = b.buf[:0]
+	}
 }
 
 func (s *sourceOp[T]) Open(ctx operator.Context) error {
@@ -89,7 +116,14 @@ func (s *sourceOp[T]) Open(ctx operator.Context) error {
 }
 
 func (s *sourceOp[T]) Poll() (operator.PollStatus, time.Duration, error) {
-	return s.reader.Poll(s.out)
+	if s.batch == nil {
+		return s.reader.Poll(s.out)
+	}
+	// Everything a poll emitted is passed on before the poll returns: a
+	// barrier injected after it must follow those records.
+	st, wait, err := s.reader.Poll(s.batch)
+	s.batch.flush()
+	return st, wait, err
 }
 
 func (s *sourceOp[T]) Position() int64 {

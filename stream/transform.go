@@ -5,6 +5,11 @@ import (
 	"github.com/tide-stream/tide/internal/plan"
 )
 
+// Chained operators pass batches when both ends take them (sources emit in
+// batches, network readers decode buffers into batches): one dynamic call
+// per batch and operator instead of one per record. Each operator owns the
+// slice it passes on and reuses it; receivers do not keep it.
+
 // Map applies f to every record.
 func Map[T, U any](s DataStream[T], name string, f func(T) U, opts ...Option) DataStream[U] {
 	return add[T, U](s.env, &plan.Operator{
@@ -13,7 +18,7 @@ func Map[T, U any](s DataStream[T], name string, f func(T) U, opts ...Option) Da
 		In:    forwardExchange(s.recordCodec()),
 		Build: func(out any) (any, operator.Hooks, error) {
 			next := out.(operator.Emitter[U])
-			return &mapOp[T, U]{f: f, next: next}, operator.NopHooks{}, nil
+			return &mapOp[T, U]{f: f, next: next, nb: operator.Batcher(next)}, operator.NopHooks{}, nil
 		},
 	}, opts)
 }
@@ -21,9 +26,28 @@ func Map[T, U any](s DataStream[T], name string, f func(T) U, opts ...Option) Da
 type mapOp[T, U any] struct {
 	f    func(T) U
 	next operator.Emitter[U]
+	nb   operator.BatchEmitter[U]
+	buf  []U
 }
 
 func (m *mapOp[T, U]) Emit(v T) { m.next.Emit(m.f(v)) }
+
+func (m *mapOp[T, U]) EmitBatch(vs []T) {
+	if m.nb == nil {
+		for _, v := range vs {
+			m.next.Emit(m.f(v))
+		}
+		return
+	}
+	if cap(m.buf) < len(vs) {
+		m.buf = make([]U, len(vs))
+	}
+	buf := m.buf[:len(vs)]
+	for i := range vs {
+		buf[i] = m.f(vs[i])
+	}
+	m.nb.EmitBatch(buf)
+}
 
 // FlatMap calls f for every record; f emits any number of results.
 func FlatMap[T, U any](s DataStream[T], name string, f func(T, Collector[U]), opts ...Option) DataStream[U] {
@@ -46,7 +70,7 @@ func Filter[T any](s DataStream[T], name string, f func(T) bool, opts ...Option)
 		In:    forwardExchange(s.recordCodec()),
 		Build: func(out any) (any, operator.Hooks, error) {
 			next := out.(operator.Emitter[T])
-			return &filterOp[T]{f: f, next: next}, operator.NopHooks{}, nil
+			return &filterOp[T]{f: f, next: next, nb: operator.Batcher(next)}, operator.NopHooks{}, nil
 		},
 	}, opts)
 }
@@ -54,10 +78,35 @@ func Filter[T any](s DataStream[T], name string, f func(T) bool, opts ...Option)
 type filterOp[T any] struct {
 	f    func(T) bool
 	next operator.Emitter[T]
+	nb   operator.BatchEmitter[T]
+	buf  []T
 }
 
 func (o *filterOp[T]) Emit(v T) {
 	if o.f(v) {
 		o.next.Emit(v)
+	}
+}
+
+func (o *filterOp[T]) EmitBatch(vs []T) {
+	if o.nb == nil {
+		for _, v := range vs {
+			o.Emit(v)
+		}
+		return
+	}
+	if cap(o.buf) < len(vs) {
+		o.buf = make([]T, len(vs))
+	}
+	buf, n := o.buf[:len(vs)], 0
+	for i := range vs {
+		if o.f(vs[i]) {
+			buf[n] = vs[i]
+			n++
+		}
+	}
+	buf = buf[:n]
+	if len(buf) > 0 {
+		o.nb.EmitBatch(buf)
 	}
 }

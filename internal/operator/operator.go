@@ -22,6 +22,32 @@ type Emitter[T any] interface {
 	Emit(v T)
 }
 
+// BatchEmitter is an Emitter that also takes many records at once, which
+// saves a dynamic call per record along a chain. The slice is valid only
+// during the call: a receiver that keeps records copies them.
+type BatchEmitter[T any] interface {
+	Emitter[T]
+	EmitBatch(vs []T)
+}
+
+// Batcher returns e as a BatchEmitter, or nil if it takes records one by
+// one. Operators resolve it once when the chain is built.
+func Batcher[T any](e Emitter[T]) BatchEmitter[T] {
+	b, _ := e.(BatchEmitter[T])
+	return b
+}
+
+// EmitAll sends vs to e: as one batch if b (e's Batcher) is not nil.
+func EmitAll[T any](e Emitter[T], b BatchEmitter[T], vs []T) {
+	if b != nil {
+		b.EmitBatch(vs)
+		return
+	}
+	for _, v := range vs {
+		e.Emit(v)
+	}
+}
+
 // EmitterFunc adapts a function to Emitter.
 type EmitterFunc[T any] func(T)
 
