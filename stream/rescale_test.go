@@ -162,3 +162,33 @@ func TestTaskManagersLeavingTogetherRescaleOnce(t *testing.T) {
 		t.Fatalf("output differs from an undisturbed run: %d lines, want %d", len(got), len(want))
 	}
 }
+
+// TestDefaultModeIgnoresExtraSlots runs with scheduler-mode default: the
+// job keeps parallelism.default whatever slots join.
+func TestDefaultModeIgnoresExtraSlots(t *testing.T) {
+	t.Parallel()
+	vs := numbers(3000)
+	sink := tidetest.NewSink[string]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(3000)))
+			sink.To(countSum(src), "collect")
+			return nil
+		},
+		TaskManagers: 3,
+		Dynamic:      map[string]string{"scheduler-mode": "default", "parallelism.default": "2"},
+	})
+	c.WaitParallelism(2, timeout)
+	c.AddTaskManager()
+	c.WaitTaskManagers(4, timeout)
+	c.WaitState(tidetest.Finished, timeout)
+	if p := c.Parallelism(); p != 2 {
+		t.Fatalf("parallelism %d in default mode, want parallelism.default = 2", p)
+	}
+	if rs := c.Rescales(); len(rs) != 0 {
+		t.Fatalf("default mode rescaled: %+v", rs)
+	}
+	if got := sink.Len(); got != len(vs) {
+		t.Fatalf("%d lines, want %d", got, len(vs))
+	}
+}
