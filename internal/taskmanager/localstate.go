@@ -62,6 +62,17 @@ func (l *localState) Take(op string, cp uint64, r keygroup.Range) *state.Backend
 	return b
 }
 
+// completed drops what is kept once a newer checkpoint is complete: no
+// restore will ask for the older one again.
+func (l *localState) completed(cp uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.mu.cp < cp {
+		clear(l.mu.entries)
+		l.mu.cp = 0
+	}
+}
+
 // forget drops everything, e.g. when the TaskManager registers anew and its
 // old attempts' state is no concern of the next job attempt.
 func (l *localState) forget() {

@@ -171,6 +171,7 @@ func (tm *TaskManager) handle(ctx context.Context, e *rpc.Envelope, tasks map[ta
 			}
 		}
 	case e.Complete != nil:
+		tm.local.completed(e.Complete.Checkpoint)
 		for id, r := range tasks {
 			if id.attempt == e.Complete.Attempt {
 				r.t.CheckpointComplete(e.Complete.Checkpoint)
