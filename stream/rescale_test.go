@@ -192,3 +192,49 @@ func TestDefaultModeIgnoresExtraSlots(t *testing.T) {
 		t.Fatalf("%d lines, want %d", got, len(vs))
 	}
 }
+
+// TestLeavingTaskManagerReplacedAtOnce has a TaskManager leave just as
+// another joins: the slot count does not change, but the job must still
+// move off the leaving one (a planned rescale 2 -> 2), so that it is
+// released long before its decommission timeout.
+func TestLeavingTaskManagerReplacedAtOnce(t *testing.T) {
+	t.Parallel()
+	vs := numbers(8000)
+	sink := tidetest.NewSink[string]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(2000)))
+			sink.To(countSum(src), "collect")
+			return nil
+		},
+		TaskManagers:       2,
+		CheckpointInterval: 100 * time.Millisecond,
+		Dynamic:            map[string]string{"taskmanager.decommission.timeout": "60s"},
+	})
+	c.WaitParallelism(2, timeout)
+	c.WaitCheckpoints(1, timeout)
+	before := len(c.Rescales())
+	leaving := c.TaskManagers()[0]
+	c.AddTaskManager()
+	leaving.Leave()
+	leaving.Wait(timeout) // well before the 60 s decommission timeout
+	if err := leaving.Err(); err != nil {
+		t.Fatalf("leaving taskmanager: %v", err)
+	}
+	c.WaitState(tidetest.Finished, timeout)
+	var planned bool
+	for _, r := range c.Rescales()[before:] {
+		if r.Trigger == "taskmanager-leaving" && r.Status == "COMPLETED" && r.ReprocessedRecords == 0 {
+			planned = true
+		}
+	}
+	if !planned {
+		t.Fatalf("no planned rescale moved the job off the leaving taskmanager: %+v", c.Rescales()[before:])
+	}
+	got, want := sink.Values(), countSumWant(vs)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("output differs from an undisturbed run: %d lines, want %d", len(got), len(want))
+	}
+}

@@ -12,11 +12,13 @@ import (
 
 func schedStart() scheduler.Event { return scheduler.Start{} }
 
-// stepSched feeds the scheduler; its Ready is handled by drain. The
-// scheduler stamps events with the time of its last Tick, so tick first.
+// stepSched feeds the scheduler; its Ready is handled by drain. The event
+// goes in before the clock moves: a timer due now (a restart) must see the
+// slot pool as the event left it. The scheduler stamps the event with its
+// last tick, at most one tick interval old.
 func (jm *JobManager) stepSched(ev scheduler.Event) {
-	jm.sched.Tick(time.Now())
 	jm.sched.Step(ev)
+	jm.sched.Tick(time.Now())
 }
 
 // handleSchedReady performs the scheduler's work in the order its Ready

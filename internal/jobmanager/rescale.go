@@ -20,6 +20,7 @@ type rescale struct {
 	restoredBytes int64
 	localGroups   int
 	ended         bool
+	abandoned     bool
 	message       string
 	// lostTM is set when a TaskManager was lost while the record was open:
 	// the task failures that opened it were that loss seen first on the
@@ -67,7 +68,10 @@ func (jm *JobManager) rescaleEnded(rec *scheduler.RescaleRecord) {
 		}
 		r.rec = *rec
 		r.ended = true
-		if a := jm.cur; a != nil {
+		if a := jm.cur; a != nil && a.id == r.oldAttempt {
+			r.abandoned = true
+			r.message = "abandoned: the slots came back to the running parallelism"
+		} else if a != nil {
 			r.newAttempt = a.id
 			r.restored = a.restored
 			r.newPosition = a.restoredPos

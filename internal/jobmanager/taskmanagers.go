@@ -217,6 +217,9 @@ func (jm *JobManager) leaving(tm *tmConn, reason string) {
 	tm.leaving = true
 	jm.log.Info("taskmanager is leaving; rescaling without it", "taskmanager", tm.reg, "reason", reason)
 	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: scheduler.TriggerLeaving})
+	if a := jm.cur; a != nil && a.hostsLive(tm.reg) {
+		jm.stepSched(scheduler.Displaced{Attempt: a.id})
+	}
 	jm.maybeRelease()
 }
 

@@ -84,7 +84,10 @@ func (jm *JobManager) publish() {
 			continue
 		}
 		status := rest.RescaleStatus("IN_PROGRESS")
-		if r.ended {
+		switch {
+		case r.abandoned:
+			status = "ABANDONED"
+		case r.ended:
 			status = "COMPLETED"
 		}
 		endMs := int64(0)

@@ -159,7 +159,9 @@ type RescaleStatus string
 const (
 	RescaleInProgress RescaleStatus = "IN_PROGRESS"
 	RescaleCompleted  RescaleStatus = "COMPLETED"
-	RescaleFailed     RescaleStatus = "FAILED"
+	// RescaleAbandoned: the slots came back before the rescale ran; nothing moved.
+	RescaleAbandoned RescaleStatus = "ABANDONED"
+	RescaleFailed    RescaleStatus = "FAILED"
 )
 
 // Rescale is one entry of GET /jobs/{jobid}/rescales.

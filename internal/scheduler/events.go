@@ -64,11 +64,17 @@ type RescaleCheckpointDone struct {
 // Cancel cancels the job.
 type Cancel struct{}
 
+// Displaced says the running attempt uses slots of a TaskManager that is
+// leaving. The slot count may not change (another TaskManager joined as it
+// left), but the attempt must move: it is a planned rescale all the same.
+type Displaced struct{ Attempt uint64 }
+
 // Rescale asks for a rescale now (manual): the desired parallelism is
 // re-evaluated at once, skipping the stabilization timeout and cooldown.
 type Rescale struct{}
 
 func (Start) isEvent()                 {}
+func (Displaced) isEvent()             {}
 func (SlotsChanged) isEvent()          {}
 func (TasksRunning) isEvent()          {}
 func (TaskFailed) isEvent()            {}

@@ -19,7 +19,13 @@ type executing struct {
 	// awaitingCheckpoint is set while a planned rescale waits for its
 	// checkpoint; the tasks keep running meanwhile.
 	awaitingCheckpoint bool
+	// displaced is set when the attempt runs on slots of a leaving
+	// TaskManager: it must be redeployed even at the same slot count.
+	displaced bool
 }
+
+// needsRescale says the running deployment differs from the one wanted.
+func (e *executing) needsRescale(want int) bool { return want != e.s.slots || e.displaced }
 
 // becomeExecuting deploys the next attempt and enters Executing.
 func (s *Scheduler) becomeExecuting(reason string) {
@@ -54,6 +60,17 @@ func (e *executing) step(ev Event) bool {
 		s.becomeCanceling("canceled", true)
 	case Rescale:
 		e.onManualRescale()
+	case Displaced:
+		if ev.Attempt != s.attempt || e.displaced {
+			return false
+		}
+		e.displaced = true
+		if !e.awaitingCheckpoint && !s.hasTimer(timerStabilization) {
+			e.trigger = TriggerLeaving
+			s.setTimer(timerStabilization, s.now.Add(s.cfg.StabilizationTimeout))
+			s.log.Info("scheduler attempt runs on a leaving taskmanager; waiting for resources to stabilize",
+				"running", s.slots, "timeout", s.cfg.StabilizationTimeout)
+		}
 	default:
 		return false
 	}
@@ -78,7 +95,7 @@ func (e *executing) onSlotsChanged(ev SlotsChanged) {
 		// tasks have stopped.
 		return
 	}
-	if want == s.slots {
+	if !e.needsRescale(want) {
 		if s.hasTimer(timerStabilization) {
 			s.log.Info("scheduler rescale dropped: desired parallelism back to the running one", "slots", want)
 		}
@@ -109,7 +126,7 @@ func rescaleTrigger(last Trigger, up bool) Trigger {
 func (e *executing) maybeArm() {
 	s := e.s
 	e.want = s.desiredSlots()
-	if e.want != s.slots && !e.awaitingCheckpoint && !s.hasTimer(timerStabilization) {
+	if e.needsRescale(e.want) && !e.awaitingCheckpoint && !s.hasTimer(timerStabilization) {
 		e.trigger = rescaleTrigger("", e.want > s.slots)
 		s.setTimer(timerStabilization, s.now.Add(s.cfg.StabilizationTimeout))
 	}
@@ -119,7 +136,7 @@ func (e *executing) onStabilized() {
 	s := e.s
 	want := s.desiredSlots()
 	switch {
-	case want == s.slots:
+	case !e.needsRescale(want):
 		s.log.Info("scheduler no rescale: desired parallelism equals the running one", "slots", want)
 	case s.record != nil:
 		// The previous rescale's tasks are not all running yet; TasksRunning re-arms.
@@ -139,7 +156,7 @@ func (e *executing) onManualRescale() {
 	switch {
 	case e.awaitingCheckpoint || s.record != nil:
 		s.log.Info("scheduler manual rescale ignored: a rescale is under way")
-	case want == s.slots:
+	case !e.needsRescale(want):
 		s.log.Info("scheduler manual rescale ignored: already at the desired parallelism", "slots", want)
 	default:
 		s.cancelTimer(timerStabilization)
@@ -176,7 +193,7 @@ func (e *executing) onCheckpointDone(ev RescaleCheckpointDone) {
 		s.restoreFrom = ev.Checkpoint
 	}
 	want := s.desiredSlots()
-	if want == s.slots {
+	if !e.needsRescale(want) {
 		// The slots came back to what the job runs on while the checkpoint
 		// was taken: nothing to do, no pause.
 		s.log.Info("scheduler rescale abandoned: desired parallelism back to the running one", "slots", want)

@@ -286,6 +286,20 @@ func TestScenarios(t *testing.T) {
 			state: Executing,
 		},
 		{
+			name:  "a leaving taskmanager replaced by a joining one: same slot count, the attempt still moves",
+			setup: deployed(2),
+			ops:   []op{slots(1, TriggerLeaving), slots(2, TriggerJoined), step(Displaced{Attempt: 1}), adv(s), ckptDone(1, 3), stopped(1)},
+			want: []string{
+				"2s checkpoint attempt=1",
+				"2s rescale-started #2 taskmanager-leaving 2->2",
+				"2s Executing -> Restarting",
+				"2s stop attempt=1",
+				"2s Restarting -> Executing",
+				"2s deploy attempt=2 slots=2 [map:2 source:2] restore=3",
+			},
+			state: Executing,
+		},
+		{
 			name: "exponential delay backs off",
 			cfg: withConfig(func(c *Config) {
 				c.Restart = RestartConfig{Strategy: StrategyExponentialDelay, Attempts: -1,

@@ -237,7 +237,13 @@ func (t *Task) Run(ctx context.Context) (err error) {
 	if err := t.setup(ctx); err != nil {
 		return err
 	}
-	t.report(&rpc.TaskStatus{State: rpc.TaskRunning, RestoredBytes: t.restoredBytes, LocalKeyGroups: t.localGroups})
+	running := &rpc.TaskStatus{State: rpc.TaskRunning, RestoredBytes: t.restoredBytes, LocalKeyGroups: t.localGroups}
+	if t.source != nil {
+		// The restored position: what a crash before the first progress
+		// report makes the job read again is counted from here.
+		running.SourcePosition = t.source.Position()
+	}
+	t.report(running)
 	if t.source != nil {
 		return t.runSource(ctx)
 	}
