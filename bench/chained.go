@@ -25,7 +25,7 @@ type chainedOptions struct {
 func (o *chainedOptions) bind(fs *flag.FlagSet) {
 	fs.IntVar(&o.rounds, "rounds", 5, "chained: rounds; each runs the pipeline and the hand loops once")
 	fs.StringVar(&o.benchtime, "benchtime", "2s", "chained: -test.benchtime of each benchmark")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "chained: also profile the pipeline into this file and print its top")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "chained: also profile the pipelines into FILE (trivial work) and FILE.1 (text work) and print their tops")
 }
 
 // Names of BenchmarkChained's sub-benchmarks.
@@ -42,6 +42,27 @@ func (o *chainedOptions) validate() error {
 	return nil
 }
 
+// chainVariant is one chained-pipeline benchmark: a BenchmarkChained*
+// with the pipeline and hand-loop sub-benchmarks, in a package's tests.
+type chainVariant struct {
+	label string // prefix of the figures' names; "" for the trivial work
+	pkg   string // package of the benchmark, relative to the module root
+	bench string // benchmark function
+	note  string // what the work is
+	bin   string // the built test binary
+}
+
+// chainVariants are the trivial work (runtime cost per record) and the
+// text work (strconv parsing and formatting, ~120 ns per record).
+func chainVariants() []*chainVariant {
+	return []*chainVariant{
+		{label: "", pkg: "./internal/task/", bench: "BenchmarkChained",
+			note: "trivial work: Scramble, Keep, Project on 16-byte records"},
+		{label: "text work: ", pkg: "./examples/throughput/", bench: "BenchmarkChainedText",
+			note: "text work: FormatLine, ParseLine (strconv), Valid, Render (strconv, string)"},
+	}
+}
+
 func runChained(ctx context.Context, o chainedOptions, rep *Report, stderr io.Writer) error {
 	root, err := moduleRoot(ctx)
 	if err != nil {
@@ -52,59 +73,119 @@ func runChained(ctx context.Context, o chainedOptions, rep *Report, stderr io.Wr
 		return fmt.Errorf("chained: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "task.test")
-	build := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./internal/task/")
-	build.Dir, build.Stderr = root, stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("chained: build the internal/task test binary: %w", err)
+	vs := chainVariants()
+	for i, v := range vs {
+		v.bin = filepath.Join(dir, fmt.Sprintf("chain%d.test", i))
+		build := exec.CommandContext(ctx, "go", "test", "-c", "-o", v.bin, v.pkg)
+		build.Dir, build.Stderr = root, stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("chained: build the %s test binary: %w", v.pkg, err)
+		}
 	}
-	rates := map[string][]float64{}
-	var ratio, ratioCalls []float64
+	type samples struct {
+		rates             map[string][]float64
+		ratio, ratioCalls []float64
+	}
+	got := make([]samples, len(vs))
+	for i := range got {
+		got[i].rates = map[string][]float64{}
+	}
+	// Every round runs every variant once, so that they alternate under the
+	// same load; the ratios are taken within a variant's run.
 	for round := range o.rounds {
-		out, err := runTestBinary(ctx, bin, "-test.run", "^$", "-test.bench", "^BenchmarkChained$",
-			"-test.benchtime", o.benchtime, "-test.count", "1")
-		if err != nil {
-			return fmt.Errorf("chained: round %d: %w", round+1, err)
-		}
-		got, err := parseBenchRates(out)
-		if err != nil {
-			return fmt.Errorf("chained: round %d: %w", round+1, err)
-		}
-		for _, sub := range []string{subPipeline, subHandLoop, subHandCalls} {
-			r, ok := got["BenchmarkChained/"+sub]
-			if !ok {
-				return fmt.Errorf("chained: round %d: no records/s for %s in:\n%s", round+1, sub, out)
+		for i, v := range vs {
+			rates, err := runChainRound(ctx, v, o.benchtime)
+			if err != nil {
+				return fmt.Errorf("chained: round %d: %w", round+1, err)
 			}
-			rates[sub] = append(rates[sub], r)
+			for sub, r := range rates {
+				got[i].rates[sub] = append(got[i].rates[sub], r)
+			}
+			p := rates[subPipeline]
+			got[i].ratio = append(got[i].ratio, p/rates[subHandLoop])
+			got[i].ratioCalls = append(got[i].ratioCalls, p/rates[subHandCalls])
+			fmt.Fprintf(stderr, "chained round %d/%d %s: pipeline %s records/s, hand loop %s, hand loop (calls) %s\n",
+				round+1, o.rounds, v.bench, num(p), num(rates[subHandLoop]), num(rates[subHandCalls]))
 		}
-		p := got["BenchmarkChained/"+subPipeline]
-		ratio = append(ratio, p/got["BenchmarkChained/"+subHandLoop])
-		ratioCalls = append(ratioCalls, p/got["BenchmarkChained/"+subHandCalls])
-		fmt.Fprintf(stderr, "chained round %d/%d: pipeline %s records/s, hand loop %s, hand loop (calls) %s\n",
-			round+1, o.rounds, num(p), num(got["BenchmarkChained/"+subHandLoop]), num(got["BenchmarkChained/"+subHandCalls]))
 	}
-	const how = "go test -bench BenchmarkChained ./internal/task, one test-binary run per round"
-	rep.add("chained pipeline, 1 slot", "records/s", rates[subPipeline], nil, how)
-	rep.add("hand loop (inlined)", "records/s", rates[subHandLoop], nil, how)
-	rep.add("hand loop (func-value calls)", "records/s", rates[subHandCalls], nil, how)
-	rep.add("pipeline / hand loop", "ratio", ratio, &target{atLeast: true, bound: 0.5}, "per round, same load")
-	rep.add("pipeline / hand loop (calls)", "ratio", ratioCalls, nil, "per round, same load")
+	for i, v := range vs {
+		how := fmt.Sprintf("go test -bench %s %s, one test-binary run per round; %s", v.bench, v.pkg, v.note)
+		s := got[i]
+		rep.add(v.label+"chained pipeline, 1 slot", "records/s", s.rates[subPipeline], nil, how)
+		rep.add(v.label+"hand loop (inlined)", "records/s", s.rates[subHandLoop], nil, how)
+		rep.add(v.label+"hand loop (func-value calls)", "records/s", s.rates[subHandCalls], nil, how)
+		rep.add(v.label+"hand loop, work per record", "ns", nsPerRecord(s.rates[subHandLoop]), nil, how)
+		var t *target
+		if v.label == "" {
+			t = &target{atLeast: true, bound: 0.5}
+		}
+		rep.add(v.label+"pipeline / hand loop", "ratio", s.ratio, t, "per round, same load")
+		rep.add(v.label+"pipeline / hand loop (calls)", "ratio", s.ratioCalls, nil, "per round, same load")
+	}
 	if o.cpuprofile != "" {
-		return profileChained(ctx, bin, o, stderr)
+		for i, v := range vs {
+			file := o.cpuprofile
+			if i > 0 {
+				file = fmt.Sprintf("%s.%d", o.cpuprofile, i)
+			}
+			if err := profileChained(ctx, v, o.benchtime, file, stderr); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// profileChained profiles the pipeline alone and prints the profile's top.
-func profileChained(ctx context.Context, bin string, o chainedOptions, stderr io.Writer) error {
-	if _, err := runTestBinary(ctx, bin, "-test.run", "^$", "-test.bench", "^BenchmarkChained$/^pipeline$",
-		"-test.benchtime", o.benchtime, "-test.count", "1", "-test.cpuprofile", o.cpuprofile); err != nil {
-		return fmt.Errorf("chained: profile: %w", err)
+// nsPerRecord converts records/s into ns per record.
+func nsPerRecord(rates []float64) []float64 {
+	out := make([]float64, 0, len(rates))
+	for _, r := range rates {
+		if r > 0 {
+			out = append(out, 1e9/r)
+		}
 	}
-	top := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount", "20", bin, o.cpuprofile)
+	return out
+}
+
+// runChainRound runs v's benchmark once and returns the records/s of its
+// sub-benchmarks by sub-benchmark name.
+func runChainRound(ctx context.Context, v *chainVariant, benchtime string) (map[string]float64, error) {
+	out, err := runTestBinary(ctx, v.bin, "-test.run", "^$", "-test.bench", "^"+v.bench+"$",
+		"-test.benchtime", benchtime, "-test.count", "1")
+	if err != nil {
+		return nil, err
+	}
+	all, err := parseBenchRates(out)
+	if err != nil {
+		return nil, err
+	}
+	rates := map[string]float64{}
+	for _, sub := range []string{subPipeline, subHandLoop, subHandCalls} {
+		r, ok := all[v.bench+"/"+sub]
+		if !ok || r <= 0 {
+			return nil, fmt.Errorf("no records/s for %s/%s in:\n%s", v.bench, sub, out)
+		}
+		rates[sub] = r
+	}
+	return rates, nil
+}
+
+// profileChained profiles v's pipeline alone into file and prints the
+// profile's top.
+func profileChained(ctx context.Context, v *chainVariant, benchtime, file string, stderr io.Writer) error {
+	file, err := filepath.Abs(file) // the test binary runs in its own directory
+	if err != nil {
+		return fmt.Errorf("chained: profile file: %w", err)
+	}
+	if _, err := runTestBinary(ctx, v.bin, "-test.run", "^$", "-test.bench", "^"+v.bench+"$/^pipeline$",
+		"-test.benchtime", benchtime, "-test.count", "1", "-test.cpuprofile", file); err != nil {
+		return fmt.Errorf("chained: profile %s: %w", v.bench, err)
+	}
+	fmt.Fprintf(stderr, "profile of %s/pipeline (%s):\n", v.bench, file)
+	top := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount", "25", v.bin, file)
 	top.Stdout, top.Stderr = stderr, io.Discard
 	if err := top.Run(); err != nil {
-		return fmt.Errorf("chained: pprof -top: %w", err)
+		return fmt.Errorf("chained: pprof -top %s: %w", file, err)
 	}
 	return nil
 }

@@ -30,8 +30,11 @@ type cluster struct {
 	logs    io.Writer
 	jm      *proc
 	tms     []*proc
+	// tmFlags are extra -D flags of every TaskManager started.
+	tmFlags []string
 	nextTM  int
 	prog    progress
+	phases  phaseLog
 	client  *http.Client
 	logFile *os.File
 }
@@ -115,8 +118,8 @@ func (c *cluster) startTM() (*proc, error) {
 		return nil, err
 	}
 	c.nextTM++
-	p, err := c.start(fmt.Sprintf("taskmanager-%d", c.nextTM), append([]string{"taskmanager", "start-foreground",
-		"-Dtaskmanager.numberOfTaskSlots=1"}, com...))
+	args := append([]string{"taskmanager", "start-foreground", "-Dtaskmanager.numberOfTaskSlots=1"}, com...)
+	p, err := c.start(fmt.Sprintf("taskmanager-%d", c.nextTM), append(args, c.tmFlags...))
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +161,11 @@ func (c *cluster) scanLog(name string, r io.Reader) {
 	for sc.Scan() {
 		line := sc.Text()
 		fmt.Fprintf(c.logs, "[%s] %s\n", name, line)
+		if name == "jobmanager" {
+			if e, ok := parsePhaseLine(line); ok {
+				c.phases.add(e)
+			}
+		}
 		if strings.HasPrefix(line, "{") && strings.Contains(line, `"throughput `) {
 			var l progressLine
 			if json.Unmarshal([]byte(line), &l) == nil {

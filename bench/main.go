@@ -3,16 +3,21 @@
 //
 //	go run ./bench chained [--rounds 5] [--benchtime 2s] [--cpuprofile FILE]
 //	go run ./bench keyed   --tide BIN [--records 30000000] [--keys 1024] [--runs 3]
-//	go run ./bench rescale --tide BIN [--cycles 5] [--rate 100000] [--state-keys 1024]
+//	go run ./bench rescale --tide BIN [--cycles 3] [--rate 100000] [--state-keys 1024]
+//	                       [--state-mb 0,100] [--local-recovery true,false]
+//	                       [--state-bytes-per-key 1024] [--checkpoint-interval 1s] [--keep]
 //	go run ./bench all     --tide BIN
 //
 // Every subcommand takes --json FILE. chained runs internal/task's
 // BenchmarkChained in rounds (the test binary once per round, so the
 // pipeline and the hand loops alternate under the same load) and reports
-// medians and the ratio. keyed and rescale start a real JobManager and
+// medians and the ratio; it does the same for examples/throughput's
+// BenchmarkChainedText (realistic per-record work). keyed and rescale start a real JobManager and
 // TaskManagers (the tide binary given by --tide) on loopback with free
 // ports and a fresh TIDE_HOME, and read the REST API and the Throughput
-// job's progress lines.
+// job's progress lines. rescale runs every combination of --state-mb and
+// --local-recovery on its own cluster and measures pause, bytes restored
+// from the blob store and kill -9 detection of every rescale.
 package main
 
 import (

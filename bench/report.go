@@ -54,6 +54,8 @@ type Report struct {
 	LoadBefore string   `json:"load_before"`
 	LoadAfter  string   `json:"load_after"`
 	Figures    []Figure `json:"figures"`
+	// Rescales are the rescale benchmark's individual rescales.
+	Rescales []RescaleSample `json:"rescales,omitempty"`
 }
 
 func newReport() *Report {

@@ -32,7 +32,48 @@ type rescaleRecord struct {
 	End         int64  `json:"end"`
 	PauseMs     int64  `json:"pause_ms"`
 	Reprocessed int64  `json:"reprocessed_records"`
-	Status      string `json:"status"`
+	// RestoredBytes is the keyed state the new attempt read from the blob
+	// store; LocalKeyGroups the key groups it kept in memory.
+	RestoredBytes  int64  `json:"restored_bytes"`
+	LocalKeyGroups int    `json:"local_key_groups"`
+	Status         string `json:"status"`
+	Message        string `json:"message"`
+}
+
+// checkpointRecord is one checkpoint of GET /jobs/:jobid/checkpoints.
+type checkpointRecord struct {
+	ID        int64  `json:"id"`
+	Status    string `json:"status"`
+	StateSize int64  `json:"state_size"`
+	Duration  int64  `json:"end_to_end_duration"`
+}
+
+// checkpointStats is the part of GET /jobs/:jobid/checkpoints the bench reads.
+type checkpointStats struct {
+	Latest struct {
+		Completed *checkpointRecord `json:"completed"`
+	} `json:"latest"`
+	History []checkpointRecord `json:"history"`
+}
+
+func (c *cluster) checkpoints(ctx context.Context, id string) (checkpointStats, error) {
+	var s checkpointStats
+	err := c.getJSON(ctx, "/jobs/"+id+"/checkpoints", &s)
+	return s, err
+}
+
+// stateSize returns the state_size of checkpoint cp if the history still
+// has it, else of the latest completed checkpoint, and which one it is.
+func (s checkpointStats) stateSize(cp int64) (size, id int64, ok bool) {
+	for _, h := range s.History {
+		if h.ID == cp && h.Status == "COMPLETED" {
+			return h.StateSize, h.ID, true
+		}
+	}
+	if l := s.Latest.Completed; l != nil {
+		return l.StateSize, l.ID, true
+	}
+	return 0, 0, false
 }
 
 // jobID waits for the JobManager's one job and returns its id.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/tide-stream/tide/codec"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -21,7 +22,14 @@ func Build(env *stream.Env, args []string) error {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	src := stream.FromSource(env, Source(o, log)).WithCodec(RecordCodec{})
-	if !o.Stateful {
+	switch {
+	case !o.Stateful && o.Work == WorkText:
+		lines := stream.Map(src, "FormatLine", FormatLine).WithCodec(codec.String{})
+		parsed := stream.Map(lines, "ParseLine", ParseLine).WithCodec(RecordCodec{})
+		valid := stream.Filter(parsed, "Valid", Valid).WithCodec(RecordCodec{})
+		stream.Discard(stream.Map(valid, "Render", Render).WithCodec(codec.String{}))
+		return nil
+	case !o.Stateful:
 		m := stream.Map(src, "Scramble", Scramble).WithCodec(RecordCodec{})
 		f := stream.Filter(m, "Keep", Keep).WithCodec(RecordCodec{})
 		p := stream.Map(f, "Project", Project).WithCodec(RecordCodec{})
@@ -30,22 +38,26 @@ func Build(env *stream.Env, args []string) error {
 	}
 	keyed := stream.KeyBy(src, func(r Record) int64 { return r.Key })
 	counts := stream.Process(keyed, "CountSum", func() stream.ProcessFunction[int64, Record, Record] {
-		return &countSum{log: log, every: o.Progress}
+		return &countSum{log: log, every: o.Progress, payloadSize: o.StateBytesPerKey}
 	}).WithCodec(RecordCodec{})
 	stream.Discard(counts)
 	return nil
 }
 
 // countSum keeps a count and a sum per key in ValueState and emits
-// (key, count) per record. With a logger it reports how many records it
+// (key, count) per record; with payloadSize > 0 it also stores a
+// payloadSize-byte value once per key (Payload), to give the job a chosen
+// amount of keyed state. With a logger it reports how many records it
 // processed every period.
 type countSum struct {
-	count, sum *stream.ValueState[int64, int64]
-	rt         *stream.KeyedRuntime[int64]
-	log        *slog.Logger
-	every      time.Duration
-	processed  int64
-	reported   time.Time
+	count, sum  *stream.ValueState[int64, int64]
+	payload     *stream.ValueState[int64, []byte]
+	payloadSize int
+	rt          *stream.KeyedRuntime[int64]
+	log         *slog.Logger
+	every       time.Duration
+	processed   int64
+	reported    time.Time
 }
 
 // Open declares the two value states.
@@ -55,7 +67,12 @@ func (c *countSum) Open(rt *stream.KeyedRuntime[int64]) error {
 	if c.count, err = stream.Value[int64](rt, "count"); err != nil {
 		return err
 	}
-	c.sum, err = stream.Value[int64](rt, "sum")
+	if c.sum, err = stream.Value[int64](rt, "sum"); err != nil {
+		return err
+	}
+	if c.payloadSize > 0 {
+		c.payload, err = stream.Value[[]byte](rt, "payload", codec.Bytes{})
+	}
 	return err
 }
 
@@ -67,6 +84,11 @@ func (c *countSum) Process(key int64, r Record, out stream.Collector[Record]) er
 	n := c.count.Value() + 1
 	c.count.Update(n)
 	c.sum.Update(c.sum.Value() + r.Value)
+	if c.payload != nil {
+		if _, ok := c.payload.Get(); !ok {
+			c.payload.Update(Payload(key, c.payloadSize))
+		}
+	}
 	out.Emit(Record{Key: key, Value: n})
 	c.processed++
 	if c.log != nil && c.processed%checkEvery == 1 {

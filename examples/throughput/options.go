@@ -7,6 +7,25 @@ import (
 	"time"
 )
 
+// Work selects the stateless pipeline's per-record work.
+type Work string
+
+// The stateless pipelines.
+const (
+	// WorkTrivial is Map(Scramble) → Filter(Keep) → Map(Project) on 16-byte
+	// records: a few nanoseconds of work per record, which measures the
+	// runtime's per-record cost.
+	WorkTrivial Work = "trivial"
+	// WorkText is Map(FormatLine) → Map(ParseLine) → Filter(Valid) →
+	// Map(Render): each record becomes a text line, is parsed back with
+	// strconv and rendered as a result string, about a hundred nanoseconds
+	// of work, the kind a real stateless job does.
+	WorkText Work = "text"
+)
+
+// MaxStateBytesPerKey bounds --state-bytes-per-key.
+const MaxStateBytesPerKey = 1 << 20
+
 // Options are the job's arguments.
 type Options struct {
 	// Records is N, the number of records; 0 is unbounded.
@@ -15,6 +34,12 @@ type Options struct {
 	Keys int64
 	// Stateful selects the keyed pipeline.
 	Stateful bool
+	// Work selects the stateless pipeline (ignored with Stateful).
+	Work Work
+	// StateBytesPerKey is the size of an extra []byte value the keyed
+	// pipeline stores once per key (0: none), so that the keyed state is
+	// about Keys × StateBytesPerKey bytes once every key has been seen.
+	StateBytesPerKey int
 	// Rate paces the source, records/s over all splits; 0 is as fast as it can.
 	Rate float64
 	// Splits is S, the number of source splits (default 32).
@@ -23,21 +48,26 @@ type Options struct {
 	Progress time.Duration
 }
 
-// ParseArgs parses --records N --keys K [--stateful] [--rate R]
-// [--splits S] [--progress D].
+// ParseArgs parses --records N --keys K [--stateful
+// [--state-bytes-per-key B]] [--work trivial|text] [--rate R] [--splits S]
+// [--progress D].
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("Throughput", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o Options
+	var work string
 	fs.Int64Var(&o.Records, "records", 10_000_000, "records N (0: unbounded)")
 	fs.Int64Var(&o.Keys, "keys", 1024, "number of keys K")
 	fs.BoolVar(&o.Stateful, "stateful", false, "run the keyed pipeline (KeyBy -> Process with ValueState)")
+	fs.StringVar(&work, "work", string(WorkTrivial), "stateless pipeline's work: trivial or text")
+	fs.IntVar(&o.StateBytesPerKey, "state-bytes-per-key", 0, "keyed pipeline: bytes of an extra value stored once per key (0: none)")
 	fs.Float64Var(&o.Rate, "rate", 0, "records per second over all splits (0: as fast as possible)")
 	fs.IntVar(&o.Splits, "splits", 32, "source splits")
 	fs.DurationVar(&o.Progress, "progress", 0, "period of JSON progress lines on stderr (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("Throughput job arguments: %w", err)
 	}
+	o.Work = Work(work)
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("Throughput job arguments: unexpected %q", fs.Arg(0))
@@ -45,6 +75,12 @@ func ParseArgs(args []string) (Options, error) {
 		return o, fmt.Errorf("Throughput job arguments: --records %d must not be negative", o.Records)
 	case o.Keys < 1:
 		return o, fmt.Errorf("Throughput job arguments: --keys %d must be at least 1", o.Keys)
+	case o.Work != WorkTrivial && o.Work != WorkText:
+		return o, fmt.Errorf("Throughput job arguments: --work %q must be %q or %q", work, WorkTrivial, WorkText)
+	case o.StateBytesPerKey < 0 || o.StateBytesPerKey > MaxStateBytesPerKey:
+		return o, fmt.Errorf("Throughput job arguments: --state-bytes-per-key %d must be in [0, %d]", o.StateBytesPerKey, MaxStateBytesPerKey)
+	case o.StateBytesPerKey > 0 && !o.Stateful:
+		return o, fmt.Errorf("Throughput job arguments: --state-bytes-per-key %d needs --stateful", o.StateBytesPerKey)
 	case o.Rate < 0:
 		return o, fmt.Errorf("Throughput job arguments: --rate %v must not be negative", o.Rate)
 	case o.Splits < 1:

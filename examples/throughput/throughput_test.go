@@ -14,9 +14,14 @@ func TestParseArgs(t *testing.T) {
 		want    Options
 		wantErr string
 	}{
-		{args: nil, want: Options{Records: 10_000_000, Keys: 1024, Splits: 32}},
-		{args: []string{"--records", "0", "--keys", "7", "--stateful", "--rate", "5", "--splits", "3", "--progress", "1s"},
-			want: Options{Records: 0, Keys: 7, Stateful: true, Rate: 5, Splits: 3, Progress: time.Second}},
+		{args: nil, want: Options{Records: 10_000_000, Keys: 1024, Splits: 32, Work: WorkTrivial}},
+		{args: []string{"--records", "0", "--keys", "7", "--stateful", "--rate", "5", "--splits", "3", "--progress", "1s", "--state-bytes-per-key", "1024"},
+			want: Options{Records: 0, Keys: 7, Stateful: true, Rate: 5, Splits: 3, Progress: time.Second, Work: WorkTrivial, StateBytesPerKey: 1024}},
+		{args: []string{"--work", "text"}, want: Options{Records: 10_000_000, Keys: 1024, Splits: 32, Work: WorkText}},
+		{args: []string{"--work", "heavy"}, wantErr: `--work "heavy"`},
+		{args: []string{"--state-bytes-per-key", "8"}, wantErr: "needs --stateful"},
+		{args: []string{"--stateful", "--state-bytes-per-key", "-1"}, wantErr: "--state-bytes-per-key -1"},
+		{args: []string{"--stateful", "--state-bytes-per-key", "2000000"}, wantErr: "--state-bytes-per-key 2000000"},
 		{args: []string{"--records", "-1"}, wantErr: "--records -1"},
 		{args: []string{"--keys", "0"}, wantErr: "--keys 0"},
 		{args: []string{"--rate", "-2"}, wantErr: "--rate -2"},

@@ -9,7 +9,9 @@ import (
 
 func TestLocalState(t *testing.T) {
 	l := newLocalState()
-	r := func(s, e int) keygroup.Range { return keygroup.Range{Start: keygroup.KeyGroup(s), End: keygroup.KeyGroup(e)} }
+	r := func(s, e int) keygroup.Range {
+		return keygroup.Range{Start: keygroup.KeyGroup(s), End: keygroup.KeyGroup(e)}
+	}
 	a := state.NewBackend(128, r(0, 63))
 	b := state.NewBackend(128, r(64, 127))
 	l.Put("op", 5, a)
