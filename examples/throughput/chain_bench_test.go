@@ -11,18 +11,14 @@ package throughput_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/tide-stream/tide/examples/throughput"
-	"github.com/tide-stream/tide/internal/blob"
-	"github.com/tide-stream/tide/internal/keygroup"
-	"github.com/tide-stream/tide/internal/network"
+	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/plan"
-	"github.com/tide-stream/tide/internal/rpc"
-	"github.com/tide-stream/tide/internal/task"
+	"github.com/tide-stream/tide/internal/task/tasktest"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -37,87 +33,20 @@ func textArgs(n int) []string {
 
 // runChain runs the stateless Throughput job with args to its end in one
 // slot: its graph must compile into a single chained task, which runs as a
-// real task.Task on a network.Manager with mem:// storage, and the harness
-// plays the JobManager's part at the end (the final checkpoint). It returns
-// the source's final position.
+// real task.Task (tasktest.Run). It returns the source's final position.
 func runChain(ctx context.Context, args []string) (int64, error) {
-	env := stream.NewEnv(benchMaxP)
-	if err := throughput.Build(env, args); err != nil {
+	var reg jobs.Registry
+	if err := reg.Register("Throughput", throughput.Build); err != nil {
 		return 0, err
 	}
-	g, err := env.Plan()
-	if err != nil {
-		return 0, err
-	}
-	jg, err := plan.Compile(g)
+	jg, err := reg.Build("Throughput", args, benchMaxP)
 	if err != nil {
 		return 0, err
 	}
 	if len(jg.Vertices) != 1 {
 		return 0, fmt.Errorf("the job compiles to %d tasks, want one chain", len(jg.Vertices))
 	}
-	v := jg.Vertices[0]
-	net, err := network.Listen(network.Config{ListenAddr: "127.0.0.1:0"})
-	if err != nil {
-		return 0, fmt.Errorf("listen: %w", err)
-	}
-	defer net.Close()
-	store, err := blob.Open(ctx, "mem://")
-	if err != nil {
-		return 0, err
-	}
-	defer store.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	events := make(chan *rpc.Envelope, 1024) // Report must not block: the loop below drains it
-	t := task.New(task.Config{
-		JobID: "bench", Graph: jg, Vertex: 0, Subtask: 0, Attempt: 1,
-		Parallelism: map[string]int{v.ID: 1}, DataAddrs: map[string][]string{v.ID: {net.Addr()}},
-		KeyGroups: keygroup.RangeFor(v.KeyGroups, 1, 0),
-		Net:       net, Storage: store,
-		BufferSize: 32 << 10, BufferTimeout: 100 * time.Millisecond,
-		Report:   func(e *rpc.Envelope) { events <- e },
-		StateDir: func(id uint64) string { return fmt.Sprintf("bench/chk-%d/", id) },
-		Logger:   slog.New(slog.DiscardHandler),
-	})
-	done := make(chan error, 1)
-	go func() { done <- t.Run(ctx) }() // owner: runChain, which waits for it below
-	var position int64
-	handle := func(e *rpc.Envelope) error {
-		switch {
-		case e.TaskStatus != nil && e.TaskStatus.SourceDone:
-			t.TriggerCheckpoint(1, true, false)
-		case e.TaskStatus != nil && e.TaskStatus.State == rpc.TaskFinished:
-			position += e.TaskStatus.SourcePosition
-		case e.Ack != nil:
-			t.CheckpointComplete(e.Ack.Checkpoint)
-		case e.Decline != nil:
-			return fmt.Errorf("declined checkpoint %d: %s", e.Decline.Checkpoint, e.Decline.Reason)
-		}
-		return nil
-	}
-	for {
-		select {
-		case err := <-done:
-			for { // final statuses are reported before Run returns
-				select {
-				case e := <-events:
-					if herr := handle(e); herr != nil && err == nil {
-						err = herr
-					}
-					continue
-				default:
-				}
-				return position, err
-			}
-		case e := <-events:
-			if err := handle(e); err != nil {
-				cancel()
-				<-done
-				return 0, err
-			}
-		}
-	}
+	return tasktest.Run(ctx, jg, 1, 1)
 }
 
 // handLoopText does the text pipeline's per-record work for records

@@ -12,19 +12,14 @@ package task_test
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/tide-stream/tide/examples/throughput"
-	"github.com/tide-stream/tide/internal/blob"
-	"github.com/tide-stream/tide/internal/keygroup"
-	"github.com/tide-stream/tide/internal/network"
+	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/plan"
-	"github.com/tide-stream/tide/internal/rpc"
-	"github.com/tide-stream/tide/internal/task"
+	"github.com/tide-stream/tide/internal/task/tasktest"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -34,116 +29,18 @@ const (
 )
 
 // runJob runs the Throughput job with args to its end at parallelism p on
-// managers TaskManagers (each a network.Manager on loopback; subtask i runs
-// on manager i mod managers) and returns the sources' final positions
-// summed.
+// managers loopback network managers and returns the sources' final
+// positions summed.
 func runJob(ctx context.Context, args []string, p, managers int) (int64, error) {
-	env := stream.NewEnv(benchMaxP)
-	if err := throughput.Build(env, args); err != nil {
+	var reg jobs.Registry
+	if err := reg.Register("Throughput", throughput.Build); err != nil {
 		return 0, err
 	}
-	g, err := env.Plan()
+	jg, err := reg.Build("Throughput", args, benchMaxP)
 	if err != nil {
 		return 0, err
 	}
-	jg, err := plan.Compile(g)
-	if err != nil {
-		return 0, err
-	}
-	nets := make([]*network.Manager, managers)
-	for i := range nets {
-		if nets[i], err = network.Listen(network.Config{ListenAddr: "127.0.0.1:0"}); err != nil {
-			return 0, fmt.Errorf("listen: %w", err)
-		}
-		defer nets[i].Close()
-	}
-	store, err := blob.Open(ctx, "mem://")
-	if err != nil {
-		return 0, err
-	}
-	defer store.Close()
-	par, addrs := map[string]int{}, map[string][]string{}
-	for _, v := range jg.Vertices {
-		n := min(p, v.MaxParallelism)
-		par[v.ID] = n
-		for i := range n {
-			addrs[v.ID] = append(addrs[v.ID], nets[i%managers].Addr())
-		}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Report must not block the subtask for long: the loop below drains it.
-	events := make(chan *rpc.Envelope, 1024)
-	type ran struct {
-		t   *task.Task
-		err error
-	}
-	done := make(chan ran, 64)
-	var tasks, sources []*task.Task
-	for vi, v := range jg.Vertices {
-		for i := range par[v.ID] {
-			t := task.New(task.Config{
-				JobID: "bench", Graph: jg, Vertex: vi, Subtask: i, Attempt: 1,
-				Parallelism: par, DataAddrs: addrs,
-				KeyGroups: keygroup.RangeFor(v.KeyGroups, par[v.ID], i),
-				Net:       nets[i%managers], Storage: store,
-				BufferSize: 32 << 10, BufferTimeout: 100 * time.Millisecond,
-				Report:   func(e *rpc.Envelope) { events <- e },
-				StateDir: func(id uint64) string { return fmt.Sprintf("bench/chk-%d/", id) },
-				Logger:   slog.New(slog.DiscardHandler),
-			})
-			tasks = append(tasks, t)
-			if jg.IsSource(vi) {
-				sources = append(sources, t)
-			}
-			go func() { done <- ran{t, t.Run(ctx)} }() // owner: runJob, which waits for every task below
-		}
-	}
-	var position int64
-	sourcesDone, acks, finished := 0, 0, 0
-	var failure error
-	for finished < len(tasks) {
-		select {
-		case r := <-done:
-			finished++
-			if r.err != nil && failure == nil {
-				failure = fmt.Errorf("task %v: %w", r.t.Key(), r.err)
-				cancel()
-			}
-		case e := <-events:
-			switch {
-			case e.TaskStatus != nil && e.TaskStatus.SourceDone:
-				if sourcesDone++; sourcesDone == len(sources) {
-					for _, s := range sources {
-						s.TriggerCheckpoint(1, true, false)
-					}
-				}
-			case e.TaskStatus != nil && e.TaskStatus.State == rpc.TaskFinished:
-				position += e.TaskStatus.SourcePosition
-			case e.Ack != nil:
-				if acks++; acks == len(tasks) {
-					for _, t := range tasks {
-						t.CheckpointComplete(e.Ack.Checkpoint)
-					}
-				}
-			case e.Decline != nil:
-				return 0, fmt.Errorf("task %v declined checkpoint %d: %s", e.Decline.Task, e.Decline.Checkpoint, e.Decline.Reason)
-			}
-		}
-	}
-	// Final statuses are reported before Run returns; collect the rest.
-	for {
-		select {
-		case e := <-events:
-			if e.TaskStatus != nil && e.TaskStatus.State == rpc.TaskFinished {
-				position += e.TaskStatus.SourcePosition
-			}
-			continue
-		default:
-		}
-		break
-	}
-	return position, failure
+	return tasktest.Run(ctx, jg, p, managers)
 }
 
 func chainedArgs(n int) []string {
