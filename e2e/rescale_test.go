@@ -123,6 +123,8 @@ func TestVerifyThroughJoinsAndKills(t *testing.T) {
 	tm2 := c.startTM()
 	tm3 := c.startTM()
 	c.waitRunningAt(t, id, countSum, 3)
+	// Two TaskManagers joining within the stabilization window: one rescale.
+	c.waitRescale(t, id, "taskmanager-joined", 1, 3)
 	time.Sleep(time.Second)
 	tm2.signal(syscall.SIGKILL)
 	c.waitRunningAt(t, id, countSum, 2)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
@@ -328,6 +329,9 @@ func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
 			}
 		}
 	}
+	// An acknowledgement after the checkpoint's deadline must not complete
+	// it: let the coordinator see the time first.
+	jm.coord.Tick(time.Now())
 	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint),
 		Task: checkpoint.TaskKey{Vertex: ack.Task.Vertex, Subtask: ack.Task.Subtask}, Snapshots: ack.Snapshots})
 	if err != nil {
