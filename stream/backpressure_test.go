@@ -77,4 +77,16 @@ func TestSlowConsumerSlowsItsProducer(t *testing.T) {
 		}
 		t.Logf("emitted %d, consumed %d, in flight %d (bound %d)", e, k, e-k, bound)
 	}
+	// The time split says where the bottleneck is: the source waits for
+	// credits, the sink is busy.
+	c.WaitFor("the time split of both vertices", timeout, func() bool {
+		vs := c.Job().Vertices
+		return len(vs) == 2 && vs[0].Metrics.BackPressuredTimeMsPerSecond >= 0 && vs[1].Metrics.BusyTimeMsPerSecond >= 0
+	})
+	vs := c.Job().Vertices
+	src, sink := vs[0].Metrics, vs[1].Metrics
+	t.Logf("source %+v, sink %+v", src, sink)
+	if src.BackPressuredTimeMsPerSecond < 500 || sink.BusyTimeMsPerSecond < 500 {
+		t.Fatalf("source %+v should be mostly backpressured and sink %+v mostly busy", src, sink)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 	"github.com/tide-stream/tide/internal/slotpool"
@@ -42,6 +43,11 @@ type attempt struct {
 }
 
 type taskInfo struct {
+	// last is the previous metrics sample; rates the time split per second
+	// over the interval since it.
+	last       *rpc.TaskSample
+	rates      rest.VertexMetrics
+	rated      bool
 	tm         string
 	state      rpc.TaskState
 	source     bool
@@ -370,4 +376,29 @@ func (jm *JobManager) stop(id uint64) {
 // missing), as opposed to a storage error worth retrying.
 func isCorrupt(err error) bool {
 	return errors.Is(err, checkpoint.ErrCorrupt) || errors.Is(err, checkpoint.ErrInvalid) || errors.Is(err, blob.ErrNotFound)
+}
+
+// metrics turns a TaskManager's cumulative samples into per-second rates of
+// busy, backpressured and idle time for each subtask.
+func (jm *JobManager) metrics(m *rpc.Metrics) {
+	a := jm.cur
+	if a == nil || m.Attempt != a.id {
+		return
+	}
+	for _, s := range m.Tasks {
+		t, ok := a.tasks[s.Task]
+		if !ok {
+			continue
+		}
+		if p := t.last; p != nil && s.UptimeNs > p.UptimeNs {
+			span := float64(s.UptimeNs - p.UptimeNs)
+			perSecond := func(d int64) int64 { return int64(float64(d) / span * 1000) }
+			idle := perSecond(s.IdleNs - p.IdleNs)
+			bp := perSecond(s.BackPressuredNs - p.BackPressuredNs)
+			t.rates = rest.VertexMetrics{IdleTimeMsPerSecond: idle, BackPressuredTimeMsPerSecond: bp,
+				BusyTimeMsPerSecond: max(0, 1000-idle-bp)}
+			t.rated = true
+		}
+		t.last = &s
+	}
 }

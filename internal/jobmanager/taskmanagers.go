@@ -196,6 +196,8 @@ func (jm *JobManager) handleMessage(ctx context.Context, reg string, env any) {
 		jm.decline(tm, e.Decline)
 	case e.Leaving != nil:
 		jm.leaving(tm, e.Leaving.Reason)
+	case e.Metrics != nil:
+		jm.metrics(e.Metrics)
 	case e.PeerLost != nil:
 		jm.log.Info("a taskmanager lost its data connection to a peer", "taskmanager", reg, "peer", e.PeerLost.DataAddr)
 	default:

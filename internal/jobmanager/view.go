@@ -47,7 +47,7 @@ func (jm *JobManager) publish() {
 	}
 	for _, vx := range jm.graph.Vertices {
 		v.Job.Vertices = append(v.Job.Vertices, rest.Vertex{ID: vx.ID, Name: vx.Name, Parallelism: par[vx.ID],
-			MaxParallelism: vx.MaxParallelism, Status: string(state)})
+			MaxParallelism: vx.MaxParallelism, Status: string(state), Metrics: jm.vertexMetrics(vx.ID)})
 	}
 	switch state {
 	case "RUNNING", "RESTARTING", "CREATED":
@@ -237,4 +237,22 @@ func (b backend) Cancel(ctx context.Context, id string) error {
 		return "", nil
 	})
 	return err
+}
+
+// vertexMetrics is the busiest subtask's time split: the autoscaler scales
+// on the subtask that limits the vertex. -1 until two samples came in.
+func (jm *JobManager) vertexMetrics(vertex string) rest.VertexMetrics {
+	out := rest.VertexMetrics{BusyTimeMsPerSecond: -1, BackPressuredTimeMsPerSecond: -1, IdleTimeMsPerSecond: -1}
+	if jm.cur == nil {
+		return out
+	}
+	for k, t := range jm.cur.tasks {
+		if k.Vertex != vertex || !t.rated || t.done {
+			continue
+		}
+		out.BusyTimeMsPerSecond = max(out.BusyTimeMsPerSecond, t.rates.BusyTimeMsPerSecond)
+		out.BackPressuredTimeMsPerSecond = max(out.BackPressuredTimeMsPerSecond, t.rates.BackPressuredTimeMsPerSecond)
+		out.IdleTimeMsPerSecond = max(out.IdleTimeMsPerSecond, t.rates.IdleTimeMsPerSecond)
+	}
+	return out
 }

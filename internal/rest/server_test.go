@@ -176,7 +176,7 @@ func TestReadEndpointShapes(t *testing.T) {
 		t.Errorf("/jobs/{jobid} = %v", d)
 	}
 	v := wantKeys(t, "vertex", array(t, "vertices", d["vertices"], 1)[0],
-		"id", "name", "parallelism", "maxParallelism", "status")
+		"id", "name", "parallelism", "maxParallelism", "status", "metrics")
 	if v["parallelism"] != 3.0 {
 		t.Errorf("vertex = %v", v)
 	}

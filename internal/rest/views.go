@@ -78,6 +78,18 @@ type Vertex struct {
 	// Status is the vertex's execution state (CREATED, SCHEDULED, DEPLOYING,
 	// RUNNING, FINISHED, CANCELING, CANCELED, FAILED), as in Flink.
 	Status string `json:"status"`
+	// Metrics is the busiest subtask's time split over the last second, in
+	// Flink's units: what an autoscaler reads.
+	Metrics VertexMetrics `json:"metrics"`
+}
+
+// VertexMetrics splits a subtask's wall time per second: busy processing,
+// blocked on a full output (backpressured), or waiting for input (idle).
+// Each is the maximum over the vertex's subtasks; -1 when not measured yet.
+type VertexMetrics struct {
+	BusyTimeMsPerSecond          int64 `json:"busyTimeMsPerSecond"`
+	BackPressuredTimeMsPerSecond int64 `json:"backPressuredTimeMsPerSecond"`
+	IdleTimeMsPerSecond          int64 `json:"idleTimeMsPerSecond"`
 }
 
 // CheckpointStatus is a checkpoint's status, as Flink names it.

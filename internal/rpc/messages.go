@@ -18,6 +18,7 @@ type Envelope struct {
 	Decline        *CheckpointDecline `json:"decline,omitempty"`
 	Leaving        *Leaving           `json:"leaving,omitempty"`
 	PeerLost       *PeerLost          `json:"peerLost,omitempty"`
+	Metrics        *Metrics           `json:"metrics,omitempty"`
 
 	// JobManager -> TaskManager.
 	Registered *Registered         `json:"registered,omitempty"`
@@ -212,4 +213,18 @@ type CheckpointDecline struct {
 	Checkpoint uint64  `json:"checkpoint"`
 	Task       TaskKey `json:"task"`
 	Reason     string  `json:"reason"`
+}
+
+// Metrics is a TaskManager's periodic sample of its subtasks' time split.
+type Metrics struct {
+	Attempt uint64       `json:"attempt"`
+	Tasks   []TaskSample `json:"tasks"`
+}
+
+// TaskSample is one subtask's cumulative time split since it started.
+type TaskSample struct {
+	Task            TaskKey `json:"task"`
+	UptimeNs        int64   `json:"uptimeNs"`
+	IdleNs          int64   `json:"idleNs"`
+	BackPressuredNs int64   `json:"backPressuredNs"`
 }

@@ -45,7 +45,7 @@ func (w *recordWriter) flush(ch int) {
 	if w.t.failure != nil {
 		return
 	}
-	if err := w.outs[ch].Send(w.ctx, kindRecords, b); err != nil {
+	if err := w.send(w.outs[ch], kindRecords, b); err != nil {
 		w.t.failure = err
 	}
 }
@@ -66,7 +66,7 @@ func (w *recordWriter) event(kind byte, payload []byte) error {
 		return w.t.failure
 	}
 	for _, o := range w.outs {
-		if err := o.Send(w.ctx, kind, append([]byte(nil), payload...)); err != nil {
+		if err := w.send(o, kind, append([]byte(nil), payload...)); err != nil {
 			return err
 		}
 	}
@@ -78,4 +78,13 @@ func (w *recordWriter) close() {
 		o.Close()
 	}
 	w.outs = nil
+}
+
+// send sends one message, counting the time it waits for a credit as
+// backpressure.
+func (w *recordWriter) send(o *network.Output, kind byte, payload []byte) error {
+	w.t.beginWait(true)
+	err := o.Send(w.ctx, kind, payload)
+	w.t.endWait()
+	return err
 }

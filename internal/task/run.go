@@ -98,16 +98,29 @@ func (t *Task) runSource(ctx context.Context) error {
 // waitMailbox blocks until a command or a completion arrives (served),
 // ctx ends or wake fires.
 func (t *Task) waitMailbox(ctx context.Context, wake <-chan time.Time) error {
+	// The wait ends before the command is served: serving it may send,
+	// which is a wait of its own.
+	t.beginWait(false)
+	var c command
+	got, completed := false, false
 	select {
-	case c := <-t.mailbox:
-		return t.handle(ctx, c)
+	case c = <-t.mailbox:
+		got = true
 	case <-t.completeWake:
-		return t.serveComplete()
+		completed = true
 	case <-wake:
-		return nil
 	case <-ctx.Done():
+		t.endWait()
 		return ctx.Err()
 	}
+	t.endWait()
+	switch {
+	case got:
+		return t.handle(ctx, c)
+	case completed:
+		return t.serveComplete()
+	}
+	return nil
 }
 
 // serveMailbox handles the commands and completions waiting.
@@ -276,20 +289,31 @@ func (t *Task) runInputs(ctx context.Context) error {
 		default:
 			// Input ran dry: send partly filled buffers before blocking.
 			t.flushAll()
+			t.beginWait(false)
+			var cmd *command
+			completed := false
 			select {
 			case m = <-msgs:
 			case c := <-t.mailbox:
-				if err := t.handle(ctx, c); err != nil {
+				cmd = &c
+			case <-t.completeWake:
+				completed = true
+			case <-ctx.Done():
+				t.endWait()
+				return ctx.Err()
+			}
+			t.endWait()
+			switch {
+			case cmd != nil:
+				if err := t.handle(ctx, *cmd); err != nil {
 					return err
 				}
 				continue
-			case <-t.completeWake:
+			case completed:
 				if err := t.serveComplete(); err != nil {
 					return err
 				}
 				continue
-			case <-ctx.Done():
-				return ctx.Err()
 			}
 		}
 		if m.err != nil {

@@ -131,6 +131,16 @@ type Task struct {
 	// dirty is set when records were processed after the last snapshot:
 	// the keyed state no longer equals checkpoint lastCP.
 	dirty bool
+	// idleNs and backPressuredNs accumulate the time the subtask waited for
+	// input and for credits on a full output; written by the Run goroutine,
+	// read by Sample from any goroutine.
+	idleNs, backPressuredNs atomic.Int64
+	// waitSince is when the current wait began (unix nanos, 0: not
+	// waiting) and waitBP whether it is a wait for credits, so that a
+	// sample taken during a long wait counts it.
+	waitSince atomic.Int64
+	waitBP    atomic.Bool
+	started   time.Time
 	// restoredBytes counts the state bytes read from the blob store, and
 	// localGroups the key groups taken from local state, on restore.
 	restoredBytes int64
@@ -168,8 +178,45 @@ func New(cfg Config) *Task {
 		key:          rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
 		vertex:       v,
 		log:          log,
+		started:      time.Now(),
 		mailbox:      make(chan command, 16),
 		completeWake: make(chan struct{}, 1),
+	}
+}
+
+// Sample returns the subtask's cumulative time split since it was created:
+// the rest of its uptime was busy. It is safe for concurrent use.
+func (t *Task) Sample() rpc.TaskSample {
+	now := time.Now()
+	s := rpc.TaskSample{Task: t.key, UptimeNs: now.Sub(t.started).Nanoseconds(),
+		IdleNs: t.idleNs.Load(), BackPressuredNs: t.backPressuredNs.Load()}
+	if since := t.waitSince.Load(); since != 0 {
+		if d := now.UnixNano() - since; t.waitBP.Load() {
+			s.BackPressuredNs += d
+		} else {
+			s.IdleNs += d
+		}
+	}
+	return s
+}
+
+// beginWait and endWait bracket a wait for input (idle) or for credits
+// (backpressured); only the Run goroutine calls them.
+func (t *Task) beginWait(backPressured bool) {
+	t.waitBP.Store(backPressured)
+	t.waitSince.Store(time.Now().UnixNano())
+}
+
+func (t *Task) endWait() {
+	since := t.waitSince.Swap(0)
+	if since == 0 {
+		return
+	}
+	d := time.Now().UnixNano() - since
+	if t.waitBP.Load() {
+		t.backPressuredNs.Add(d)
+	} else {
+		t.idleNs.Add(d)
 	}
 }
 

@@ -120,8 +120,14 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 		rep.send(&rpc.Envelope{Leaving: &rpc.Leaving{Reason: "decommission requested"}})
 	}
 	var leaveTimer <-chan time.Time
+	metrics := time.NewTicker(metricsEvery)
+	defer metrics.Stop()
 	for {
 		select {
+		case <-metrics.C:
+			if m := sample(tasks); m != nil {
+				rep.send(&rpc.Envelope{Metrics: m})
+			}
 		case <-ctx.Done():
 			return false, nil
 		case err := <-recvErr:
@@ -267,4 +273,32 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 	}
 	tm.jobID = reg.JobID
 	return nil
+}
+
+// metricsEvery is how often a TaskManager samples its subtasks' time split
+// for the JobManager (busy, backpressured, idle: the autoscaler's input).
+const metricsEvery = time.Second
+
+// sample collects the time split of the newest attempt's live subtasks.
+func sample(tasks map[taskID]*running) *rpc.Metrics {
+	var newest uint64
+	for id := range tasks {
+		newest = max(newest, id.attempt)
+	}
+	m := &rpc.Metrics{Attempt: newest}
+	for id, r := range tasks {
+		if id.attempt != newest {
+			continue
+		}
+		select {
+		case <-r.done:
+			continue
+		default:
+		}
+		m.Tasks = append(m.Tasks, r.t.Sample())
+	}
+	if len(m.Tasks) == 0 {
+		return nil
+	}
+	return m
 }
