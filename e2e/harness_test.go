@@ -19,6 +19,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	// The tests run the tide binary, built in TestMain. Importing what it
+	// is built from ties go test's cache to that code: a change anywhere in
+	// the runtime reruns these tests.
+	_ "github.com/tide-stream/tide"
+	_ "github.com/tide-stream/tide/examples/throughput"
+	_ "github.com/tide-stream/tide/examples/verify"
 )
 
 // tideBin is the binary under test, built once in TestMain.
