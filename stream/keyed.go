@@ -128,3 +128,49 @@ func (r *reduceFn[K, T]) Process(_ K, v T, out Collector[T]) error {
 	out.Emit(r.acc.Add(v))
 	return nil
 }
+
+// AggregateFunction folds the records of a key into an accumulator of type
+// A and derives the output from it (Flink's AggregateFunction without the
+// merge of session windows).
+type AggregateFunction[T, A, O any] interface {
+	// Create returns a new accumulator for a key's first record.
+	Create() A
+	// Add folds v into acc and returns the new accumulator.
+	Add(acc A, v T) A
+	// Result derives the output from an accumulator.
+	Result(acc A) O
+}
+
+// Aggregate keeps, per key, an accumulator of all records so far (in
+// ValueState, encoded with ac) and emits its result after every record.
+func Aggregate[K comparable, T, A, O any](k KeyedStream[K, T], name string, f AggregateFunction[T, A, O], ac codec.Codec[A], opts ...Option) DataStream[O] {
+	if ac == nil {
+		ac = codec.For[A]()
+	}
+	return Process(k, name, func() ProcessFunction[K, T, O] {
+		return &aggregateFn[K, T, A, O]{f: f, c: ac}
+	}, opts...)
+}
+
+type aggregateFn[K comparable, T, A, O any] struct {
+	f   AggregateFunction[T, A, O]
+	c   codec.Codec[A]
+	acc *ValueState[K, A]
+}
+
+func (a *aggregateFn[K, T, A, O]) Open(rt *KeyedRuntime[K]) error {
+	var err error
+	a.acc, err = Value(rt, "aggregate", a.c)
+	return err
+}
+
+func (a *aggregateFn[K, T, A, O]) Process(_ K, v T, out Collector[O]) error {
+	acc, ok := a.acc.Get()
+	if !ok {
+		acc = a.f.Create()
+	}
+	acc = a.f.Add(acc, v)
+	a.acc.Update(acc)
+	out.Emit(a.f.Result(acc))
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tide-stream/tide/codec"
 	"github.com/tide-stream/tide/stream"
 	"github.com/tide-stream/tide/tidetest"
 )
@@ -286,6 +287,31 @@ var operatorCases = []operatorCase{
 			})
 		},
 	},
+	{
+		name: "Aggregate",
+		build: func(src stream.DataStream[int64]) stream.DataStream[string] {
+			return stream.Aggregate(stream.KeyBy(src, key), "mean", meanOf{}, codec.PairCodec[int64, int64]{A: codec.Int64{}, B: codec.Int64{}})
+		},
+		want: func(vs []int64) []string {
+			n, sums := map[int64]int64{}, map[int64]int64{}
+			return perKey(vs, func(k, v int64) []string {
+				n[k]++
+				sums[k] += v
+				return []string{fmt.Sprintf("%d/%d", sums[k], n[k])}
+			})
+		},
+	},
+}
+
+// meanOf accumulates a count and a sum and renders "sum/count".
+type meanOf struct{}
+
+func (meanOf) Create() codec.Pair[int64, int64] { return codec.Pair[int64, int64]{} }
+func (meanOf) Add(acc codec.Pair[int64, int64], v int64) codec.Pair[int64, int64] {
+	return codec.Pair[int64, int64]{First: acc.First + 1, Second: acc.Second + v}
+}
+func (meanOf) Result(acc codec.Pair[int64, int64]) string {
+	return fmt.Sprintf("%d/%d", acc.Second, acc.First)
 }
 
 // TestOperators runs one small job per operator on a two-TaskManager
