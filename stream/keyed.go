@@ -38,6 +38,7 @@ type KeyedRuntime[K comparable] struct {
 	kc      codec.Codec[K]
 	key     K
 	kg      keygroup.KeyGroup
+	timers  *timers[K]
 }
 
 func (r *KeyedRuntime[K]) keyCodec() codec.Codec[K] { return r.kc }
@@ -77,6 +78,7 @@ func Process[K comparable, T, O any](k KeyedStream[K, T], name string, fn func()
 type processOp[K comparable, T, O any] struct {
 	operator.NopHooks
 	fn      ProcessFunction[K, T, O]
+	onTimer TimerFunction[K, O]
 	key     func(T) K
 	kc      codec.Codec[K]
 	out     operator.Emitter[O]
@@ -88,6 +90,14 @@ type processOp[K comparable, T, O any] struct {
 func (p *processOp[K, T, O]) Open(ctx operator.Context) error {
 	p.rt = KeyedRuntime[K]{ctx: ctx, backend: ctx.Keyed(), kc: p.kc}
 	p.maxP = ctx.MaxParallelism()
+	// Timers are state: declared before the function's own state, they are
+	// restored (and taken over after a local rescale) like it.
+	ts, err := newTimers(p.rt.backend, p.kc)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", ctx.OperatorID(), err)
+	}
+	p.rt.timers = ts
+	p.onTimer, _ = p.fn.(TimerFunction[K, O])
 	if err := p.fn.Open(&p.rt); err != nil {
 		return fmt.Errorf("open %s: %w", ctx.OperatorID(), err)
 	}

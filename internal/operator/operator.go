@@ -106,6 +106,17 @@ func (NopHooks) CheckpointComplete(uint64) error   { return nil }
 func (NopHooks) EndInput() error                   { return nil }
 func (NopHooks) Close() error                      { return nil }
 
+// Timed is implemented by operators with timers. The runtime asks for the
+// earliest one after every record batch and fires those due on the
+// subtask's goroutine, between records, so timers see consistent state and
+// their output is ordered with the records' in checkpoints.
+type Timed interface {
+	// NextTimer returns the earliest pending timer.
+	NextTimer() (time.Time, bool)
+	// FireTimers fires every timer due at now.
+	FireTimers(now time.Time) error
+}
+
 // PollStatus is what a source reports after a Poll.
 type PollStatus int
 

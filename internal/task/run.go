@@ -266,7 +266,10 @@ func (t *Task) runInputs(ctx context.Context) error {
 		}
 	}()
 	in := &inputs{al: newAligner(len(t.inputs)), stash: make([][]network.Message, len(t.inputs)), eod: make([]bool, len(t.inputs))}
+	tm := newTimerWake(t.chain)
+	defer tm.stop()
 	for {
+		tm.arm()
 		if t.failure != nil {
 			return t.failure
 		}
@@ -276,6 +279,11 @@ func (t *Task) runInputs(ctx context.Context) error {
 		var m inMsg
 		select {
 		case m = <-msgs:
+		case now := <-tm.c:
+			if err := t.fireTimers(tm, now); err != nil {
+				return err
+			}
+			continue
 		case c := <-t.mailbox:
 			if err := t.handle(ctx, c); err != nil {
 				return err
@@ -291,9 +299,11 @@ func (t *Task) runInputs(ctx context.Context) error {
 			t.flushAll()
 			t.beginWait(false)
 			var cmd *command
+			var fire time.Time
 			completed := false
 			select {
 			case m = <-msgs:
+			case fire = <-tm.c:
 			case c := <-t.mailbox:
 				cmd = &c
 			case <-t.completeWake:
@@ -304,6 +314,11 @@ func (t *Task) runInputs(ctx context.Context) error {
 			}
 			t.endWait()
 			switch {
+			case !fire.IsZero():
+				if err := t.fireTimers(tm, fire); err != nil {
+					return err
+				}
+				continue
 			case cmd != nil:
 				if err := t.handle(ctx, *cmd); err != nil {
 					return err
@@ -422,4 +437,65 @@ func (t *Task) afterAlign(ctx context.Context, res alignResult) (bool, error) {
 		return res.Aborted != 0, nil
 	}
 	return true, t.checkpoint(ctx, res.Complete)
+}
+
+// timerWake wakes the input loop when the chain's earliest timer is due.
+type timerWake struct {
+	ops   []operator.Timed
+	timer *time.Timer
+	c     <-chan time.Time
+	at    time.Time
+}
+
+func newTimerWake(chain []*link) *timerWake {
+	w := &timerWake{}
+	for _, l := range chain {
+		if op, ok := l.hooks.(operator.Timed); ok {
+			w.ops = append(w.ops, op)
+		}
+	}
+	return w
+}
+
+// arm sets the wake-up to the earliest timer of the chain, if any.
+func (w *timerWake) arm() {
+	if len(w.ops) == 0 {
+		return
+	}
+	var next time.Time
+	for _, op := range w.ops {
+		if at, ok := op.NextTimer(); ok && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	switch {
+	case next.IsZero():
+		w.c = nil
+	case w.c != nil && next.Equal(w.at):
+	case w.timer == nil:
+		w.timer = time.NewTimer(time.Until(next))
+		w.c, w.at = w.timer.C, next
+	default:
+		w.timer.Reset(time.Until(next))
+		w.c, w.at = w.timer.C, next
+	}
+}
+
+func (w *timerWake) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// fireTimers fires the timers due at now; their output goes downstream like
+// a record's, and the keyed state has changed since the last snapshot.
+func (t *Task) fireTimers(w *timerWake, now time.Time) error {
+	w.c = nil
+	for _, op := range w.ops {
+		if err := op.FireTimers(now); err != nil {
+			return &Failure{Domain: "user", Err: err}
+		}
+	}
+	t.dirty = true
+	return t.failure
 }

@@ -1,0 +1,77 @@
+package stream_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tide-stream/tide/stream"
+	"github.com/tide-stream/tide/tidetest"
+)
+
+// reminder registers, at a key's first record, a timer delay later; the
+// timer emits "key:fired:count" with the count of records seen by then.
+type reminder struct {
+	delay time.Duration
+	rt    *stream.KeyedRuntime[int64]
+	count *stream.ValueState[int64, int64]
+}
+
+func (r *reminder) Open(rt *stream.KeyedRuntime[int64]) (err error) {
+	r.rt = rt
+	r.count, err = stream.Value[int64](rt, "count")
+	return err
+}
+
+func (r *reminder) Process(k, v int64, out stream.Collector[string]) error {
+	n := r.count.Value()
+	if n == 0 {
+		r.rt.RegisterTimer(r.rt.Now().Add(r.delay))
+	}
+	r.count.Update(n + 1)
+	return nil
+}
+
+func (r *reminder) OnTimer(k int64, at time.Time, out stream.Collector[string]) error {
+	out.Emit(fmt.Sprintf("%d:fired", k))
+	return nil
+}
+
+// TestTimersFireOnceAndMoveWithTheirKeys registers one processing-time
+// timer per key, due after a rescale 1 -> 2: every key's timer fires
+// exactly once, on whichever subtask owns the key by then.
+func TestTimersFireOnceAndMoveWithTheirKeys(t *testing.T) {
+	t.Parallel()
+	vs := numbers(8000)
+	sink := tidetest.NewSink[string]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(4000)))
+			fired := stream.Process(stream.KeyBy(src, key), "reminder", func() stream.ProcessFunction[int64, int64, string] {
+				return &reminder{delay: 1200 * time.Millisecond}
+			})
+			sink.To(fired, "collect")
+			return nil
+		},
+		TaskManagers:       1,
+		CheckpointInterval: 100 * time.Millisecond,
+	})
+	c.WaitParallelism(1, timeout)
+	c.WaitCheckpoints(1, timeout)
+	c.AddTaskManager()
+	c.WaitParallelism(2, timeout)
+	c.WaitState(tidetest.Finished, timeout)
+	if n := len(c.Rescales()); n == 0 {
+		t.Fatal("no rescale happened")
+	}
+	got := sink.Values()
+	slices.Sort(got)
+	var want []string
+	for k := range int64(numKeys) {
+		want = append(want, fmt.Sprintf("%d:fired", k))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("timers fired %v, want each key once: %v", got, want)
+	}
+}
