@@ -50,6 +50,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Result, error) {
 	if ctx.Err() == nil { // an interrupted run's output is incomplete by design
 		r.check()
 	}
+	r.scanLogs()
 	r.res.Duration = time.Since(r.start)
 	r.res.WriteSummary(out)
 	if r.tempDir && r.res.Passed() {
@@ -376,3 +377,26 @@ func (r *runner) check() {
 
 // state is the job's last known state, for messages.
 func (r *runner) state() rest.JobState { return r.last.state }
+
+// logSigns are log lines that mean Tide did worse than it should even when
+// the output verifies: a leaving TaskManager that was not released in time
+// makes the job restart and read records again.
+var logSigns = []string{"decommission timeout passed", "left early"}
+
+// scanLogs notes every process log line that carries a sign of trouble.
+func (r *runner) scanLogs() {
+	logs, _ := filepath.Glob(filepath.Join(r.res.Dir, "logs", "*.log"))
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, sign := range logSigns {
+				if strings.Contains(line, sign) {
+					r.anomaly("%s: %s", filepath.Base(path), line)
+				}
+			}
+		}
+	}
+}

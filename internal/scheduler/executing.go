@@ -61,8 +61,11 @@ func (e *executing) step(ev Event) bool {
 	case Rescale:
 		e.onManualRescale()
 	case Displaced:
-		if ev.Attempt != s.attempt || e.displaced {
+		if ev.Attempt != s.attempt {
 			return false
+		}
+		if e.displaced {
+			return true
 		}
 		e.displaced = true
 		if !e.awaitingCheckpoint && !s.hasTimer(timerStabilization) {
@@ -103,6 +106,12 @@ func (e *executing) onSlotsChanged(ev SlotsChanged) {
 		return
 	}
 	e.trigger = rescaleTrigger(ev.Trigger, want > s.slots)
+	if e.displaced && s.hasTimer(timerStabilization) {
+		// A leaving TaskManager waits for this rescale against its
+		// decommission timeout: later slot changes join the rescale but
+		// never push it back.
+		return
+	}
 	s.setTimer(timerStabilization, s.now.Add(s.cfg.StabilizationTimeout))
 	s.log.Info("scheduler desired parallelism changed; waiting for resources to stabilize",
 		"running", s.slots, "desired", want, "trigger", string(e.trigger), "timeout", s.cfg.StabilizationTimeout)

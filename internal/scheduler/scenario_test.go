@@ -300,6 +300,19 @@ func TestScenarios(t *testing.T) {
 			state: Executing,
 		},
 		{
+			name:  "slot changes after a leave join its rescale but do not push it back",
+			setup: deployed(2),
+			ops: []op{slots(1, TriggerLeaving), step(Displaced{Attempt: 1}), adv(600 * ms), slots(2, TriggerJoined),
+				adv(600 * ms), slots(3, TriggerJoined), adv(ms)},
+			want: []string{
+				// The leave's deadline (2s, seen at the 2.2s tick) holds; a
+				// join at 1.6s would otherwise have pushed it to 2.6s.
+				"2.2s checkpoint attempt=1",
+				"2.2s rescale-started #2 taskmanager-leaving 2->2",
+			},
+			state: Executing,
+		},
+		{
 			name: "exponential delay backs off",
 			cfg: withConfig(func(c *Config) {
 				c.Restart = RestartConfig{Strategy: StrategyExponentialDelay, Attempts: -1,
