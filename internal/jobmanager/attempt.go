@@ -206,18 +206,25 @@ func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoin
 			jm.badRestore[id] = true
 		}
 	}
-	// Fall back: the newest verified checkpoint in the store older than any
-	// bad one, then the initial savepoint.
+	// Fall back: the newest verified checkpoint in the store that no
+	// restore found bad (the store skips torn and corrupt metadata), then
+	// the initial savepoint. The newest is the one that replays least.
 	before := checkpoint.ID(^uint64(0))
-	for bad := range jm.badRestore {
-		before = min(before, checkpoint.ID(bad))
+	if id != 0 {
+		before = checkpoint.ID(id)
 	}
-	md, path, err := jm.store.LatestBefore(ctx, before)
-	if err != nil {
-		return nil, err
-	}
-	if md != nil {
-		return &restorePoint{md: md, path: path}, nil
+	for {
+		md, path, err := jm.store.LatestBefore(ctx, before)
+		if err != nil {
+			return nil, err
+		}
+		if md == nil {
+			break
+		}
+		if !jm.badRestore[uint64(md.CheckpointID)] {
+			return &restorePoint{md: md, path: path}, nil
+		}
+		before = md.CheckpointID
 	}
 	if jm.initial != nil && !jm.badRestore[uint64(jm.initial.md.CheckpointID)] {
 		return jm.initial, nil

@@ -90,7 +90,10 @@ type JobManager struct {
 	rescales   []*rescale
 	savepoints map[string]*savepointReq
 	// hasInputs says the graph has vertices fed by the network.
-	hasInputs   bool
+	hasInputs bool
+	// halted maps the checkpoints whose sources halt after the barrier to
+	// their attempt, until the checkpoint ends.
+	halted      map[uint64]uint64
 	io          chan ioJob
 	nextReg     int
 	terminalAt  time.Time
@@ -133,6 +136,7 @@ func New(cfg Config) (*JobManager, error) {
 		completed:  map[uint64]string{},
 		badRestore: map[uint64]bool{},
 		savepoints: map[string]*savepointReq{},
+		halted:     map[uint64]uint64{},
 		pool:       slotpool.New(),
 		hb:         heartbeat.NewTracker(cfg.HeartbeatInterval, cfg.HeartbeatTimeout),
 	}

@@ -75,12 +75,8 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		}
 		if c.Reason == "rescale" {
 			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Attempt, Checkpoint: uint64(c.Checkpoint)})
-			if jm.sched.State() == scheduler.Executing && jm.sched.Attempt() == c.Attempt {
-				// The rescale was abandoned: the sources halted at its barrier go on.
-				jm.log.Info("rescale abandoned; resuming the sources", "attempt", c.Attempt)
-				jm.sendToTasks(c.Attempt, jm.cur.sources, &rpc.Envelope{Resume: &rpc.Resume{Attempt: c.Attempt}})
-			}
 		}
+		jm.maybeResume(uint64(c.Checkpoint))
 		jm.savepointDone(c.RequestID, c.Path, "")
 	}
 	for _, f := range rd.Failed {
@@ -98,6 +94,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			}
 		}
 		jm.savepointDone(f.RequestID, "", f.Reason)
+		jm.maybeResume(uint64(f.Checkpoint))
 	}
 	for _, id := range rd.Discard {
 		delete(jm.completed, uint64(id))
@@ -116,9 +113,18 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			a.finalCP = uint64(tr.Checkpoint)
 			final = true
 		}
+		if a := jm.cur; a == nil || a.id != tr.Attempt || a.stopping {
+			// The attempt is being stopped: its checkpoint fails when the
+			// coordinator learns so, and a barrier now would only race the
+			// cancel (and replace the state kept for local recovery).
+			continue
+		}
 		halt := tr.Reason == "rescale"
 		if sp, ok := jm.savepoints[tr.RequestID]; ok && sp.stop {
 			halt = true
+		}
+		if halt {
+			jm.halted[uint64(tr.Checkpoint)] = tr.Attempt
 		}
 		jm.sendToTasks(tr.Attempt, tr.Sources, &rpc.Envelope{Trigger: &rpc.TriggerCheckpoint{
 			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Halt: halt,
@@ -130,6 +136,10 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 // as an evPersisted.
 func (jm *JobManager) persist(md *checkpoint.Metadata) {
 	ok := jm.async(func(ctx context.Context) event {
+		// The coordinator's timeout covers acknowledgements; the write gets
+		// the same bound, so a hung store fails the checkpoint.
+		ctx, cancel := context.WithTimeout(ctx, jm.checkpointTimeout())
+		defer cancel()
 		path, err := jm.store.WriteMetadata(ctx, md)
 		return evPersisted{id: md.CheckpointID, path: path, err: err}
 	})
@@ -171,4 +181,29 @@ func rpcKeys(ks []checkpoint.TaskKey) []rpc.TaskKey {
 		out[i] = rpc.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}
 	}
 	return out
+}
+
+// maybeResume lets the sources halted at checkpoint id's barrier go on when
+// the attempt is still the running one after the checkpoint ended: the
+// rescale it was for was abandoned, or it failed and the job goes on (a
+// failed stop-with-savepoint, a rescale checkpoint whose slots came back).
+func (jm *JobManager) maybeResume(id uint64) {
+	attempt, ok := jm.halted[id]
+	if !ok {
+		return
+	}
+	delete(jm.halted, id)
+	a := jm.cur
+	if a == nil || a.id != attempt || a.stopping || jm.sched.State() != scheduler.Executing || jm.sched.Attempt() != attempt {
+		return
+	}
+	jm.log.Info("the attempt goes on after its halting checkpoint ended; resuming the sources", "attempt", attempt, "checkpoint", id)
+	jm.sendToTasks(attempt, a.sources, &rpc.Envelope{Resume: &rpc.Resume{Attempt: attempt}})
+}
+
+func (jm *JobManager) checkpointTimeout() time.Duration {
+	if t := jm.cfg.Checkpoint.Timeout; t > 0 {
+		return t
+	}
+	return checkpoint.DefaultTimeout
 }

@@ -2,6 +2,7 @@ package jobmanager
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/rest"
@@ -24,6 +25,9 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 		return "", &rest.BadRequestError{Msg: fmt.Sprintf("target directory %q: savepoints are written to state.checkpoints.dir (%s)", req.TargetDirectory, jm.cfg.CheckpointsDir)}
 	}
 	id := req.TriggerID
+	if strings.HasPrefix(id, "rescale-") || strings.HasPrefix(id, "final-") {
+		return "", &rest.BadRequestError{Msg: fmt.Sprintf("triggerId %q: ids starting with rescale- or final- are Tide's own", id)}
+	}
 	if id == "" {
 		id = fmt.Sprintf("%016x%016x", jm.nextReg+len(jm.savepoints)+1, jm.started.UnixNano())
 	}

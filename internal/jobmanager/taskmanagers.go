@@ -148,6 +148,9 @@ func (jm *JobManager) lost(reg, reason string) {
 	if n := len(jm.rescales); n > 0 && !jm.rescales[n-1].ended && !tm.leaving {
 		jm.rescales[n-1].lostTM = true
 	}
+	// The scheduler learns of the slots first, so that the restart the
+	// failure below starts is sized for what is left.
+	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: trigger})
 	if a := jm.cur; a != nil {
 		hosted := a.taskManagerGone(reg)
 		if hosted && !a.stopping && !tm.leaving {
@@ -157,7 +160,6 @@ func (jm *JobManager) lost(reg, reason string) {
 		}
 		jm.maybeStopped()
 	}
-	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: trigger})
 }
 
 func (jm *JobManager) handleHeartbeatReady() {

@@ -389,13 +389,15 @@ func (t *Task) process(ctx context.Context, in *inputs, m network.Message) (bool
 	ic := t.inputs[m.Channel]
 	switch m.Kind {
 	case kindRecords:
+		// Dirty before the records: a failure part-way through the batch
+		// leaves state that matches no checkpoint.
+		t.dirty = true
 		for _, r := range t.readers[ic.edgePos] {
 			if err := r(m.Payload); err != nil {
 				return false, &Failure{Domain: "internal", Err: fmt.Errorf("channel %+v: %w", ic.id, err)}
 			}
 		}
 		t.progress()
-		t.dirty = true
 		return false, t.failure
 	case kindBarrier:
 		if len(m.Payload) < 8 {

@@ -264,11 +264,12 @@ func (t *Task) Run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer func() {
+		panicked := false
 		if r := recover(); r != nil {
-			err = &Failure{Domain: "user", Err: fmt.Errorf("panic: %v", r)}
+			err, panicked = &Failure{Domain: "user", Err: fmt.Errorf("panic: %v", r)}, true
 		}
 		t.upload.Wait()
-		if err != nil && ctx.Err() != nil && t.failure == nil {
+		if errors.Is(err, context.Canceled) && !panicked && t.failure == nil {
 			t.keepLocal()
 		}
 		for _, l := range t.chain {
