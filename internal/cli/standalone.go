@@ -68,9 +68,7 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c2 := &c
 	start.Flags().AddFlagSet(fg.Flags())
-	_ = c2
 	stop := &cobra.Command{
 		Use:   "stop",
 		Short: "Stop the most recently started JobManager on this host",
