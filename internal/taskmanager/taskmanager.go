@@ -140,7 +140,13 @@ func (tm *TaskManager) Run(ctx context.Context) error {
 			tm.log.Info("leaving and the jobmanager is unreachable; exiting", "err", err)
 			return nil
 		}
-		tm.log.Warn("control stream ended; registering again", "err", err, "retry_in", backoff)
+		if tm.graph == nil {
+			// Never registered: the JobManager is not up yet, as when a
+			// cluster starts. Not worth a warning.
+			tm.log.Info("waiting for the jobmanager", "jobmanager", tm.cfg.JobManager, "err", err, "retry_in", backoff)
+		} else {
+			tm.log.Warn("control stream ended; registering again", "err", err, "retry_in", backoff)
+		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
