@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/jobmanager"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/rest"
-	"github.com/tide-stream/tide/internal/scheduler"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -236,28 +233,13 @@ func loadConfig(t testing.TB, cfg Config) (*config.Config, error) {
 // jobManagerConfig builds the JobManager's Config from the resolved
 // configuration, field for field as `tide standalone-job` does.
 func jobManagerConfig(cfg Config, conf *config.Config, reg *jobs.Registry) jobmanager.Config {
-	return jobmanager.Config{
-		JobName: cfg.Name, JobArgs: cfg.Args, Jobs: reg, Version: version,
-		RPCAddr:        net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
-		MaxParallelism: conf.MaxParallelism,
-		Scheduler: scheduler.Config{
-			Reactive: conf.SchedulerMode == config.SchedulerReactive, DefaultParallelism: conf.ParallelismDefault,
-			StabilizationTimeout: conf.ResourceStabilizationTimeout, ResourceWaitTimeout: conf.ResourceWaitTimeout,
-			ScalingIntervalMin: conf.ScalingIntervalMin, RescaleOnCheckpoint: conf.RescaleOnCheckpoint,
-			Restart: scheduler.RestartConfig{Strategy: string(conf.RestartStrategy), Attempts: conf.FixedDelayAttempts,
-				Delay: conf.FixedDelayDelay, InitialBackoff: conf.ExponentialDelayInitialBackoff,
-				MaxBackoff: conf.ExponentialDelayMaxBackoff, Multiplier: conf.ExponentialDelayBackoffMultiplier},
-		},
-		Checkpoint: checkpoint.Config{Interval: conf.CheckpointInterval, Timeout: conf.CheckpointTimeout,
-			NumRetained: conf.CheckpointsNumRetained},
-		CheckpointsDir:    conf.CheckpointsDir,
-		SavepointPath:     conf.SavepointPath,
-		HeartbeatInterval: conf.HeartbeatInterval, HeartbeatTimeout: conf.HeartbeatTimeout,
-		// The cluster keeps the JobManager up after the job ended, so that
-		// the test can read its view; Stop ends it.
-		ShutdownDelay: 24 * time.Hour,
-		Logger:        cfg.Logger.With("component", "jobmanager"),
-	}
+	jc := jobmanager.FromConfig(conf)
+	jc.JobName, jc.JobArgs, jc.Jobs, jc.Version = cfg.Name, cfg.Args, reg, version
+	// The cluster keeps the JobManager up after the job ended, so that the
+	// test can read its view; Stop ends it.
+	jc.ShutdownDelay = 24 * time.Hour
+	jc.Logger = cfg.Logger.With("component", "jobmanager")
+	return jc
 }
 
 // Stop cancels the JobManager and every TaskManager and waits for all of

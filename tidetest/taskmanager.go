@@ -43,15 +43,10 @@ func (c *Cluster) addTaskManager() (*TM, error) {
 	}
 	id := "tm-" + strconv.Itoa(len(c.mu.tms)+1)
 	conf := c.conf
-	tm, err := taskmanager.New(taskmanager.Config{
-		JobManager: c.rpcAddr,
-		Slots:      conf.NumberOfTaskSlots, DataHost: conf.TaskManagerHost, DataPort: conf.TaskManagerDataPort,
-		ResourceID: id, Version: version, Jobs: c.reg,
-		BufferSize: int(conf.NetworkBufferSize), BufferTimeout: conf.BufferTimeout, Credits: conf.NetworkCreditsPerChannel,
-		DecommissionTimeout: conf.DecommissionTimeout,
-		NoLocalRecovery:     !conf.LocalRecovery,
-		Logger:              c.log.With("component", "taskmanager"),
-	})
+	tc := taskmanager.FromConfig(conf)
+	tc.JobManager, tc.ResourceID, tc.Version, tc.Jobs = c.rpcAddr, id, version, c.reg
+	tc.Logger = c.log.With("component", "taskmanager")
+	tm, err := taskmanager.New(tc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}

@@ -13,12 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/daemon"
 	"github.com/tide-stream/tide/internal/jobmanager"
 	"github.com/tide-stream/tide/internal/rest"
-	"github.com/tide-stream/tide/internal/scheduler"
 )
 
 func (a *App) standaloneJobCmd() *cobra.Command {
@@ -125,26 +123,10 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 		return err
 	}
 	defer release()
-	reactive := conf.SchedulerMode == config.SchedulerReactive
-	jm, err := jobmanager.New(jobmanager.Config{
-		JobName: job, JobArgs: jargs, Jobs: a.Jobs, Version: Version,
-		RPCAddr:        net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
-		MaxParallelism: conf.MaxParallelism,
-		Scheduler: scheduler.Config{
-			Reactive: reactive, DefaultParallelism: conf.ParallelismDefault,
-			StabilizationTimeout: conf.ResourceStabilizationTimeout, ResourceWaitTimeout: conf.ResourceWaitTimeout,
-			ScalingIntervalMin: conf.ScalingIntervalMin, RescaleOnCheckpoint: conf.RescaleOnCheckpoint,
-			Restart: scheduler.RestartConfig{Strategy: string(conf.RestartStrategy), Attempts: conf.FixedDelayAttempts,
-				Delay: conf.FixedDelayDelay, InitialBackoff: conf.ExponentialDelayInitialBackoff,
-				MaxBackoff: conf.ExponentialDelayMaxBackoff, Multiplier: conf.ExponentialDelayBackoffMultiplier},
-		},
-		Checkpoint:        checkpoint.Config{Interval: conf.CheckpointInterval, Timeout: conf.CheckpointTimeout, NumRetained: conf.CheckpointsNumRetained},
-		CheckpointsDir:    conf.CheckpointsDir,
-		SavepointPath:     conf.SavepointPath,
-		HeartbeatInterval: conf.HeartbeatInterval, HeartbeatTimeout: conf.HeartbeatTimeout,
-		ShutdownDelay: 2 * time.Second,
-		Logger:        log,
-	})
+	jc := jobmanager.FromConfig(conf)
+	jc.JobName, jc.JobArgs, jc.Jobs, jc.Version = job, jargs, a.Jobs, Version
+	jc.ShutdownDelay, jc.Logger = 2*time.Second, log
+	jm, err := jobmanager.New(jc)
 	if err != nil {
 		return err
 	}

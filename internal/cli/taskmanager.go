@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -84,17 +82,13 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 		return err
 	}
 	defer release()
-	tm, err := taskmanager.New(taskmanager.Config{
-		JobManager: net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
-		Slots:      conf.NumberOfTaskSlots, DataHost: conf.TaskManagerHost, DataPort: conf.TaskManagerDataPort,
-		ResourceID: conf.TaskManagerResourceID, Version: Version, Jobs: a.Jobs,
-		BufferSize: int(conf.NetworkBufferSize), BufferTimeout: conf.BufferTimeout, Credits: conf.NetworkCreditsPerChannel,
-		DecommissionTimeout: conf.DecommissionTimeout, NoLocalRecovery: !conf.LocalRecovery, Logger: log,
-	})
+	tc := taskmanager.FromConfig(conf)
+	tc.Version, tc.Jobs, tc.Logger = Version, a.Jobs, log
+	tm, err := taskmanager.New(tc)
 	if err != nil {
 		return err
 	}
-	log.Info("taskmanager started", "jobmanager", net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
+	log.Info("taskmanager started", "jobmanager", tc.JobManager,
 		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
