@@ -298,27 +298,6 @@ func (c *cluster) waitRunningAt(t testing.TB, id string, vertex string, p int) j
 	return j
 }
 
-// waitRescales waits until n rescales have completed and returns them.
-func (c *cluster) waitRescales(t testing.TB, id string, n int) []rescaleRec {
-	t.Helper()
-	var rs []rescaleRec
-	eventually(t, 60*time.Second, fmt.Sprintf("%d completed rescales", n), func() (bool, string) {
-		var err error
-		rs, err = c.rescales(id)
-		if err != nil {
-			return false, err.Error()
-		}
-		done := 0
-		for _, r := range rs {
-			if r.Status == "COMPLETED" {
-				done++
-			}
-		}
-		return done >= n, fmt.Sprintf("%+v", rs)
-	})
-	return rs
-}
-
 // tide runs the tide binary to completion and returns its output.
 func tide(t testing.TB, args ...string) (string, error) {
 	t.Helper()

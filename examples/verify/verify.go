@@ -175,7 +175,6 @@ type reader struct {
 	splits  []*split
 	start   time.Time
 	emitted int64
-	done    bool
 }
 
 const batch = 1024

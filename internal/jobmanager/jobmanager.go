@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -93,11 +92,10 @@ type JobManager struct {
 	hasInputs bool
 	// halted maps the checkpoints whose sources halt after the barrier to
 	// their attempt, until the checkpoint ends.
-	halted      map[uint64]uint64
-	io          chan ioJob
-	nextReg     int
-	terminalAt  time.Time
-	stopAfterSP string
+	halted     map[uint64]uint64
+	io         chan ioJob
+	nextReg    int
+	terminalAt time.Time
 }
 
 // New builds the job graph and opens the checkpoint storage.
@@ -237,8 +235,6 @@ type restorePoint struct {
 	md   *checkpoint.Metadata
 	path string
 }
-
-var errJobTerminal = errors.New("jobmanager: job reached a terminal state")
 
 // key turns a location under state.checkpoints.dir (a URL, as the REST API
 // reports it) or a key relative to it into a blob key.
