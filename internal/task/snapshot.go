@@ -34,14 +34,18 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 			s.SourcePosition = t.source.Position()
 		}
 		if l.backend != nil {
-			var buf bytes.Buffer
-			offsets, crcs, err := l.backend.Snapshot(&buf)
+			// The previous snapshot's buffer is free again (its upload has
+			// finished, see above); reusing it spares touching fresh memory,
+			// which costs more than the copy itself for large state.
+			buf := bytes.NewBuffer(l.snapBuf[:0])
+			offsets, crcs, err := l.backend.Snapshot(buf)
 			if err != nil {
 				return &Failure{Domain: "internal", Err: fmt.Errorf("%s: snapshot keyed state for checkpoint %d: %w", l.op.ID, id, err)}
 			}
 			path := fmt.Sprintf("%s%s-%d-a%d", t.cfg.StateDir(id), l.op.ID, t.cfg.Subtask, t.cfg.Attempt)
 			s.Keyed = &checkpoint.KeyedHandle{Path: path, Range: l.backend.Range(), Offsets: offsets, CRCs: crcs}
-			ups = append(ups, upload{path: path, data: buf.Bytes()})
+			l.snapBuf = buf.Bytes()
+			ups = append(ups, upload{path: path, data: l.snapBuf})
 		}
 		snaps = append(snaps, s)
 	}

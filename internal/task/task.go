@@ -154,6 +154,9 @@ type link struct {
 	backend *state.Backend
 	// local are the key groups the backend already holds from local state.
 	local keygroup.Range
+	// snapBuf holds the last keyed snapshot; the upload reads it until the
+	// next checkpoint, which reuses its memory.
+	snapBuf []byte
 	ctx   *opContext
 }
 
