@@ -95,28 +95,10 @@ func handLoopTextCalls(n, keys int64, s textStages) int64 {
 // BenchmarkChainedText: see the file comment. Sub-benchmarks have the
 // names of internal/task's BenchmarkChained, which the bench tool reads.
 func BenchmarkChainedText(b *testing.B) {
-	b.Run("pipeline", func(b *testing.B) {
-		pos, err := runChain(b.Context(), textArgs(b.N))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if pos != int64(b.N) {
-			b.Fatalf("source position %d, want %d", pos, b.N)
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("handloop", func(b *testing.B) {
-		if handLoopText(int64(b.N), benchKeys) == 1 {
-			b.Log("checksum 1") // keeps the result alive
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("handloop-calls", func(b *testing.B) {
-		if handLoopTextCalls(int64(b.N), benchKeys, newTextStages()) == 1 {
-			b.Log("checksum 1")
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
+	tasktest.ComparePipeline(b,
+		func(ctx context.Context, n int) (int64, error) { return runChain(ctx, textArgs(n)) },
+		func(n int64) int64 { return handLoopText(n, benchKeys) },
+		func(n int64) int64 { return handLoopTextCalls(n, benchKeys, newTextStages()) })
 }
 
 // TestTextJobRuns checks the harness and the text pipeline, untimed: the

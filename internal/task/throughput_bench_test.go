@@ -105,28 +105,10 @@ func handLoopCalls(n, keys int64, s stages) int64 {
 // each sub-benchmark in turn; the bench tool alternates them by running the
 // test binary once per round.
 func BenchmarkChained(b *testing.B) {
-	b.Run("pipeline", func(b *testing.B) {
-		pos, err := runJob(b.Context(), chainedArgs(b.N), 1, 1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if pos != int64(b.N) {
-			b.Fatalf("source position %d, want %d", pos, b.N)
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("handloop", func(b *testing.B) {
-		if handLoop(int64(b.N), benchKeys) == 1 {
-			b.Log("checksum 1") // keeps the result alive
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
-	b.Run("handloop-calls", func(b *testing.B) {
-		if handLoopCalls(int64(b.N), benchKeys, newStages()) == 1 {
-			b.Log("checksum 1")
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	})
+	tasktest.ComparePipeline(b,
+		func(ctx context.Context, n int) (int64, error) { return runJob(ctx, chainedArgs(n), 1, 1) },
+		func(n int64) int64 { return handLoop(n, benchKeys) },
+		func(n int64) int64 { return handLoopCalls(n, benchKeys, newStages()) })
 }
 
 // BenchmarkKeyed measures records/s of source → KeyBy → Process (two

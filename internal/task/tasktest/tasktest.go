@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"testing"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
@@ -118,4 +119,30 @@ func Run(ctx context.Context, jg *plan.JobGraph, p, managers int) (int64, error)
 		break
 	}
 	return position, failure
+}
+
+// ComparePipeline runs the three sub-benchmarks the bench tool reads:
+// "pipeline" (run must process n records through the runtime and return
+// the sources' position), "handloop" and "handloop-calls" (the same
+// per-record work as plain loops, inlined and through func values), each
+// reporting records/s.
+func ComparePipeline(b *testing.B, run func(ctx context.Context, n int) (int64, error), handLoop, handLoopCalls func(n int64) int64) {
+	b.Run("pipeline", func(b *testing.B) {
+		pos, err := run(b.Context(), b.N)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if pos != int64(b.N) {
+			b.Fatalf("source position %d, want %d", pos, b.N)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	for name, loop := range map[string]func(int64) int64{"handloop": handLoop, "handloop-calls": handLoopCalls} {
+		b.Run(name, func(b *testing.B) {
+			if loop(int64(b.N)) == 1 {
+				b.Log("checksum 1") // keeps the result alive
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }
