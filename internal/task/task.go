@@ -157,7 +157,7 @@ type link struct {
 	// snapBuf holds the last keyed snapshot; the upload reads it until the
 	// next checkpoint, which reuses its memory.
 	snapBuf []byte
-	ctx   *opContext
+	ctx     *opContext
 }
 
 type inputChannel struct {
