@@ -90,3 +90,27 @@ func TestSlowConsumerSlowsItsProducer(t *testing.T) {
 		t.Fatalf("source %+v should be mostly backpressured and sink %+v mostly busy", src, sink)
 	}
 }
+
+// TestRecordRates paces a source at 4000 records/s and checks that the
+// JobManager's per-vertex rates see it: the source emits, and the keyed
+// vertex reads, about that many records a second.
+func TestRecordRates(t *testing.T) {
+	t.Parallel()
+	vs := numbers(12000)
+	sink := tidetest.NewSink[string]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(4000)))
+			sink.To(countSum(src), "collect")
+			return nil
+		},
+		TaskManagers: 2,
+	})
+	c.WaitParallelism(2, timeout)
+	inBand := func(v int64) bool { return v >= 2000 && v <= 6000 }
+	c.WaitFor("rates near 4000 records/s", timeout, func() bool {
+		vs := c.Job().Vertices
+		return len(vs) == 2 && inBand(vs[0].Metrics.NumRecordsOutPerSecond) && inBand(vs[1].Metrics.NumRecordsInPerSecond)
+	})
+	t.Logf("vertices: %+v", c.Job().Vertices)
+}

@@ -16,18 +16,20 @@ func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.Re
 		NewWriter: func(w plan.RecordWriter) any {
 			return &exchangeWriter[T]{w: w, codec: c, route: route(w)}
 		},
-		NewReader: func(in any) func([]byte) error {
+		NewReader: func(in any) func([]byte) (int, error) {
 			e := in.(operator.Emitter[T])
 			eb := operator.Batcher(e)
 			var batch []T
-			return func(buf []byte) error {
+			return func(buf []byte) (int, error) {
 				batch = batch[:0]
+				count := 0
 				for len(buf) > 0 {
 					v, n, err := c.Decode(buf)
 					if err != nil {
-						return fmt.Errorf("decode %T record: %w", v, err)
+						return count, fmt.Errorf("decode %T record: %w", v, err)
 					}
 					buf = buf[n:]
+					count++
 					if eb == nil {
 						e.Emit(v)
 						continue
@@ -37,7 +39,7 @@ func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.Re
 				if len(batch) > 0 {
 					eb.EmitBatch(batch)
 				}
-				return nil
+				return count, nil
 			}
 		},
 	}

@@ -403,7 +403,9 @@ func (jm *JobManager) metrics(m *rpc.Metrics) {
 			idle := perSecond(s.IdleNs - p.IdleNs)
 			bp := perSecond(s.BackPressuredNs - p.BackPressuredNs)
 			t.rates = rest.VertexMetrics{IdleTimeMsPerSecond: idle, BackPressuredTimeMsPerSecond: bp,
-				BusyTimeMsPerSecond: max(0, 1000-idle-bp)}
+				BusyTimeMsPerSecond:    max(0, 1000-idle-bp),
+				NumRecordsInPerSecond:  int64(float64(s.RecordsIn-p.RecordsIn) / span * 1e9),
+				NumRecordsOutPerSecond: int64(float64(s.SourcePosition-p.SourcePosition) / span * 1e9)}
 			t.rated = true
 		}
 		t.last = &s

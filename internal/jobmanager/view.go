@@ -253,6 +253,8 @@ func (jm *JobManager) vertexMetrics(vertex string) rest.VertexMetrics {
 		out.BusyTimeMsPerSecond = max(out.BusyTimeMsPerSecond, t.rates.BusyTimeMsPerSecond)
 		out.BackPressuredTimeMsPerSecond = max(out.BackPressuredTimeMsPerSecond, t.rates.BackPressuredTimeMsPerSecond)
 		out.IdleTimeMsPerSecond = max(out.IdleTimeMsPerSecond, t.rates.IdleTimeMsPerSecond)
+		out.NumRecordsInPerSecond += t.rates.NumRecordsInPerSecond
+		out.NumRecordsOutPerSecond += max(0, t.rates.NumRecordsOutPerSecond)
 	}
 	return out
 }

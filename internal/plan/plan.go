@@ -55,9 +55,9 @@ type Exchange struct {
 	Partitioning Partitioning
 	// NewWriter returns an operator.Emitter[T] that encodes records into w.
 	NewWriter func(w RecordWriter) any
-	// NewReader returns a function that decodes one buffer of records and
-	// emits them into in, an operator.Emitter[T].
-	NewReader func(in any) func(buf []byte) error
+	// NewReader returns a function that decodes one buffer of records,
+	// emits them into in, an operator.Emitter[T], and returns how many.
+	NewReader func(in any) func(buf []byte) (int, error)
 }
 
 // Operator is one logical operator.

@@ -86,10 +86,14 @@ type Vertex struct {
 // VertexMetrics splits a subtask's wall time per second: busy processing,
 // blocked on a full output (backpressured), or waiting for input (idle).
 // Each is the maximum over the vertex's subtasks; -1 when not measured yet.
+// The record rates are sums over the subtasks: records read from the
+// network, and records a source emitted.
 type VertexMetrics struct {
 	BusyTimeMsPerSecond          int64 `json:"busyTimeMsPerSecond"`
 	BackPressuredTimeMsPerSecond int64 `json:"backPressuredTimeMsPerSecond"`
 	IdleTimeMsPerSecond          int64 `json:"idleTimeMsPerSecond"`
+	NumRecordsInPerSecond        int64 `json:"numRecordsInPerSecond"`
+	NumRecordsOutPerSecond       int64 `json:"numRecordsOutPerSecond"`
 }
 
 // CheckpointStatus is a checkpoint's status, as Flink names it.

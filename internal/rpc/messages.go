@@ -227,4 +227,9 @@ type TaskSample struct {
 	UptimeNs        int64   `json:"uptimeNs"`
 	IdleNs          int64   `json:"idleNs"`
 	BackPressuredNs int64   `json:"backPressuredNs"`
+	// RecordsIn counts the records read from the network since the subtask
+	// started; SourcePosition is a source's position (records emitted since
+	// the job's first start).
+	RecordsIn      int64 `json:"recordsIn,omitempty"`
+	SourcePosition int64 `json:"sourcePosition,omitempty"`
 }

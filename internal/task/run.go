@@ -54,6 +54,7 @@ func (t *Task) runSource(ctx context.Context) error {
 		now := time.Now()
 		if status == operator.More {
 			t.progress()
+			t.sourceOut.Store(t.source.Position())
 		}
 		if now.Sub(lastFlush) >= t.cfg.BufferTimeout {
 			t.flushAll()
@@ -393,7 +394,9 @@ func (t *Task) process(ctx context.Context, in *inputs, m network.Message) (bool
 		// leaves state that matches no checkpoint.
 		t.dirty = true
 		for _, r := range t.readers[ic.edgePos] {
-			if err := r(m.Payload); err != nil {
+			n, err := r(m.Payload)
+			t.recordsIn.Add(int64(n))
+			if err != nil {
 				return false, &Failure{Domain: "internal", Err: fmt.Errorf("channel %+v: %w", ic.id, err)}
 			}
 		}

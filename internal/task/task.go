@@ -109,7 +109,7 @@ type Task struct {
 	chain      []*link
 	source     operator.Source
 	inputs     []inputChannel
-	readers    [][]func([]byte) error // by input edge position, bound to the head
+	readers    [][]func([]byte) (int, error) // by input edge position, bound to the head
 	writers    []*recordWriter
 	gate       *network.InputGate
 	failure    error
@@ -135,6 +135,9 @@ type Task struct {
 	// input and for credits on a full output; written by the Run goroutine,
 	// read by Sample from any goroutine.
 	idleNs, backPressuredNs atomic.Int64
+	// recordsIn counts the records read from the network; sourceOut the
+	// source's position, published for samples.
+	recordsIn, sourceOut atomic.Int64
 	// waitSince is when the current wait began (unix nanos, 0: not
 	// waiting) and waitBP whether it is a wait for credits, so that a
 	// sample taken during a long wait counts it.
@@ -192,7 +195,8 @@ func New(cfg Config) *Task {
 func (t *Task) Sample() rpc.TaskSample {
 	now := time.Now()
 	s := rpc.TaskSample{Task: t.key, UptimeNs: now.Sub(t.started).Nanoseconds(),
-		IdleNs: t.idleNs.Load(), BackPressuredNs: t.backPressuredNs.Load()}
+		IdleNs: t.idleNs.Load(), BackPressuredNs: t.backPressuredNs.Load(),
+		RecordsIn: t.recordsIn.Load(), SourcePosition: t.sourceOut.Load()}
 	if since := t.waitSince.Load(); since != 0 {
 		if d := now.UnixNano() - since; t.waitBP.Load() {
 			s.BackPressuredNs += d
