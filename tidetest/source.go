@@ -95,6 +95,10 @@ func newSliceReader[T any](cfg sourceConfig, values []T, ctx stream.SourceContex
 func (r *sliceReader[T]) index(s *sliceSplit, j int) int { return s.id + j*r.cfg.splits }
 
 func (r *sliceReader[T]) Poll(out stream.Collector[T]) (stream.PollStatus, time.Duration, error) {
+	if len(r.splits) == 0 {
+		// More subtasks than splits: this one has nothing to read.
+		return stream.Done, 0, nil
+	}
 	budget := int64(r.cfg.batch)
 	if r.cfg.rate > 0 {
 		share := r.cfg.rate * float64(len(r.splits)) / float64(r.cfg.splits)

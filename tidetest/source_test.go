@@ -98,3 +98,20 @@ func TestSliceSourceBadState(t *testing.T) {
 		}
 	}
 }
+
+// TestSliceSourceWithoutSplitsIsDone checks a subtask that got no split
+// (more subtasks than splits, fresh or restored): paced or not, it is done
+// at once instead of waiting forever for its share of the rate.
+func TestSliceSourceWithoutSplitsIsDone(t *testing.T) {
+	src := SliceSource("s", []int{1, 2, 3, 4}, Splits(2), Rate(1000))
+	for _, restored := range [][][]byte{nil, {}} {
+		r, err := src.Open(fakeSourceContext{3, 4}, restored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out collect
+		if st, _, err := r.Poll(&out); err != nil || st != stream.Done || len(out) != 0 {
+			t.Fatalf("restored %v: poll = %v, %v, emitted %v; want Done with nothing", restored, st, err, out)
+		}
+	}
+}
