@@ -42,11 +42,13 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	pick := func(vs ...string) string { return vs[r.IntN(len(vs))] }
 	dyn := map[string]string{
-		"taskmanager.numberOfTaskSlots":           pick("1", "1", "2"),
-		"taskmanager.network.buffer-size":         pick("256b", "4kb", "32kb"),
-		"taskmanager.network.credits-per-channel": pick("1", "2", "4", "8"),
-		"state.backend.local-recovery":            pick("true", "false"),
-		"execution.checkpointing.interval":        pick("50ms", "150ms", "400ms"),
+		"taskmanager.numberOfTaskSlots":                                pick("1", "1", "2"),
+		"taskmanager.network.buffer-size":                              pick("256b", "4kb", "32kb"),
+		"taskmanager.network.credits-per-channel":                      pick("1", "2", "4", "8"),
+		"state.backend.local-recovery":                                 pick("true", "false"),
+		"execution.checkpointing.interval":                             pick("50ms", "150ms", "400ms"),
+		"jobmanager.adaptive-scheduler.rescale-on-checkpoint":          pick("true", "true", "false"),
+		"jobmanager.adaptive-scheduler.resource-stabilization-timeout": pick("10ms", "100ms", "300ms"),
 	}
 	tms := 1 + r.IntN(3)
 	events := make([]string, 1+r.IntN(3))
