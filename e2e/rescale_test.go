@@ -113,7 +113,10 @@ func TestReactiveScaling(t *testing.T) {
 // TaskManagers join, are killed and leave, and checks that the job finishes
 // and that its committed output has every count exactly once.
 func TestVerifyThroughJoinsAndKills(t *testing.T) {
-	c := newCluster(t, "-Dexecution.checkpointing.interval=300ms")
+	// A 2 s window: the two TaskManagers started together must register
+	// within it even on a loaded machine, to make one rescale.
+	c := newCluster(t, "-Dexecution.checkpointing.interval=300ms",
+		"-Djobmanager.adaptive-scheduler.resource-stabilization-timeout=2s")
 	out := filepath.Join(c.dir, "out")
 	const count = "60000"
 	jm := c.startJM("Verify", "--keys", "12", "--count", count, "--rate", "8000", "--output", out)
