@@ -26,6 +26,7 @@ import (
 	_ "github.com/tide-stream/tide"
 	_ "github.com/tide-stream/tide/examples/throughput"
 	_ "github.com/tide-stream/tide/examples/verify"
+	_ "github.com/tide-stream/tide/examples/wordcount"
 )
 
 // tideBin is the binary under test, built once in TestMain.

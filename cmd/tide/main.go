@@ -6,10 +6,12 @@ import (
 	"github.com/tide-stream/tide"
 	"github.com/tide-stream/tide/examples/throughput"
 	"github.com/tide-stream/tide/examples/verify"
+	"github.com/tide-stream/tide/examples/wordcount"
 )
 
 func main() {
 	tide.Register("Verify", verify.Build)
 	tide.Register("Throughput", throughput.Build)
+	tide.Register("WordCount", wordcount.Build)
 	tide.Main()
 }
