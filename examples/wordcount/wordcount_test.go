@@ -65,6 +65,12 @@ func TestGeneratedTextThroughARescale(t *testing.T) {
 	c.WaitParallelism(1, 30*time.Second)
 	c.AddTaskManager()
 	c.WaitParallelism(2, 30*time.Second)
+	// The non-parallel source keeps parallelism 1 while the rest rescales.
+	for _, v := range c.Job().Vertices {
+		if want := map[bool]int{true: 1, false: 2}[v.Name == "Text"]; v.Parallelism != want {
+			t.Errorf("vertex %s at parallelism %d, want %d", v.Name, v.Parallelism, want)
+		}
+	}
 	c.WaitState(tidetest.Finished, 30*time.Second)
 	var lines []string
 	for i := range int64(3000) {
