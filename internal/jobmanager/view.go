@@ -3,7 +3,6 @@ package jobmanager
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -179,11 +178,7 @@ func (b backend) Rescales(id string) ([]rest.Rescale, error) {
 	return b.v().Rescales, nil
 }
 
-func (b backend) TaskManagers() []rest.TaskManager {
-	tms := b.v().TaskManagers
-	sort.SliceStable(tms, func(i, j int) bool { return false })
-	return tms
-}
+func (b backend) TaskManagers() []rest.TaskManager { return b.v().TaskManagers }
 
 // command runs fn on the loop and waits for its answer.
 func (b backend) command(ctx context.Context, id string, fn func() (string, error)) (string, error) {
