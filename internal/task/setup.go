@@ -33,7 +33,9 @@ func (t *Task) setup(ctx context.Context) error {
 		consumer := g.Graph.Operators[e.ToOp]
 		writerOf[e.FromOp] = append(writerOf[e.FromOp], consumer.In.NewWriter(w))
 	}
-	t.chain = make([]*link, len(v.Operators))
+	// The chain is built into a local slice and published whole: Run's
+	// cleanup walks t.chain and must never meet a half-built one.
+	chain := make([]*link, len(v.Operators))
 	var next any
 	for j := len(v.Operators) - 1; j >= 0; j-- {
 		oi := v.Operators[j]
@@ -52,7 +54,7 @@ func (t *Task) setup(ctx context.Context) error {
 			l.backend, l.local = t.keyedBackend(op.ID)
 			l.ctx.backend = l.backend
 		}
-		t.chain[j] = l
+		chain[j] = l
 		next = in
 		if j == 0 && op.Input < 0 {
 			src, ok := in.(operator.Source)
@@ -62,10 +64,12 @@ func (t *Task) setup(ctx context.Context) error {
 			t.source = src
 		}
 	}
+	t.chain = chain
 	if err := t.restore(ctx); err != nil {
 		return err
 	}
 	for _, l := range t.chain {
+		l.opened = true
 		if err := l.hooks.Open(l.ctx); err != nil {
 			return &Failure{Domain: "user", Err: fmt.Errorf("open %s: %w", l.op.ID, err)}
 		}

@@ -160,7 +160,9 @@ type link struct {
 	// snapBuf holds the last keyed snapshot; the upload reads it until the
 	// next checkpoint, which reuses its memory.
 	snapBuf []byte
-	ctx     *opContext
+	// opened is set once Open was called: Close is due.
+	opened bool
+	ctx    *opContext
 }
 
 type inputChannel struct {
@@ -280,6 +282,9 @@ func (t *Task) Run(ctx context.Context) (err error) {
 			t.keepLocal()
 		}
 		for _, l := range t.chain {
+			if !l.opened {
+				continue // Close follows an Open, as the Hooks contract says
+			}
 			if cerr := l.hooks.Close(); cerr != nil && err == nil && ctx.Err() == nil {
 				err = fmt.Errorf("close %s: %w", l.op.ID, cerr)
 			}
