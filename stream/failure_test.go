@@ -57,3 +57,24 @@ func TestUserErrorFailsTheJob(t *testing.T) {
 	})
 	c.WaitState(tidetest.Failed, timeout)
 }
+
+// TestPanicInUserCodeFailsTheJob has a Map function panic: the panic is
+// recovered at the subtask boundary and reported as a user failure.
+func TestPanicInUserCodeFailsTheJob(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
+			stream.Discard(stream.Map(src, "panics", func(v int64) int64 {
+				if v == 42 {
+					panic("no")
+				}
+				return v
+			}))
+			return nil
+		},
+		TaskManagers: 1,
+		Dynamic:      map[string]string{"restart-strategy": "none"},
+	})
+	c.WaitState(tidetest.Failed, timeout)
+}
