@@ -28,6 +28,10 @@ func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.Re
 					if err != nil {
 						return count, fmt.Errorf("decode %T record: %w", v, err)
 					}
+					if n <= 0 || n > len(buf) {
+						// A codec that consumes nothing would loop forever.
+						return count, fmt.Errorf("decode %T record: codec %T used %d of %d bytes", v, c, n, len(buf))
+					}
 					buf = buf[n:]
 					count++
 					if eb == nil {

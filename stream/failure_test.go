@@ -3,6 +3,9 @@ package stream_test
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/tide-stream/tide/codec"
 
 	"github.com/tide-stream/tide/stream"
 	"github.com/tide-stream/tide/tidetest"
@@ -77,4 +80,88 @@ func TestPanicInUserCodeFailsTheJob(t *testing.T) {
 		Dynamic:      map[string]string{"restart-strategy": "none"},
 	})
 	c.WaitState(tidetest.Failed, timeout)
+}
+
+// panickyCloser is a sink whose Close panics.
+type panickyCloser struct{}
+
+func (panickyCloser) Open(stream.SinkContext, [][]byte) error { return nil }
+func (panickyCloser) Write(int64) error                       { return nil }
+func (panickyCloser) PreCommit(uint64) ([][]byte, error)      { return nil, nil }
+func (panickyCloser) Commit(uint64) error                     { return nil }
+func (panickyCloser) Close() error                            { panic("close boom") }
+
+// TestPanicInCloseIsAFailureNotACrash: a sink's Close panics at the end of
+// the job; the TaskManager survives (a crash would kill the test process)
+// and the job ends.
+func TestPanicInCloseIsAFailureNotACrash(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
+			stream.SinkTo(src, "closer", func() stream.SinkWriter[int64] { return panickyCloser{} })
+			return nil
+		},
+		TaskManagers: 1,
+		Dynamic:      map[string]string{"restart-strategy": "none"},
+	})
+	c.WaitFor("the job to end", timeout, func() bool {
+		s := c.State()
+		return s == tidetest.Failed || s == tidetest.Finished
+	})
+}
+
+// lazyCodec decodes without consuming: a broken user codec.
+type lazyCodec struct{ codec.Int64 }
+
+func (lazyCodec) Decode([]byte) (int64, int, error) { return 0, 0, nil }
+
+// TestCodecThatConsumesNothingFailsTheJob: a codec whose Decode uses no
+// bytes would spin forever on the receiving side; the subtask fails instead.
+func TestCodecThatConsumesNothingFailsTheJob(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits))).WithCodec(lazyCodec{})
+			stream.Discard(src.Rebalance())
+			return nil
+		},
+		TaskManagers: 1,
+		Dynamic:      map[string]string{"restart-strategy": "none"},
+	})
+	c.WaitState(tidetest.Failed, timeout)
+}
+
+// bigSplits is a source whose state is one 3 MiB entry: more than gRPC's
+// default message size, which acknowledgements carry inline.
+type bigSplits struct{ n int64 }
+
+func (b *bigSplits) Poll(out stream.Collector[int64]) (stream.PollStatus, time.Duration, error) {
+	if b.n >= 1000 {
+		return stream.Done, 0, nil
+	}
+	out.Emit(b.n)
+	b.n++
+	return stream.Idle, time.Millisecond, nil
+}
+func (b *bigSplits) Snapshot() ([][]byte, error) { return [][]byte{make([]byte, 3<<20)}, nil }
+func (b *bigSplits) Position() int64             { return b.n }
+func (b *bigSplits) Close() error                { return nil }
+
+// TestLargeOperatorStateCheckpoints checkpoints a source with 3 MiB of
+// operator state.
+func TestLargeOperatorStateCheckpoints(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, stream.Source[int64]{Name: "big", NonParallel: true,
+				Open: func(stream.SourceContext, [][]byte) (stream.SourceReader[int64], error) { return &bigSplits{}, nil }})
+			stream.Discard(src)
+			return nil
+		},
+		TaskManagers:       1,
+		CheckpointInterval: 100 * time.Millisecond,
+		Dynamic:            map[string]string{"restart-strategy": "none"},
+	})
+	c.WaitCheckpoints(2, timeout)
 }

@@ -3,6 +3,7 @@ package stream
 import (
 	"container/heap"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -70,7 +71,7 @@ func newTimers[K comparable](b *state.Backend, kc codec.Codec[K]) (*timers[K], e
 }
 
 func (ts *timers[K]) register(kg keygroup.KeyGroup, k K, at time.Time) {
-	n := at.UnixNano()
+	n := unixNano(at)
 	ats, _ := ts.table.Get(kg, k)
 	i, found := slices.BinarySearch(ats, n)
 	if found {
@@ -82,7 +83,7 @@ func (ts *timers[K]) register(kg keygroup.KeyGroup, k K, at time.Time) {
 
 func (ts *timers[K]) delete(kg keygroup.KeyGroup, k K, at time.Time) {
 	ats, _ := ts.table.Get(kg, k)
-	i, found := slices.BinarySearch(ats, at.UnixNano())
+	i, found := slices.BinarySearch(ats, unixNano(at))
 	if !found {
 		return
 	}
@@ -153,4 +154,17 @@ func (p *processOp[K, T, O]) FireTimers(now time.Time) error {
 			return fmt.Errorf("%s: timer of key %v: %w", p.rt.ctx.OperatorID(), e.key, err)
 		}
 	}
+}
+
+// unixNano is at in Unix nanoseconds, clamped to what int64 holds (years
+// 1678 to 2262): a timer beyond is due at the end of representable time,
+// not at once, as time.UnixNano's overflow would make it.
+func unixNano(at time.Time) int64 {
+	switch {
+	case at.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	case at.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	}
+	return at.UnixNano()
 }

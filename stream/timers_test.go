@@ -75,3 +75,34 @@ func TestTimersFireOnceAndMoveWithTheirKeys(t *testing.T) {
 		t.Fatalf("timers fired %v, want each key once: %v", got, want)
 	}
 }
+
+// farFuture registers a timer in the year 3000, past what Unix nanoseconds
+// hold: it must wait, not fire at once.
+type farFuture struct{ reminder }
+
+func (f *farFuture) Process(k, v int64, out stream.Collector[string]) error {
+	if n := f.count.Value(); n == 0 {
+		f.rt.RegisterTimer(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
+	}
+	f.count.Update(f.count.Value() + 1)
+	return nil
+}
+
+func TestTimerBeyondUnixNanosWaits(t *testing.T) {
+	t.Parallel()
+	sink := tidetest.NewSink[string]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(400), tidetest.Splits(numSplits), tidetest.Rate(2000)))
+			sink.To(stream.Process(stream.KeyBy(src, key), "far", func() stream.ProcessFunction[int64, int64, string] {
+				return &farFuture{}
+			}), "collect")
+			return nil
+		},
+		TaskManagers: 1,
+	})
+	c.WaitState(tidetest.Finished, timeout)
+	if got := sink.Values(); len(got) != 0 {
+		t.Fatalf("timers in the year 3000 fired: %v", got)
+	}
+}

@@ -95,6 +95,17 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		}
 		jm.savepointDone(f.RequestID, "", f.Reason)
 		jm.maybeResume(uint64(f.Checkpoint))
+		if id := f.Checkpoint; id != 0 {
+			// What the subtasks wrote for a checkpoint that failed will never
+			// be restored. (An upload still in flight may land after this; a
+			// later restore skips such a torn directory with a log line.)
+			jm.async(func(ctx context.Context) event {
+				if err := jm.store.Discard(ctx, id); err != nil {
+					jm.log.Warn("discarding a failed checkpoint's state failed", "checkpoint", id, "err", err)
+				}
+				return nil
+			})
+		}
 	}
 	for _, id := range rd.Discard {
 		delete(jm.completed, uint64(id))

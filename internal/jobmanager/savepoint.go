@@ -18,8 +18,14 @@ type savepointReq struct {
 // triggerSavepoint starts a savepoint; with stop, the job is canceled once
 // it completed (stop-with-savepoint).
 func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (string, error) {
-	if jm.sched.State() != scheduler.Executing || jm.cur == nil || !jm.cur.started {
+	switch {
+	case jm.sched.State() != scheduler.Executing:
 		return "", &rest.ConflictError{Msg: fmt.Sprintf("job is %s, not running: no savepoint now", jm.sched.State().JobStatus())}
+	case jm.cur == nil || !jm.cur.started || jm.cur.stopping:
+		return "", &rest.ConflictError{Msg: "the job's tasks are being deployed or rescaled: try again in a moment"}
+	}
+	if len(req.TriggerID) > 128 {
+		return "", &rest.BadRequestError{Msg: fmt.Sprintf("triggerId of %d characters: at most 128", len(req.TriggerID))}
 	}
 	if req.TargetDirectory != "" && req.TargetDirectory != jm.cfg.CheckpointsDir {
 		return "", &rest.BadRequestError{Msg: fmt.Sprintf("target directory %q: savepoints are written to state.checkpoints.dir (%s)", req.TargetDirectory, jm.cfg.CheckpointsDir)}

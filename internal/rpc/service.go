@@ -62,8 +62,14 @@ func (s serverStream) Recv() (*Envelope, error) {
 }
 
 // NewServer returns a gRPC server with the control service registered.
+// MaxMessageSize bounds one control message. Acknowledgements carry
+// operator list state and deployments the share of it to restore, inline;
+// gRPC's default of 4 MiB is too small for sources with many splits.
+const MaxMessageSize = 256 << 20
+
 func NewServer(h Handler, opts ...grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.ForceServerCodecV2(Codec{}))
+	opts = append(opts, grpc.ForceServerCodecV2(Codec{}),
+		grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
 	s := grpc.NewServer(opts...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: serviceName,
@@ -95,7 +101,8 @@ func (s clientStream) Recv() (*Envelope, error) {
 func Dial(addr string) (*grpc.ClientConn, error) {
 	cc, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{})))
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{}),
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)))
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial jobmanager %s: %w", addr, err)
 	}

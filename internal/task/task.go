@@ -285,8 +285,8 @@ func (t *Task) Run(ctx context.Context) (err error) {
 			if !l.opened {
 				continue // Close follows an Open, as the Hooks contract says
 			}
-			if cerr := l.hooks.Close(); cerr != nil && err == nil && ctx.Err() == nil {
-				err = fmt.Errorf("close %s: %w", l.op.ID, cerr)
+			if cerr := closeHooks(l); cerr != nil && err == nil && ctx.Err() == nil {
+				err = cerr
 			}
 		}
 		for _, w := range t.writers {
@@ -388,4 +388,19 @@ func domainOf(err error) string {
 		return "external"
 	}
 	return "internal"
+}
+
+// closeHooks closes one operator; a panic in its (user) Close is a user
+// failure like any other, not a crash of the TaskManager: Run's own
+// recover has already run when the cleanup calls it.
+func closeHooks(l *link) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Failure{Domain: "user", Err: fmt.Errorf("close %s: panic: %v", l.op.ID, r)}
+		}
+	}()
+	if cerr := l.hooks.Close(); cerr != nil {
+		return fmt.Errorf("close %s: %w", l.op.ID, cerr)
+	}
+	return nil
 }
