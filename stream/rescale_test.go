@@ -44,6 +44,28 @@ func countSumWant(vs []int64) []string {
 	})
 }
 
+// countSumJob returns a job of count-and-sum over vs at rate records/s into
+// sink, and the check that the sink holds an undisturbed run's output.
+func countSumJob(vs []int64, rate float64, sink *tidetest.Sink[string]) stream.JobFunc {
+	return func(env *stream.Env, _ []string) error {
+		src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(rate)))
+		sink.To(countSum(src), "collect")
+		return nil
+	}
+}
+
+// requireUndisturbed fails unless sink holds exactly what an undisturbed
+// count-and-sum over vs outputs.
+func requireUndisturbed(t *testing.T, sink *tidetest.Sink[string], vs []int64) {
+	t.Helper()
+	got, want := sink.Values(), countSumWant(vs)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("output differs from an undisturbed run: got %d records, want %d\n%s", len(got), len(want), diff(got, want))
+	}
+}
+
 // TestKeyedStateSurvivesRescale runs a keyed count-and-sum at parallelism
 // 1, rescales it to 3 (two TaskManagers join) and back to 2 (one leaves),
 // and requires the output of an undisturbed run: every key's count and sum
@@ -53,11 +75,7 @@ func TestKeyedStateSurvivesRescale(t *testing.T) {
 	vs := numbers(6000)
 	sink := tidetest.NewSink[string]()
 	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(2000)))
-			sink.To(countSum(src), "collect")
-			return nil
-		},
+		Job:                countSumJob(vs, 2000, sink),
 		TaskManagers:       1,
 		CheckpointInterval: 100 * time.Millisecond,
 	})
@@ -91,12 +109,7 @@ func TestKeyedStateSurvivesRescale(t *testing.T) {
 	if !leave {
 		t.Errorf("no rescale 3 -> 2 on taskmanager-leaving: %+v", c.Rescales())
 	}
-	got, want := sink.Values(), countSumWant(vs)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("output differs from an undisturbed run: got %d records, want %d\n%s", len(got), len(want), diff(got, want))
-	}
+	requireUndisturbed(t, sink, vs)
 }
 
 // TestSlotsPerTaskManager runs the keyed job on one TaskManager with three
@@ -132,11 +145,7 @@ func TestTaskManagersLeavingTogetherRescaleOnce(t *testing.T) {
 	vs := numbers(6000)
 	sink := tidetest.NewSink[string]()
 	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(2000)))
-			sink.To(countSum(src), "collect")
-			return nil
-		},
+		Job:                countSumJob(vs, 2000, sink),
 		TaskManagers:       3,
 		CheckpointInterval: 100 * time.Millisecond,
 		Dynamic:            map[string]string{"jobmanager.adaptive-scheduler.resource-stabilization-timeout": "300ms"},
@@ -155,12 +164,7 @@ func TestTaskManagersLeavingTogetherRescaleOnce(t *testing.T) {
 	if len(rs) != 1 || rs[0].Trigger != "taskmanager-leaving" || rs[0].From != 3 || rs[0].To != 1 || rs[0].ReprocessedRecords != 0 {
 		t.Fatalf("want one planned rescale 3 -> 1 with nothing reprocessed, got %+v", rs)
 	}
-	got, want := sink.Values(), countSumWant(vs)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("output differs from an undisturbed run: %d lines, want %d", len(got), len(want))
-	}
+	requireUndisturbed(t, sink, vs)
 }
 
 // TestDefaultModeIgnoresExtraSlots runs with scheduler-mode default: the
@@ -170,11 +174,7 @@ func TestDefaultModeIgnoresExtraSlots(t *testing.T) {
 	vs := numbers(3000)
 	sink := tidetest.NewSink[string]()
 	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(3000)))
-			sink.To(countSum(src), "collect")
-			return nil
-		},
+		Job:          countSumJob(vs, 3000, sink),
 		TaskManagers: 3,
 		Dynamic:      map[string]string{"scheduler-mode": "default", "parallelism.default": "2"},
 	})
@@ -202,11 +202,7 @@ func TestLeavingTaskManagerReplacedAtOnce(t *testing.T) {
 	vs := numbers(8000)
 	sink := tidetest.NewSink[string]()
 	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(2000)))
-			sink.To(countSum(src), "collect")
-			return nil
-		},
+		Job:                countSumJob(vs, 2000, sink),
 		TaskManagers:       2,
 		CheckpointInterval: 100 * time.Millisecond,
 		Dynamic:            map[string]string{"taskmanager.decommission.timeout": "60s"},
@@ -231,10 +227,5 @@ func TestLeavingTaskManagerReplacedAtOnce(t *testing.T) {
 	if !planned {
 		t.Fatalf("no planned rescale moved the job off the leaving taskmanager: %+v", c.Rescales()[before:])
 	}
-	got, want := sink.Values(), countSumWant(vs)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("output differs from an undisturbed run: %d lines, want %d", len(got), len(want))
-	}
+	requireUndisturbed(t, sink, vs)
 }

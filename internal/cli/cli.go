@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/daemon"
 	"github.com/tide-stream/tide/internal/jobs"
 )
 
@@ -98,6 +99,25 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.logLevel)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// process prepares a foreground process of kind: its configuration, its
+// logger on standard error (the daemon's .log file), and its pid entry
+// under $TIDE_HOME so that `stop` finds it; release removes the entry.
+func (c *common) process(kind daemon.Kind) (*config.Config, *slog.Logger, func(), error) {
+	conf, err := c.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	release, err := daemon.Register(conf.Home, kind)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return conf, log, release, nil
 }
 
 // jobArgs returns the arguments after `--`.

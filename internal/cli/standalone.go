@@ -110,15 +110,7 @@ func homeDir() (string, error) {
 // runJobManager runs a JobManager and its REST API until the job is over
 // (plus a short delay for clients to read it) or a signal arrives.
 func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []string) error {
-	conf, err := c.load()
-	if err != nil {
-		return err
-	}
-	log, err := c.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	release, err := daemon.Register(conf.Home, daemon.KindStandaloneJob)
+	conf, log, release, err := c.process(daemon.KindStandaloneJob)
 	if err != nil {
 		return err
 	}

@@ -69,15 +69,7 @@ func (a *App) taskManagerCmd() *cobra.Command {
 // runTaskManager runs a TaskManager. The first SIGTERM or SIGINT starts a
 // graceful decommission; a second one exits at once.
 func (a *App) runTaskManager(ctx context.Context, c *common) error {
-	conf, err := c.load()
-	if err != nil {
-		return err
-	}
-	log, err := c.logger(os.Stderr)
-	if err != nil {
-		return err
-	}
-	release, err := daemon.Register(conf.Home, daemon.KindTaskManager)
+	conf, log, release, err := c.process(daemon.KindTaskManager)
 	if err != nil {
 		return err
 	}
