@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,38 +65,30 @@ func runMetamorphic(t *testing.T, seed uint64) {
 		Dynamic:      dyn,
 	})
 	c.WaitState(tidetest.Running, timeout)
+	// The TaskManagers this run has not stopped: a killed one takes a
+	// moment to be gone, so the run keeps its own list.
+	live := c.TaskManagers()
 	for _, ev := range events {
 		time.Sleep(time.Duration(100+r.IntN(400)) * time.Millisecond)
 		if c.State() != tidetest.Running {
 			break
 		}
-		live := liveTMs(c)
-		switch {
-		case ev == "join" || len(live) <= 1:
-			c.AddTaskManager()
-		case ev == "leave":
-			live[r.IntN(len(live))].Leave()
-		default:
-			live[r.IntN(len(live))].Kill()
+		if ev == "join" || len(live) <= 1 {
+			live = append(live, c.AddTaskManager())
+			continue
 		}
+		i := r.IntN(len(live))
+		if ev == "leave" {
+			live[i].Leave()
+		} else {
+			live[i].Kill()
+		}
+		live = slices.Delete(live, i, i+1)
 	}
-	if len(liveTMs(c)) == 0 {
+	if len(live) == 0 {
 		c.AddTaskManager()
 	}
 	c.WaitState(tidetest.Finished, 2*timeout)
 	t.Logf("seed %d", seed)
 	requireUndisturbed(t, sink, vs)
-}
-
-// liveTMs are the cluster's TaskManagers that have not exited.
-func liveTMs(c *tidetest.Cluster) []*tidetest.TM {
-	var live []*tidetest.TM
-	for _, tm := range c.TaskManagers() {
-		select {
-		case <-tm.Done():
-		default:
-			live = append(live, tm)
-		}
-	}
-	return live
 }
