@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -40,45 +37,6 @@ func TestFailingCheckpointsDoNotStopTheJob(t *testing.T) {
 	})
 	if j, err := c.job(id); err != nil || j.State != "RUNNING" {
 		t.Fatalf("job after failed checkpoints: %+v %v", j, err)
-	}
-}
-
-// TestCorruptCheckpointIsSkipped corrupts the newest checkpoint's metadata
-// on disk and kills a TaskManager: the restore skips the corrupt checkpoint
-// for the one before it, says so in the log, and the job runs on.
-func TestCorruptCheckpointIsSkipped(t *testing.T) {
-	c := newCluster(t, "-Dexecution.checkpointing.interval=3s")
-	c.startJM("Verify", "--count", "0", "--rate", "2000", "--output", filepath.Join(c.dir, "out"))
-	id := c.jobID(t)
-	c.startTM()
-	tm2 := c.startTM()
-	c.waitRunningAt(t, id, countSum, 2)
-	var cp checkpointCounts
-	eventually(t, 60*time.Second, "two completed checkpoints", func() (bool, string) {
-		if err := c.get("/jobs/"+id+"/checkpoints", &cp); err != nil {
-			return false, err.Error()
-		}
-		return cp.Counts.Completed >= 2 && cp.Latest.Completed != nil, fmt.Sprintf("%+v", cp.Counts)
-	})
-	meta := filepath.Join(c.home, "checkpoints", id, fmt.Sprintf("chk-%d", cp.Latest.Completed.ID), "_metadata")
-	b, err := os.ReadFile(meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(meta, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tm2.signal(syscall.SIGKILL)
-	c.waitRescale(t, id, "taskmanager-lost", 2, 1)
-	c.waitRunningAt(t, id, countSum, 1)
-	log, _ := os.ReadFile(filepath.Join(c.dir, "jobmanager.log"))
-	if !strings.Contains(string(log), "checkpoint corrupt or missing; restoring an older one") {
-		t.Fatalf("the jobmanager log does not say it skipped the corrupt checkpoint %d", cp.Latest.Completed.ID)
-	}
-	rs, _ := c.rescales(id)
-	if last := rs[len(rs)-1]; last.Checkpoint >= cp.Latest.Completed.ID || last.Checkpoint == 0 {
-		t.Fatalf("restored checkpoint %d, want one older than the corrupt %d", last.Checkpoint, cp.Latest.Completed.ID)
 	}
 }
 

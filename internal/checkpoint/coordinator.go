@@ -88,7 +88,7 @@ func NewCoordinator(cfg Config, now time.Time) *Coordinator {
 		cfg:    cfg,
 		log:    cfg.Logger.With(slog.String("component", "checkpoint-coordinator"), slog.String("job", cfg.JobID)),
 		now:    now,
-		nextID: 1,
+		nextID: max(1, cfg.FirstID),
 	}
 }
 

@@ -131,6 +131,10 @@ type Config struct {
 	JobID string
 	// MaxParallelism is the job's number of key groups. Required.
 	MaxParallelism int
+	// FirstID is the id of the first checkpoint, 1 when zero. A
+	// JobManager that finds checkpoint directories of earlier runs of the
+	// job starts above them, so that no directory is used twice.
+	FirstID ID
 	// Logger receives the coordinator's log; nil discards it.
 	Logger *slog.Logger
 }

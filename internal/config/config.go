@@ -18,6 +18,18 @@ const (
 	SchedulerDefault SchedulerMode = "default"
 )
 
+// Recovery is the value of jobmanager.recovery.
+type Recovery string
+
+// The recovery modes of a JobManager (re)started for a job.
+const (
+	// RecoveryLatestCheckpoint resumes the job from its latest valid
+	// completed checkpoint in state.checkpoints.dir, if it has one.
+	RecoveryLatestCheckpoint Recovery = "latest-checkpoint"
+	// RecoveryNone starts the job fresh.
+	RecoveryNone Recovery = "none"
+)
+
 // RestartStrategy is the value of restart-strategy, normalized from Flink's
 // aliases.
 type RestartStrategy string
@@ -138,6 +150,12 @@ type Config struct {
 	// SavepointPath is execution.savepoint.path: restore the job from this
 	// checkpoint or savepoint URL at start; empty starts fresh. Default empty.
 	SavepointPath string
+	// IgnoreUnclaimedState is execution.savepoint.ignore-unclaimed-state:
+	// restore even when the checkpoint holds state of operators the job no
+	// longer has. Default false.
+	IgnoreUnclaimedState bool
+	// Recovery is jobmanager.recovery. Default RecoveryLatestCheckpoint.
+	Recovery Recovery
 
 	// sources records where each key's value came from; nil in a Config
 	// not made by Load, where every source reads as SourceDefault.

@@ -262,6 +262,14 @@ var options = []option{
 		Aliases:     []string{"execution.state-recovery.path"},
 		Description: "restore the job from this checkpoint or savepoint at start; empty: start fresh"},
 		binding: urlKey(func(c *Config) *string { return &c.SavepointPath }, true)},
+	{KeyInfo: KeyInfo{Key: "execution.savepoint.ignore-unclaimed-state", Default: "false", Type: TypeBool,
+		Aliases:     []string{"execution.state-recovery.ignore-unclaimed-state"},
+		Description: "restore a checkpoint or savepoint even if it holds state of operators the job no longer has (that state is dropped); false refuses such a restore at start, naming the operators"},
+		binding: boolKey(func(c *Config) *bool { return &c.IgnoreUnclaimedState })},
+	{KeyInfo: KeyInfo{Key: "jobmanager.recovery", Default: "latest-checkpoint", Type: TypeEnum, Values: []string{"latest-checkpoint", "none"},
+		Description: "latest-checkpoint: a JobManager (re)started for a job that has completed checkpoints in state.checkpoints.dir resumes from the latest valid one, unless the job's previous run finished or was canceled; none: start fresh"},
+		binding: enumKey(func(c *Config) *Recovery { return &c.Recovery },
+			map[string]Recovery{"latest-checkpoint": RecoveryLatestCheckpoint, "none": RecoveryNone})},
 }
 
 // check validates a parsed value; its error says what is expected.

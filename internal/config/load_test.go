@@ -79,6 +79,8 @@ func TestDefaults(t *testing.T) {
 		NetworkCreditsPerChannel:          4,
 		BufferTimeout:                     100 * time.Millisecond,
 		SavepointPath:                     "",
+		IgnoreUnclaimedState:              false,
+		Recovery:                          RecoveryLatestCheckpoint,
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)

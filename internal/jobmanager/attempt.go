@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/rest"
@@ -91,6 +90,11 @@ func (a *attempt) sourcePosition() int64 {
 // deploy starts an attempt: slots, key-group ranges, the state each subtask
 // restores, one Deploy per TaskManager.
 func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
+	if err := jm.leaseAttempt(ctx, d.Attempt); err != nil {
+		jm.log.Error("cannot record the attempt number in the job record; retrying", "attempt", d.Attempt, "err", err)
+		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
+		return
+	}
 	slots, err := jm.pool.Assign(d.Slots, jm.prevSlots)
 	if err != nil {
 		jm.log.Error("cannot place the attempt", "attempt", d.Attempt, "slots", d.Slots, "err", err)
@@ -99,9 +103,16 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	}
 	rp, err := jm.restorePoint(ctx, d.RestoreFrom)
 	if err != nil {
-		// Starting without the state would count everything again: retry.
-		jm.log.Error("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
-		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
+		// Starting without the state, or from older state, would emit
+		// committed output again: retry, or fail the job.
+		var re *restoreError
+		retryable := !errors.As(err, &re) || !re.corrupt
+		if retryable {
+			jm.log.Error("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
+		} else {
+			jm.log.Error("the checkpoint to restore is corrupt; failing the job", "attempt", d.Attempt, "err", err)
+		}
+		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: retryable, Trigger: scheduler.TriggerFailure})
 		return
 	}
 	a := &attempt{id: d.Attempt, parallelism: d.Parallelism, slots: slots, tasks: map[rpc.TaskKey]*taskInfo{}}
@@ -184,53 +195,78 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		"taskmanagers", len(byTM), "restored_checkpoint", a.restored)
 }
 
-// restorePoint loads the checkpoint the scheduler asks for: id, or the
-// latest completed (0), skipping checkpoints a restore found corrupt.
-func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoint, error) {
-	if id == 0 {
-		if cid, path, ok := jm.coord.LatestCompleted(); ok && !jm.badRestore[uint64(cid)] {
-			id = uint64(cid)
-			jm.completed[id] = path
-		}
+// leaseAttempt makes sure the job record covers attempt before anything of
+// it runs, so that no later JobManager of the job reuses its number. It
+// writes the record (on the loop: this happens once in attemptLease
+// attempts).
+func (jm *JobManager) leaseAttempt(ctx context.Context, attempt uint64) error {
+	if attempt < jm.record.AttemptsBelow {
+		return nil
 	}
-	if id != 0 && !jm.badRestore[id] {
-		if path, ok := jm.completed[id]; ok {
-			md, err := jm.store.Load(ctx, path)
-			switch {
-			case err == nil:
-				return &restorePoint{md: md, path: path}, nil
-			case !isCorrupt(err):
-				return nil, fmt.Errorf("load checkpoint %d: %w", id, err)
-			}
-			jm.log.Warn("checkpoint corrupt or missing; restoring an older one", "checkpoint", id, "err", err)
-			jm.badRestore[id] = true
-		}
+	rec := *jm.record
+	rec.AttemptsBelow, rec.UpdatedUnixMilli = attempt+attemptLease, time.Now().UnixMilli()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := jm.store.WriteRecord(wctx, &rec); err != nil {
+		return err
 	}
-	// Fall back: the newest verified checkpoint in the store that no
-	// restore found bad (the store skips torn and corrupt metadata), then
-	// the initial savepoint. The newest is the one that replays least.
-	before := checkpoint.ID(^uint64(0))
-	if id != 0 {
-		before = checkpoint.ID(id)
-	}
-	for {
-		md, path, err := jm.store.LatestBefore(ctx, before)
-		if err != nil {
-			return nil, err
-		}
-		if md == nil {
-			break
-		}
-		if !jm.badRestore[uint64(md.CheckpointID)] {
-			return &restorePoint{md: md, path: path}, nil
-		}
-		before = md.CheckpointID
-	}
-	if jm.initial != nil && !jm.badRestore[uint64(jm.initial.md.CheckpointID)] {
-		return jm.initial, nil
-	}
-	return nil, nil
+	jm.record = &rec
+	return nil
 }
+
+// restorePoint loads the checkpoint the scheduler asks for: id, or the
+// latest completed (0); before the first checkpoint, what the job started
+// from. There is no falling back to an older checkpoint: the JobManager
+// tells the sinks to commit as soon as a checkpoint completes, so the
+// newest completed one is always one whose output may be committed, and
+// restoring anything older would emit that output again. A checkpoint
+// that cannot be read is retried; one that is corrupt fails the job.
+func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoint, error) {
+	var path string
+	switch cid, p, ok := jm.coord.LatestCompleted(); {
+	case id == 0 && !ok:
+		if jm.initial == nil {
+			return nil, nil
+		}
+		id, path = uint64(jm.initial.md.CheckpointID), jm.initial.path
+	case id == 0:
+		id, path = uint64(cid), p
+	default:
+		if path, ok = jm.completed[id]; !ok {
+			if uint64(cid) != id {
+				return nil, &restoreError{id: id, err: fmt.Errorf("checkpoint %d is not a completed checkpoint of this job", id), corrupt: true}
+			}
+			path = p
+		}
+	}
+	if why, bad := jm.corrupt[id]; bad {
+		return nil, &restoreError{id: id, err: errors.New(why), corrupt: true}
+	}
+	rp, err := jm.load(ctx, path)
+	if err != nil {
+		return nil, &restoreError{id: id, err: err, corrupt: isCorrupt(err)}
+	}
+	return rp, nil
+}
+
+// restoreError says why the checkpoint to restore cannot be loaded, and
+// whether retrying may help.
+type restoreError struct {
+	id      uint64
+	err     error
+	corrupt bool
+}
+
+func (e *restoreError) Error() string {
+	if e.corrupt {
+		return fmt.Sprintf("checkpoint %d cannot be restored (%v), and restoring an older one would repeat output "+
+			"the sinks have already committed: restore a savepoint with execution.savepoint.path, or start the job over "+
+			"with jobmanager.recovery: none", e.id, e.err)
+	}
+	return fmt.Sprintf("load checkpoint %d: %v", e.id, e.err)
+}
+
+func (e *restoreError) Unwrap() error { return e.err }
 
 // taskStatus handles a subtask's report.
 func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskStatus) {
@@ -292,8 +328,8 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 		}
 		if st.State == rpc.TaskFailed && !a.stopping {
 			if st.Domain == "corrupt-checkpoint" && a.restored != 0 {
-				jm.log.Warn("restore failed on a corrupt checkpoint; the next attempt uses an older one", "checkpoint", a.restored, "err", st.Error)
-				jm.badRestore[a.restored] = true
+				jm.log.Error("restore failed on a corrupt checkpoint", "checkpoint", a.restored, "task", st.Task, "err", st.Error)
+				jm.corrupt[a.restored] = fmt.Sprintf("%v: %s", st.Task, st.Error)
 			}
 			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("%v failed: %s", st.Task, st.Error),
 				Retryable: true, Trigger: scheduler.TriggerFailure})
@@ -377,12 +413,6 @@ func (jm *JobManager) stop(id uint64) {
 		}
 	}
 	jm.maybeStopped()
-}
-
-// isCorrupt says a checkpoint can never be restored (torn, corrupt,
-// missing), as opposed to a storage error worth retrying.
-func isCorrupt(err error) bool {
-	return errors.Is(err, checkpoint.ErrCorrupt) || errors.Is(err, checkpoint.ErrInvalid) || errors.Is(err, blob.ErrNotFound)
 }
 
 // metrics turns a TaskManager's cumulative samples into per-second rates of

@@ -27,9 +27,11 @@ func FromConfig(conf *config.Config) Config {
 		},
 		Checkpoint: checkpoint.Config{Interval: conf.CheckpointInterval, Timeout: conf.CheckpointTimeout,
 			NumRetained: conf.CheckpointsNumRetained},
-		CheckpointsDir:    conf.CheckpointsDir,
-		SavepointPath:     conf.SavepointPath,
-		HeartbeatInterval: conf.HeartbeatInterval,
-		HeartbeatTimeout:  conf.HeartbeatTimeout,
+		CheckpointsDir:       conf.CheckpointsDir,
+		SavepointPath:        conf.SavepointPath,
+		Recovery:             conf.Recovery,
+		IgnoreUnclaimedState: conf.IgnoreUnclaimedState,
+		HeartbeatInterval:    conf.HeartbeatInterval,
+		HeartbeatTimeout:     conf.HeartbeatTimeout,
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/plan"
@@ -44,10 +45,16 @@ type Config struct {
 	Checkpoint     checkpoint.Config
 	// CheckpointsDir is the blob URL of state.checkpoints.dir.
 	CheckpointsDir string
-	// SavepointPath restores the job from this checkpoint or savepoint.
-	SavepointPath     string
-	HeartbeatInterval time.Duration
-	HeartbeatTimeout  time.Duration
+	// SavepointPath restores the job from this checkpoint or savepoint when
+	// it starts a new run (see Recovery).
+	SavepointPath string
+	// Recovery is jobmanager.recovery: whether a JobManager started for a
+	// job whose run has not ended resumes it from its latest checkpoint.
+	Recovery config.Recovery
+	// IgnoreUnclaimedState is execution.savepoint.ignore-unclaimed-state.
+	IgnoreUnclaimedState bool
+	HeartbeatInterval    time.Duration
+	HeartbeatTimeout     time.Duration
 	// TaskManagerConfig is passed to TaskManagers at registration.
 	TaskManagerConfig map[string]string
 	// ShutdownDelay keeps the JobManager up after the job reached a terminal
@@ -58,14 +65,16 @@ type Config struct {
 
 // JobManager runs one job.
 type JobManager struct {
-	cfg     Config
-	log     *slog.Logger
-	jobID   string
-	graph   *plan.JobGraph
-	storage blob.Storage
-	store   *checkpointstore.Store
-	lis     net.Listener
-	started time.Time
+	cfg   Config
+	log   *slog.Logger
+	jobID string
+	// incarnation is a random id of this JobManager process.
+	incarnation string
+	graph       *plan.JobGraph
+	storage     blob.Storage
+	store       *checkpointstore.Store
+	lis         net.Listener
+	started     time.Time
 
 	events chan event
 	view   atomic.Pointer[View]
@@ -82,10 +91,15 @@ type JobManager struct {
 	prevSlots []slotpool.Slot
 	// completed maps checkpoint ids to their metadata paths.
 	completed map[uint64]string
-	// restoreFrom is the checkpoint to restore when the scheduler asks for
-	// "latest": set at start from a savepoint path or the store.
-	initial    *restorePoint
-	badRestore map[uint64]bool
+	// initial is what the first attempt restores, decided by recover: the
+	// run's latest checkpoint or a savepoint; nil for empty state.
+	initial *restorePoint
+	// start is recover's decision.
+	start *start
+	// record is the job record as last written (recover) or queued.
+	record *checkpointstore.Record
+	// corrupt holds the checkpoints a restore found corrupt, with why.
+	corrupt    map[uint64]string
 	rescales   []*rescale
 	savepoints map[string]*savepointReq
 	// hasInputs says the graph has vertices fed by the network.
@@ -93,7 +107,7 @@ type JobManager struct {
 	// halted maps the checkpoints whose sources halt after the barrier to
 	// their attempt, until the checkpoint ends.
 	halted     map[uint64]uint64
-	io         chan ioJob
+	io         *ioState
 	nextReg    int
 	terminalAt time.Time
 }
@@ -107,9 +121,7 @@ func New(cfg Config) (*JobManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	var idb [16]byte
-	rand.Read(idb[:])
-	jobID := hex.EncodeToString(idb[:])
+	jobID := JobID(cfg.JobName, cfg.JobArgs, cfg.MaxParallelism)
 	st, err := blob.Open(context.Background(), cfg.CheckpointsDir)
 	if err != nil {
 		return nil, fmt.Errorf("open state.checkpoints.dir %s: %w", cfg.CheckpointsDir, err)
@@ -121,24 +133,34 @@ func New(cfg Config) (*JobManager, error) {
 		return nil, fmt.Errorf("state.checkpoints.dir %s is not writable: %w", cfg.CheckpointsDir, err)
 	}
 	st.Delete(context.Background(), probe)
+	var inc [8]byte
+	rand.Read(inc[:])
 	jm := &JobManager{
-		cfg:        cfg,
-		log:        cfg.Logger.With("job", cfg.JobName),
-		jobID:      jobID,
-		graph:      jg,
-		storage:    st,
-		events:     make(chan event, 1024),
-		io:         make(chan ioJob, 64),
-		done:       make(chan struct{}),
-		tms:        map[string]*tmConn{},
-		completed:  map[uint64]string{},
-		badRestore: map[uint64]bool{},
-		savepoints: map[string]*savepointReq{},
-		halted:     map[uint64]uint64{},
-		pool:       slotpool.New(),
-		hb:         heartbeat.NewTracker(cfg.HeartbeatInterval, cfg.HeartbeatTimeout),
+		incarnation: hex.EncodeToString(inc[:]),
+		cfg:         cfg,
+		log:         cfg.Logger.With("job", cfg.JobName),
+		jobID:       jobID,
+		graph:       jg,
+		storage:     st,
+		events:      make(chan event, 1024),
+		io:          newIOState(),
+		done:        make(chan struct{}),
+		tms:         map[string]*tmConn{},
+		completed:   map[uint64]string{},
+		corrupt:     map[uint64]string{},
+		savepoints:  map[string]*savepointReq{},
+		halted:      map[uint64]uint64{},
+		pool:        slotpool.New(),
+		hb:          heartbeat.NewTracker(cfg.HeartbeatInterval, cfg.HeartbeatTimeout),
 	}
 	jm.store = checkpointstore.New(st, jobID, jm.log)
+	jm.log = jm.log.With("job_id", jobID)
+	start, err := jm.recover(context.Background())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	jm.start, jm.initial = start, start.initial
 	for vi := range jg.Vertices {
 		if !jg.IsSource(vi) {
 			jm.hasInputs = true
@@ -182,13 +204,18 @@ func (jm *JobManager) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The IO worker outlives the loop to write what the loop left it (the
+	// job's result), but not by more than ioDrainTimeout.
+	ioCtx, ioCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer ioCancel()
 	srv := rpc.NewServer(func(st rpc.Stream) error { return jm.serveStream(ctx, st) })
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // owner: Run; ends when ctx is canceled
-		defer wg.Done()
-		jm.ioWorker(ctx)
+	ioDone := make(chan struct{})
+	go func() { // owner: Run; ends when jm.io is closed and drained, or ioCtx ends
+		defer close(ioDone)
+		jm.ioWorker(ioCtx)
 	}()
+	wg.Add(1)
 	go func() { // owner: Run; ends at srv.Stop
 		defer wg.Done()
 		if err := srv.Serve(jm.lis); err != nil {
@@ -199,8 +226,19 @@ func (jm *JobManager) Run(ctx context.Context) error {
 	cancel()
 	srv.Stop()
 	wg.Wait()
+	jm.io.close()
+	select {
+	case <-ioDone:
+	case <-time.After(ioDrainTimeout):
+		jm.log.Error("checkpoint storage did not finish the last writes in time; giving up", "timeout", ioDrainTimeout)
+		ioCancel()
+		<-ioDone
+	}
 	return err
 }
+
+// ioDrainTimeout bounds the blob IO a stopping JobManager still does.
+const ioDrainTimeout = 10 * time.Second
 
 // init prepares the cores and finds the state to start from.
 func (jm *JobManager) init(ctx context.Context) error {
@@ -210,22 +248,12 @@ func (jm *JobManager) init(ctx context.Context) error {
 		vs = append(vs, scheduler.Vertex{ID: v.ID, MaxParallelism: v.MaxParallelism})
 	}
 	jm.cfg.Scheduler.Logger = jm.log
+	jm.cfg.Scheduler.AttemptsAfter = jm.start.attemptsAfter
 	jm.sched = scheduler.New(jm.cfg.Scheduler, vs, now)
 	cc := jm.cfg.Checkpoint
 	cc.JobID, cc.MaxParallelism, cc.Logger = jm.jobID, jm.cfg.MaxParallelism, jm.log
+	cc.FirstID = jm.start.firstID
 	jm.coord = checkpoint.NewCoordinator(cc, now)
-	if p := jm.cfg.SavepointPath; p != "" {
-		key, ok := jm.key(p)
-		if !ok {
-			return fmt.Errorf("execution.savepoint.path %s is not under state.checkpoints.dir %s: savepoints are restored from there", p, jm.cfg.CheckpointsDir)
-		}
-		md, err := jm.store.Load(ctx, key)
-		if err != nil {
-			return fmt.Errorf("execution.savepoint.path %s: %w", p, err)
-		}
-		jm.initial = &restorePoint{md: md, path: key}
-		jm.log.Info("restoring the job from a savepoint", "path", p, "checkpoint", md.CheckpointID)
-	}
 	jm.publish()
 	return nil
 }

@@ -2,9 +2,12 @@ package jobmanager
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/checkpointstore"
 )
 
 // event is an input to the loop.
@@ -40,35 +43,128 @@ type evPersisted struct {
 	err  error
 }
 
-// ioJob is blob IO done off the loop; its result, if any, is an event.
-type ioJob func(ctx context.Context) event
+// ioState is the blob IO the loop asks for and the IO worker does. It is
+// state, not a queue of messages, so that nothing the loop asks for is ever
+// dropped — a lost discard leaks a checkpoint's files for good — and it is
+// bounded by what it describes: one metadata write at a time (the
+// coordinator has one checkpoint in flight), the newest job record, one
+// discard per checkpoint.
+type ioState struct {
+	mu      sync.Mutex
+	persist *checkpoint.Metadata
+	record  *checkpointstore.Record
+	discard []checkpoint.ID
+	// wake has room for one signal: a worker that is woken finds all the
+	// work there is.
+	wake chan struct{}
+	// closed is closed when the loop has ended: the worker does what is
+	// left and returns.
+	closed chan struct{}
+}
 
-// async queues blob IO for the worker without blocking the loop. It reports
-// false if the queue is full.
-func (jm *JobManager) async(j ioJob) bool {
+func newIOState() *ioState {
+	return &ioState{wake: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+// close tells the worker that no more work comes.
+func (s *ioState) close() { close(s.closed) }
+
+func (s *ioState) signal() {
 	select {
-	case jm.io <- j:
-		return true
+	case s.wake <- struct{}{}:
 	default:
-		return false
 	}
 }
 
-// ioWorker runs the loop's blob IO in order. Owner: Run, which closes
-// jm.io's context and waits for it.
+// persistMetadata asks for a checkpoint's metadata to be written; the result
+// comes back to the loop as an evPersisted.
+func (s *ioState) persistMetadata(md *checkpoint.Metadata) {
+	s.mu.Lock()
+	s.persist = md
+	s.mu.Unlock()
+	s.signal()
+}
+
+// writeRecord asks for the job record to be written; a newer one replaces
+// one not yet written.
+func (s *ioState) writeRecord(r *checkpointstore.Record) {
+	s.mu.Lock()
+	s.record = r
+	s.mu.Unlock()
+	s.signal()
+}
+
+// discardCheckpoint asks for a checkpoint's files to be deleted.
+func (s *ioState) discardCheckpoint(id checkpoint.ID) {
+	s.mu.Lock()
+	if !slices.Contains(s.discard, id) {
+		s.discard = append(s.discard, id)
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// take returns the next piece of work, metadata first: a checkpoint waits
+// for it.
+func (s *ioState) take() (md *checkpoint.Metadata, rec *checkpointstore.Record, discard checkpoint.ID, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.persist != nil:
+		md, s.persist = s.persist, nil
+	case s.record != nil:
+		rec, s.record = s.record, nil
+	case len(s.discard) > 0:
+		discard, s.discard = s.discard[0], s.discard[1:]
+	default:
+		return nil, nil, 0, false
+	}
+	return md, rec, discard, true
+}
+
+// ioWorker does the loop's blob IO. Owner: Run, which closes jm.io when
+// the loop has ended, lets the worker finish what is left (the job record
+// with the job's result above all), and cancels ctx if that takes too long.
 func (jm *JobManager) ioWorker(ctx context.Context) {
 	for {
 		select {
-		case j := <-jm.io:
-			if ev := j(ctx); ev != nil {
+		case <-jm.io.wake:
+		case <-jm.io.closed:
+		case <-ctx.Done():
+			return
+		}
+		for {
+			md, rec, discard, ok := jm.io.take()
+			if !ok {
+				break
+			}
+			switch {
+			case md != nil:
+				// The coordinator's timeout covers acknowledgements; the write
+				// gets the same bound, so a hung store fails the checkpoint.
+				wctx, cancel := context.WithTimeout(ctx, jm.checkpointTimeout())
+				path, err := jm.store.WriteMetadata(wctx, md)
+				cancel()
 				select {
-				case jm.events <- ev:
+				case jm.events <- evPersisted{id: md.CheckpointID, path: path, err: err}:
+				case <-jm.io.closed: // the loop has ended
 				case <-ctx.Done():
 					return
 				}
+			case rec != nil:
+				if err := jm.store.WriteRecord(ctx, rec); err != nil {
+					jm.log.Error("writing the job record failed", "result", rec.Result, "err", err)
+				}
+			default:
+				if err := jm.store.Discard(ctx, discard); err != nil {
+					jm.log.Warn("discarding a checkpoint failed; its files stay", "checkpoint", discard, "err", err)
+				}
 			}
-		case <-ctx.Done():
+		}
+		select {
+		case <-jm.io.closed:
 			return
+		default:
 		}
 	}
 }

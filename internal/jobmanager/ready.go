@@ -30,6 +30,13 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 		if tr.To.Terminal() && jm.terminalAt.IsZero() {
 			jm.terminalAt = time.Now()
 			jm.log.Info("job reached a terminal state", "state", tr.To.JobStatus())
+			// The run has ended: a JobManager started for the job again
+			// begins a new run (FINISHED, CANCELED) or retries this one
+			// from its checkpoint (FAILED), instead of resuming it.
+			rec := *jm.record
+			rec.Result, rec.Reason, rec.UpdatedUnixMilli = tr.To.JobStatus(), tr.Reason, time.Now().UnixMilli()
+			jm.record = &rec
+			jm.io.writeRecord(&rec)
 			if jm.cur != nil && jm.cur.started {
 				jm.coord.Step(checkpoint.AttemptStopped{Attempt: jm.cur.id})
 			}
@@ -99,22 +106,12 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			// What the subtasks wrote for a checkpoint that failed will never
 			// be restored. (An upload still in flight may land after this; a
 			// later restore skips such a torn directory with a log line.)
-			jm.async(func(ctx context.Context) event {
-				if err := jm.store.Discard(ctx, id); err != nil {
-					jm.log.Warn("discarding a failed checkpoint's state failed", "checkpoint", id, "err", err)
-				}
-				return nil
-			})
+			jm.io.discardCheckpoint(id)
 		}
 	}
 	for _, id := range rd.Discard {
 		delete(jm.completed, uint64(id))
-		jm.async(func(ctx context.Context) event {
-			if err := jm.store.Discard(ctx, id); err != nil {
-				jm.log.Warn("discarding an old checkpoint failed", "checkpoint", id, "err", err)
-			}
-			return nil
-		})
+		jm.io.discardCheckpoint(id)
 	}
 	// Triggers go last: a completion in the same Ready (the final
 	// checkpoint's, say) must reach the tasks before a newer barrier.
@@ -145,19 +142,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 
 // persist writes checkpoint metadata off the loop; the result comes back
 // as an evPersisted.
-func (jm *JobManager) persist(md *checkpoint.Metadata) {
-	ok := jm.async(func(ctx context.Context) event {
-		// The coordinator's timeout covers acknowledgements; the write gets
-		// the same bound, so a hung store fails the checkpoint.
-		ctx, cancel := context.WithTimeout(ctx, jm.checkpointTimeout())
-		defer cancel()
-		path, err := jm.store.WriteMetadata(ctx, md)
-		return evPersisted{id: md.CheckpointID, path: path, err: err}
-	})
-	if !ok {
-		jm.onPersisted(evPersisted{id: md.CheckpointID, err: fmt.Errorf("storage queue full")})
-	}
-}
+func (jm *JobManager) persist(md *checkpoint.Metadata) { jm.io.persistMetadata(md) }
 
 func (jm *JobManager) onPersisted(e evPersisted) {
 	if e.err != nil {

@@ -118,7 +118,7 @@ func (jm *JobManager) register(tm *tmConn) error {
 	}
 	conf["state.checkpoints.dir"] = jm.cfg.CheckpointsDir
 	tm.out <- &rpc.Envelope{Registered: &rpc.Registered{
-		RegistrationID: tm.reg, JobID: jm.jobID, JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs,
+		RegistrationID: tm.reg, Incarnation: jm.incarnation, JobID: jm.jobID, JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs,
 		PlanDigest: jm.graph.Digest(), MaxParallelism: jm.cfg.MaxParallelism, Config: conf,
 		HeartbeatTimeoutMs: jm.cfg.HeartbeatTimeout.Milliseconds(),
 	}}

@@ -300,6 +300,19 @@ func levelFor(lost bool) slog.Level {
 	return slog.LevelDebug
 }
 
+// Reset ends every channel, as a fence above all attempts would, and then
+// lowers the fence to zero. It is for a TaskManager that registers with
+// another JobManager, which numbers its attempts afresh: nothing of the old
+// one's channels may reach the new one's tasks, and the new one's attempts
+// must not be refused for being low.
+func (m *Manager) Reset() {
+	m.FenceBelow(^uint64(0))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mu.fence = 0
+	m.log.Info("reset the fence for a new jobmanager")
+}
+
 // FenceBelow refuses every channel whose attempt is below attempt, now and in
 // the future: OPENs waiting for a gate and channels of open gates are
 // rejected (their producers' Send fails with an error wrapping ErrFenced,

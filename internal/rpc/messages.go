@@ -47,10 +47,15 @@ type Register struct {
 // Registered accepts a registration. RegistrationID fences: every later
 // message of this TaskManager is valid only while this registration is.
 type Registered struct {
-	RegistrationID string   `json:"registrationId"`
-	JobID          string   `json:"jobId"`
-	JobName        string   `json:"jobName"`
-	JobArgs        []string `json:"jobArgs"`
+	RegistrationID string `json:"registrationId"`
+	// Incarnation names the JobManager process: a TaskManager that finds
+	// another one than at its previous registration starts over (the job,
+	// its arguments, its storage and the data plane's fences may all have
+	// changed).
+	Incarnation string   `json:"incarnation"`
+	JobID       string   `json:"jobId"`
+	JobName     string   `json:"jobName"`
+	JobArgs     []string `json:"jobArgs"`
 	// PlanDigest is the JobManager's digest of the job graph; a TaskManager
 	// that builds another graph from the same job refuses to run it.
 	PlanDigest         string            `json:"planDigest"`

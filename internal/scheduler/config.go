@@ -63,6 +63,10 @@ type Config struct {
 	RescaleOnCheckpoint bool
 	// Restart is the restart strategy (restart-strategy.*).
 	Restart RestartConfig
+	// AttemptsAfter numbers the attempts: the first one deployed is
+	// AttemptsAfter+1. A JobManager that recovers a job starts above every
+	// attempt its predecessors may have used.
+	AttemptsAfter uint64
 	// Logger receives every state change and every dropped event. Nil
 	// discards.
 	Logger *slog.Logger

@@ -102,6 +102,7 @@ func New(cfg Config, vertices []Vertex, now time.Time) *Scheduler {
 		vertices: append([]Vertex(nil), vertices...),
 		now:      now,
 		state:    Created,
+		attempt:  cfg.AttemptsAfter,
 	}
 	for _, v := range vertices {
 		if v.MaxParallelism < 1 {

@@ -67,7 +67,7 @@ func (w *waitingForResources) timer(k timerKind) {
 // deployment opens a record with trigger "initial".
 func (w *waitingForResources) deploy(reason string) {
 	s := w.s
-	if s.attempt == 0 {
+	if s.attempt == s.cfg.AttemptsAfter {
 		s.beginRecord(TriggerInitial, 0, s.desiredSlots())
 	}
 	s.becomeExecuting(reason)

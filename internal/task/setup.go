@@ -2,12 +2,10 @@ package task
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/network"
@@ -199,11 +197,10 @@ func (t *Task) restoreSlice(ctx context.Context, b *state.Backend, s checkpoint.
 	data, err := t.cfg.Storage.ReadRange(ctx, h.Path, lo, hi-lo)
 	t.restoredBytes += int64(len(data))
 	if err != nil {
-		domain := "external"
-		if errors.Is(err, blob.ErrNotFound) {
-			domain = "corrupt-checkpoint"
-		}
-		return &Failure{Domain: domain, Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
+		// A state object the JobManager found before deploying and that is
+		// gone now is more likely unreachable than deleted: retry. The
+		// JobManager checks again before the next attempt.
+		return &Failure{Domain: "external", Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
 	}
 	for kg := s.Range.Start; kg <= s.Range.End; kg++ {
 		i := kg - h.Range.Start

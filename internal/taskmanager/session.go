@@ -58,7 +58,8 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 		return false, fmt.Errorf("jobmanager %s answered the registration with %+v", tm.cfg.JobManager, first)
 	}
 	if err := tm.prepare(ctx, reg); err != nil {
-		// The same binary built another graph: refuse to run it, for good.
+		// The job does not build here as on the JobManager: another binary.
+		// Refuse to run it, for good.
 		return false, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
 	// A new registration means the JobManager gave up on the old one: state
@@ -250,28 +251,40 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 	}
 }
 
-// prepare builds the job graph the JobManager runs and opens the state
-// storage, once per process.
+// prepare takes everything job-specific from the JobManager it registered
+// with, at every registration: the job (name, arguments, graph), its id and
+// its checkpoint storage. A JobManager restarted for the same job gives the
+// same; one started for another job, or with other arguments or another
+// state.checkpoints.dir, gives another, and nothing of the old one may
+// leak into it. A graph that differs from the JobManager's for the same job
+// means another binary, and is refused.
 func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
-	if tm.graph == nil {
-		jg, err := tm.cfg.Jobs.Build(reg.JobName, reg.JobArgs, reg.MaxParallelism)
-		if err != nil {
-			return err
-		}
-		tm.graph, tm.digest = jg, jg.Digest()
+	jg, err := tm.cfg.Jobs.Build(reg.JobName, reg.JobArgs, reg.MaxParallelism)
+	if err != nil {
+		return fmt.Errorf("build job %s: %w", reg.JobName, err)
 	}
-	if tm.digest != reg.PlanDigest {
-		return fmt.Errorf("job %s builds graph %s here but %s on the jobmanager: different binaries?", reg.JobName, tm.digest, reg.PlanDigest)
+	if d := jg.Digest(); d != reg.PlanDigest {
+		return fmt.Errorf("job %s builds graph %s here but %s on the jobmanager: different binaries?", reg.JobName, d, reg.PlanDigest)
 	}
-	if tm.storage == nil {
-		dir := reg.Config["state.checkpoints.dir"]
+	dir := reg.Config["state.checkpoints.dir"]
+	if tm.storage == nil || dir != tm.storageDir {
 		s, err := blob.Open(ctx, dir)
 		if err != nil {
 			return fmt.Errorf("open checkpoint storage %s: %w", dir, err)
 		}
-		tm.storage = s
+		if tm.storage != nil {
+			tm.storage.Close()
+		}
+		tm.storage, tm.storageDir = s, dir
 	}
-	tm.jobID = reg.JobID
+	if tm.incarnation != "" && reg.Incarnation != tm.incarnation {
+		// Attempts are numbered by the JobManager: another one may use
+		// numbers this TaskManager has fenced (another job), and nothing of
+		// the old one's attempts may reach the new one's tasks.
+		tm.net.Reset()
+		tm.log.Info("registered with another jobmanager than before; starting over", "job", reg.JobName, "job_id", reg.JobID, "previous_job_id", tm.jobID)
+	}
+	tm.graph, tm.jobID, tm.incarnation = jg, reg.JobID, reg.Incarnation
 	return nil
 }
 

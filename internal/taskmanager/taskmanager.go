@@ -57,13 +57,15 @@ type TaskManager struct {
 	log   *slog.Logger
 	net   *network.Manager
 	leave chan string
-	// graph and storage are set at the first registration and reused.
-	graph    *plan.JobGraph
-	digest   string
-	storage  blob.Storage
-	jobID    string
-	leaving  bool
-	peerLost chan string
+	// graph, jobID and storage come from the JobManager at every
+	// registration (prepare); incarnation names that JobManager.
+	graph       *plan.JobGraph
+	storage     blob.Storage
+	storageDir  string
+	jobID       string
+	incarnation string
+	leaving     bool
+	peerLost    chan string
 	// local keeps keyed state across attempts (local recovery).
 	local *localState
 }

@@ -1,0 +1,159 @@
+package checkpointstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
+)
+
+// RecordName is the name of the job record object: "<job-id>/_job".
+const RecordName = "_job"
+
+// Record is what the JobManagers of one job keep about it between the runs
+// of their processes, next to its checkpoints: which run of the job is
+// current, where its checkpoints start, which attempt numbers are used up,
+// and how the run ended. It is what lets a JobManager that died and is
+// started again resume the job instead of starting it over, with nothing
+// but state.checkpoints.dir (Flink needs ZooKeeper or Kubernetes for this).
+type Record struct {
+	JobName        string   `json:"job_name"`
+	JobArgs        []string `json:"job_args"`
+	MaxParallelism int      `json:"max_parallelism"`
+	// Run counts the job's runs from 1: a JobManager that starts the job
+	// fresh begins a new run, one that recovers it continues the run.
+	Run int `json:"run"`
+	// FirstCheckpoint is the id of the current run's first checkpoint.
+	// Checkpoints below it belong to earlier runs: the run never restores
+	// them by itself (a savepoint path may name one explicitly).
+	FirstCheckpoint checkpoint.ID `json:"first_checkpoint"`
+	// AttemptsBelow bounds every attempt number a JobManager of the job has
+	// deployed or may deploy: a JobManager leases attempt numbers by moving
+	// it up before it uses them, so that the next one never reuses a number
+	// that the data plane, the TaskManagers' fences and the sinks' part
+	// names have seen.
+	AttemptsBelow uint64 `json:"attempts_below"`
+	// Result is how the run ended: FINISHED, CANCELED or FAILED; empty while
+	// it has not ended (a JobManager that stops or dies does not end it).
+	Result string `json:"result,omitempty"`
+	// Reason says why the run ended, for the next JobManager's log.
+	Reason string `json:"reason,omitempty"`
+	// UpdatedUnixMilli is when the record was written.
+	UpdatedUnixMilli int64 `json:"updated_unix_milli"`
+}
+
+// ErrRecordInvalid is wrapped by DecodeRecord for bytes that are not a job
+// record.
+var ErrRecordInvalid = errors.New("checkpointstore: invalid job record")
+
+// EncodeRecord encodes r.
+func EncodeRecord(r *Record) ([]byte, error) {
+	return json.MarshalIndent(r, "", "  ")
+}
+
+// DecodeRecord decodes and checks a job record.
+func DecodeRecord(b []byte) (*Record, error) {
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRecordInvalid, err)
+	}
+	switch {
+	case r.JobName == "":
+		return nil, fmt.Errorf("%w: no job name", ErrRecordInvalid)
+	case r.Run < 1:
+		return nil, fmt.Errorf("%w: run %d", ErrRecordInvalid, r.Run)
+	case r.FirstCheckpoint < 1:
+		return nil, fmt.Errorf("%w: first checkpoint %d", ErrRecordInvalid, r.FirstCheckpoint)
+	}
+	switch r.Result {
+	case "", "FINISHED", "CANCELED", "FAILED":
+	default:
+		return nil, fmt.Errorf("%w: result %q", ErrRecordInvalid, r.Result)
+	}
+	return &r, nil
+}
+
+// RecordPath returns "<job-id>/_job".
+func (s *Store) RecordPath() string { return s.jobID + "/" + RecordName }
+
+// ReadRecord reads the job record; (nil, nil) if the job has none, as
+// before its first run.
+func (s *Store) ReadRecord(ctx context.Context) (*Record, error) {
+	b, err := s.s.Read(ctx, s.RecordPath())
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the job record: %w", err)
+	}
+	r, err := DecodeRecord(b)
+	if err != nil {
+		return nil, fmt.Errorf("read the job record %s: %w", s.RecordPath(), err)
+	}
+	return r, nil
+}
+
+// WriteRecord writes the job record, replacing the previous one.
+func (s *Store) WriteRecord(ctx context.Context, r *Record) error {
+	b, err := EncodeRecord(r)
+	if err != nil {
+		return fmt.Errorf("write the job record: %w", err)
+	}
+	if err := s.s.Write(ctx, s.RecordPath(), b); err != nil {
+		return fmt.Errorf("write the job record: %w", err)
+	}
+	return nil
+}
+
+// Scan summarizes the job's checkpoint directories: newest is the highest
+// id of any (torn ones too: a new checkpoint must not reuse its directory),
+// completed the highest id of one whose metadata exists — a checkpoint that
+// may have completed and been committed by the sinks, whether or not its
+// metadata still verifies. Both are 0 when there is none.
+func (s *Store) Scan(ctx context.Context) (newest, completed checkpoint.ID, err error) {
+	cands, err := s.list(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, c := range cands {
+		newest = max(newest, c.id)
+		if c.hasMetadata {
+			completed = max(completed, c.id)
+		}
+	}
+	return newest, completed, nil
+}
+
+// Verify checks that every state object m names exists, so that a restore
+// does not find out half way. A missing object makes m unrestorable: the
+// error wraps checkpoint.ErrCorrupt and names it. A listing that fails is an
+// IO error, worth retrying.
+func (s *Store) Verify(ctx context.Context, m *checkpoint.Metadata) error {
+	listed := map[string][]string{}
+	var missing []string
+	for _, op := range m.Operators {
+		for _, h := range op.Keyed {
+			dir := path.Dir(h.Path) + "/"
+			keys, ok := listed[dir]
+			if !ok {
+				var err error
+				if keys, err = s.s.List(ctx, dir); err != nil {
+					return fmt.Errorf("verify checkpoint %d: %w", m.CheckpointID, err)
+				}
+				listed[dir] = keys
+			}
+			if _, found := slices.BinarySearch(keys, h.Path); !found {
+				missing = append(missing, h.Path)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("checkpoint %d: %d state object(s) missing, first %s: %w", m.CheckpointID, len(missing), missing[0], checkpoint.ErrCorrupt)
+	}
+	return nil
+}

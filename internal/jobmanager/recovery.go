@@ -1,0 +1,264 @@
+package jobmanager
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/checkpointstore"
+	"github.com/tide-stream/tide/internal/config"
+)
+
+// JobID derives a job's id from what identifies the job: its name, its
+// arguments and its number of key groups. The same job started again — by
+// hand, or a JobManager restarted after kill -9 or on another pod — has the
+// same id, so it finds its checkpoints; a job with other arguments (another
+// output, another input) is another job.
+func JobID(name string, args []string, maxParallelism int) string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field("tide-job-v1")
+	field(name)
+	for _, a := range args {
+		field(a)
+	}
+	field(fmt.Sprint(maxParallelism))
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// attemptLease is how many attempt numbers a JobManager reserves in the job
+// record at a time. Reserving is a blob write, so it is done rarely.
+const attemptLease = 1000
+
+// start is what a JobManager starts the job from, decided by recover.
+type start struct {
+	// initial is the state the first attempt restores; nil: empty state.
+	initial *restorePoint
+	// firstID is the coordinator's first checkpoint id: above every
+	// checkpoint directory the job has.
+	firstID checkpoint.ID
+	// attemptsAfter is the last attempt number predecessors may have used.
+	attemptsAfter uint64
+}
+
+// storeRetries bounds the reads and writes recover retries when the
+// checkpoint storage fails, before the JobManager gives up starting.
+const storeRetries = 5
+
+// retry runs op until it succeeds, fails for good (permanent says so), or
+// has failed storeRetries times; it logs each retry.
+func (jm *JobManager) retry(ctx context.Context, what string, permanent func(error) bool, op func() error) error {
+	delay := 200 * time.Millisecond
+	for i := 1; ; i++ {
+		err := op()
+		if err == nil || permanent(err) || i == storeRetries {
+			return err
+		}
+		jm.log.Warn("checkpoint storage failed; retrying", "what", what, "attempt", i, "retry_in", delay, "err", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		delay *= 2
+	}
+}
+
+// recover decides how the job starts, following jobmanager.recovery, and
+// writes the job record before anything runs:
+//
+//   - a job whose previous run has not ended (its JobManager stopped or
+//     died) resumes from the run's newest completed checkpoint, which must
+//     be restorable: the sinks may have committed it, so starting from an
+//     older one or from nothing would repeat committed output;
+//   - a job that never ran, whose previous run FINISHED or was CANCELED, or
+//     with jobmanager.recovery: none starts a new run, from
+//     execution.savepoint.path if set, else from empty state.
+//
+// The log says which, and why.
+func (jm *JobManager) recover(ctx context.Context) (*start, error) {
+	never := func(error) bool { return false }
+	var rec *checkpointstore.Record
+	err := jm.retry(ctx, "read the job record", func(err error) bool { return errors.Is(err, checkpointstore.ErrRecordInvalid) }, func() (err error) {
+		rec, err = jm.store.ReadRecord(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (remove it to start the job afresh)", err)
+	}
+	var newest, completed checkpoint.ID
+	if err := jm.retry(ctx, "list checkpoints", never, func() (err error) {
+		newest, completed, err = jm.store.Scan(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s := &start{firstID: newest + 1}
+	if rec != nil {
+		s.attemptsAfter = rec.AttemptsBelow
+	}
+	var fresh string
+	switch {
+	case jm.cfg.Recovery == config.RecoveryNone:
+		fresh = "jobmanager.recovery is none"
+	case rec == nil:
+		fresh = "no earlier run of this job in state.checkpoints.dir"
+	case rec.Result == "FINISHED" || rec.Result == "CANCELED":
+		fresh = fmt.Sprintf("its previous run (run %d) ended %s (%s)", rec.Run, rec.Result, rec.Reason)
+	}
+	next := &checkpointstore.Record{JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs, MaxParallelism: jm.cfg.MaxParallelism,
+		AttemptsBelow: s.attemptsAfter + attemptLease}
+	if fresh != "" {
+		next.Run, next.FirstCheckpoint = 1, s.firstID
+		if rec != nil {
+			next.Run = rec.Run + 1
+		}
+		if p := jm.cfg.SavepointPath; p != "" {
+			rp, err := jm.loadSavepoint(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			s.initial = rp
+			jm.log.Info("starting the job from a savepoint", "why", fresh, "run", next.Run, "savepoint", p, "checkpoint", rp.md.CheckpointID)
+		} else {
+			jm.log.Info("starting the job fresh", "why", fresh, "run", next.Run)
+		}
+	} else {
+		next.Run, next.FirstCheckpoint = rec.Run, rec.FirstCheckpoint
+		if completed >= rec.FirstCheckpoint {
+			rp, err := jm.loadLatest(ctx, completed)
+			if err != nil {
+				return nil, err
+			}
+			s.initial = rp
+			if jm.cfg.SavepointPath != "" {
+				jm.log.Info("ignoring execution.savepoint.path: the run it started goes on from its own checkpoints", "savepoint", jm.cfg.SavepointPath)
+			}
+			jm.log.Info("resuming the job from its latest checkpoint: its previous JobManager stopped before the job ended",
+				"run", rec.Run, "checkpoint", rp.md.CheckpointID, "path", jm.location(rp.path))
+		} else if p := jm.cfg.SavepointPath; p != "" {
+			// The run started from this savepoint and completed no checkpoint
+			// since: nothing was committed after it.
+			rp, err := jm.loadSavepoint(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			s.initial = rp
+			jm.log.Info("resuming the job from its savepoint: its previous JobManager stopped before the first checkpoint completed",
+				"run", rec.Run, "savepoint", p)
+		} else {
+			jm.log.Info("resuming the job from empty state: its previous JobManager stopped before the first checkpoint completed, so nothing was committed", "run", rec.Run)
+		}
+	}
+	if s.initial != nil {
+		if err := jm.checkClaimed(s.initial.md); err != nil {
+			return nil, err
+		}
+	}
+	next.UpdatedUnixMilli = time.Now().UnixMilli()
+	if err := jm.retry(ctx, "write the job record", never, func() error { return jm.store.WriteRecord(ctx, next) }); err != nil {
+		return nil, err
+	}
+	jm.record = next
+	return s, nil
+}
+
+// loadSavepoint loads and verifies an explicit execution.savepoint.path. It
+// must be restorable, as in Flink: the start fails otherwise.
+func (jm *JobManager) loadSavepoint(ctx context.Context, location string) (*restorePoint, error) {
+	key, ok := jm.key(location)
+	if !ok {
+		return nil, fmt.Errorf("execution.savepoint.path %s is not under state.checkpoints.dir %s: savepoints are restored from there", location, jm.cfg.CheckpointsDir)
+	}
+	rp, err := jm.load(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("execution.savepoint.path %s cannot be restored: %w", location, err)
+	}
+	return rp, nil
+}
+
+// loadLatest loads the run's newest completed checkpoint at recovery.
+func (jm *JobManager) loadLatest(ctx context.Context, id checkpoint.ID) (*restorePoint, error) {
+	var rp *restorePoint
+	err := jm.retry(ctx, fmt.Sprintf("load checkpoint %d", id), isCorrupt, func() (err error) {
+		rp, err = jm.load(ctx, jm.store.MetadataPath(id))
+		return err
+	})
+	if err != nil {
+		if isCorrupt(err) {
+			return nil, fmt.Errorf("the job's latest checkpoint %d cannot be restored (%w), and resuming from an older one "+
+				"would repeat output its sinks may have committed: restore a savepoint with execution.savepoint.path, "+
+				"or start the job over with jobmanager.recovery: none", id, err)
+		}
+		return nil, fmt.Errorf("resume the job from checkpoint %d: %w", id, err)
+	}
+	return rp, nil
+}
+
+// load reads a checkpoint's metadata and checks that its state exists.
+func (jm *JobManager) load(ctx context.Context, key string) (*restorePoint, error) {
+	md, err := jm.store.Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if md.MaxParallelism != 0 && md.MaxParallelism != jm.cfg.MaxParallelism {
+		return nil, fmt.Errorf("checkpoint %d has %d key groups, the job %d (pipeline.max-parallelism): %w",
+			md.CheckpointID, md.MaxParallelism, jm.cfg.MaxParallelism, checkpoint.ErrInvalid)
+	}
+	if err := jm.store.Verify(ctx, md); err != nil {
+		return nil, err
+	}
+	return &restorePoint{md: md, path: key}, nil
+}
+
+// checkClaimed refuses a restore that holds state of operators the job no
+// longer has, unless execution.savepoint.ignore-unclaimed-state: that state
+// would be dropped silently.
+func (jm *JobManager) checkClaimed(md *checkpoint.Metadata) error {
+	have := map[string]bool{}
+	for _, op := range jm.graph.Graph.Operators {
+		have[op.ID] = true
+	}
+	var unclaimed []string
+	for _, op := range md.Operators {
+		if !have[op.OperatorID] && (len(op.Keyed) > 0 || len(op.List) > 0) {
+			unclaimed = append(unclaimed, op.OperatorID)
+		}
+	}
+	if len(unclaimed) == 0 {
+		return nil
+	}
+	if jm.cfg.IgnoreUnclaimedState {
+		jm.log.Warn("dropping state of operators the job no longer has (execution.savepoint.ignore-unclaimed-state)", "operators", unclaimed, "checkpoint", md.CheckpointID)
+		return nil
+	}
+	var ids []string
+	for _, op := range jm.graph.Graph.Operators {
+		ids = append(ids, op.ID)
+	}
+	slices.Sort(ids)
+	return fmt.Errorf("checkpoint %d holds state of operator(s) %s, which the job no longer has (its operators: %s): "+
+		"give the operator its old id with stream.UID, or set execution.savepoint.ignore-unclaimed-state: true to drop that state",
+		md.CheckpointID, strings.Join(unclaimed, ", "), strings.Join(ids, ", "))
+}
+
+// isCorrupt says a checkpoint can never be restored — its metadata or state
+// does not verify, or state it names is missing — as opposed to a storage
+// error worth retrying. A missing metadata object is not corruption: the
+// JobManager only asks for checkpoints it knows completed, so their
+// storage is unreachable, not wrong.
+func isCorrupt(err error) bool {
+	return errors.Is(err, checkpoint.ErrCorrupt) || errors.Is(err, checkpoint.ErrInvalid)
+}
