@@ -67,7 +67,14 @@ func Open(ctx context.Context, rawURL string) (Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob: open %s: %w", name, err)
 	}
-	return &bucket{b: b, url: name, hideTemp: isFile}, nil
+	s := &bucket{b: b, url: name, hideTemp: isFile}
+	if isFile {
+		if s.root, err = fileRoot(u); err != nil {
+			_ = b.Close()
+			return nil, fmt.Errorf("blob: open %s: %w", name, err)
+		}
+	}
+	return s, nil
 }
 
 // displayURL is u without user info and query, for error messages and logs.
@@ -88,6 +95,9 @@ type bucket struct {
 	b        *gcblob.Bucket
 	url      string // without credentials or query, for messages
 	hideTemp bool   // List hides fileblob's in-flight temporary files
+	// root is the absolute directory of a file:// bucket; "" for object
+	// stores, which have no directories.
+	root string
 }
 
 func (s *bucket) wrap(op, key string, err error) error {

@@ -242,3 +242,72 @@ func TestLoggingCountsBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveEmptyDirs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	file, err := Open(ctx, "file://"+filepath.ToSlash(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	mem, err := Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	for name, s := range map[string]Storage{
+		"file": file, "mem": mem,
+		"fault(file)":   NewFaultInjector(file),
+		"logging(file)": NewLogging(file, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, k := range []string{"job/chk-3/a", "job/chk-3/sub/b", "job/chk-4/c", "job/chk-5/d"} {
+				if err := s.Write(ctx, k, []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, k := range []string{"job/chk-3/a", "job/chk-3/sub/b", "job/chk-4/c"} {
+				if err := s.Delete(ctx, k); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, p := range []string{"job/chk-3/", "job/chk-4/", "job/chk-5/", "job/chk-6/"} {
+				if err := RemoveEmptyDirs(ctx, s, p); err != nil {
+					t.Errorf("RemoveEmptyDirs(%q): %v", p, err)
+				}
+			}
+			keys, err := s.List(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(keys, []string{"job/chk-5/d"}) {
+				t.Errorf("List = %q, want only job/chk-5/d", keys)
+			}
+			if !strings.Contains(name, "file") {
+				return
+			}
+			var left []string
+			if err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() {
+					rel, _ := filepath.Rel(dir, p)
+					left = append(left, filepath.ToSlash(rel))
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{".", "job", "job/chk-5"}; !slices.Equal(left, want) {
+				t.Errorf("directories left %q, want %q", left, want)
+			}
+			if err := s.Delete(ctx, "job/chk-5/d"); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"", "../", "job/../x/", "job//chk-5/"} {
+				if err := RemoveEmptyDirs(ctx, s, p); err == nil {
+					t.Errorf("RemoveEmptyDirs(%q) succeeded, want an error", p)
+				}
+			}
+		})
+	}
+}

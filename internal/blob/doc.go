@@ -20,6 +20,11 @@
 //     own side files.
 //  4. Every error names the storage URL and the key it was about.
 //
+// On file:// storage a key's directories are created by the write and stay
+// after its last object is deleted; RemoveEmptyDirs removes them under a
+// prefix (a discarded checkpoint's directory) and does nothing on object
+// stores, which have no directories.
+//
 // Two wrappers help tests and benchmarks: NewFaultInjector makes chosen
 // calls fail or return corrupted bytes, and NewLogging logs every call and
 // counts the bytes read (the rescale benchmark reports them).

@@ -206,7 +206,9 @@ func (s *Store) list(ctx context.Context) ([]candidate, error) {
 }
 
 // Discard deletes checkpoint id: its metadata first, then every object
-// under its directory. Deleting a checkpoint that does not exist succeeds.
+// under its directory, then (on storage with real directories, file://) the
+// directory itself once it is empty. Deleting a checkpoint that does not
+// exist succeeds.
 func (s *Store) Discard(ctx context.Context, id checkpoint.ID) error {
 	meta := s.MetadataPath(id)
 	if err := s.s.Delete(ctx, meta); err != nil {
@@ -224,6 +226,11 @@ func (s *Store) Discard(ctx context.Context, id checkpoint.ID) error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("discard checkpoint %d: %d of %d objects not deleted: %w", id, len(errs), len(keys), errors.Join(errs...))
+	}
+	// fileblob leaves the emptied directories behind; one per checkpoint
+	// would pile up in a long-running job.
+	if err := blob.RemoveEmptyDirs(ctx, s.s, s.Dir(id)); err != nil {
+		return fmt.Errorf("discard checkpoint %d: %w", id, err)
 	}
 	s.logger.Debug("discarded checkpoint", slog.Uint64("checkpoint", uint64(id)), slog.Int("state_objects", len(keys)))
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -260,5 +261,44 @@ func TestDiscard(t *testing.T) {
 				t.Fatalf("Latest after a half discard = %v, %v", m, err)
 			}
 		})
+	}
+}
+
+// TestDiscardRemovesDirectory: on file:// storage, discarding a checkpoint
+// leaves no chk-N directory behind, whether it was complete or torn, and
+// keeps the job directory and the other checkpoints.
+func TestDiscardRemovesDirectory(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "checkpoints")
+	s, err := blob.Open(ctx, "file://"+filepath.ToSlash(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := New(blob.NewLogging(s, nil), "job", nil)
+	writeCheckpoint(t, st, s, 1, true)
+	writeCheckpoint(t, st, s, 2, false) // torn: a failed checkpoint
+	writeCheckpoint(t, st, s, 3, true)
+	for _, id := range []checkpoint.ID{1, 2} {
+		if err := st.Discard(ctx, id); err != nil {
+			t.Fatalf("Discard(%d): %v", id, err)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "job"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"chk-3"}; !slices.Equal(names, want) {
+		t.Errorf("job directory after discarding checkpoints 1 and 2 holds %q, want %q", names, want)
+	}
+	if err := st.Discard(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "job")); err != nil {
+		t.Errorf("job directory after discarding every checkpoint: %v, want it kept", err)
 	}
 }

@@ -131,24 +131,37 @@ func RecoverAndCommit(dir string, states [][]byte) error {
 // while a Writer of the job writes into dir, nor while a restore may still
 // commit pending parts that keep does not list. Pass the parts named in the
 // sink state of the checkpoint the job will restore from (see DecodeState).
+// A running job removes the parts of older attempts itself (see Writer.Commit).
 func CleanStale(dir string, keep map[string]bool) (int, error) {
+	n, err := removeParts(dir, func(p partName) bool { return !keep[p.String()] })
+	if err != nil {
+		return n, fmt.Errorf("file sink: clean stale parts: %w", err)
+	}
+	return n, nil
+}
+
+// removeParts deletes the regular files in dir/.inprogress that have a
+// canonical part name for which remove is true, and returns how many it
+// deleted.
+func removeParts(dir string, remove func(partName) bool) (int, error) {
 	tmpDir := filepath.Join(dir, inProgressDir)
 	entries, err := os.ReadDir(tmpDir)
 	if err != nil {
-		return 0, fmt.Errorf("file sink: clean stale parts: %w", err)
+		return 0, err
 	}
 	var errs []error
 	n := 0
 	for _, e := range entries {
-		if !e.Type().IsRegular() || keep[e.Name()] {
+		if !e.Type().IsRegular() {
 			continue
 		}
-		if _, err := parsePartName(e.Name()); err != nil {
+		p, err := parsePartName(e.Name())
+		if err != nil || !remove(p) {
 			continue
 		}
 		path := filepath.Join(tmpDir, e.Name())
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("file sink: clean stale part %s: %w", path, err))
+			errs = append(errs, fmt.Errorf("remove part %s: %w", path, err))
 			continue
 		}
 		n++

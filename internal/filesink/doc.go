@@ -41,7 +41,9 @@
 //  4. When the JobManager notifies that checkpoint n completed (for this
 //     attempt only: notifications of older attempts are dropped before they
 //     reach the sink), call Commit(n). It renames every pending part of a
-//     checkpoint ≤ n into DIR and fsyncs DIR. Commit is idempotent.
+//     checkpoint ≤ n into DIR and fsyncs DIR. Commit is idempotent. Subtask
+//     0's first Commit of a checkpoint it pre-committed also deletes the
+//     stale parts of older attempts (see "Stale files").
 //  5. When the subtask is cancelled or fails, call Abort. It deletes the
 //     in-progress part; pending parts stay, since a restore may still commit
 //     them.
@@ -76,12 +78,44 @@
 // # Stale files
 //
 // Parts of failed attempts that were never in a completed checkpoint stay in
-// DIR/.inprogress: hidden, harmless, but taking disk space. The sink never
-// deletes them itself, because while a job restores it cannot tell another
-// subtask's not-yet-recovered pending part from garbage. CleanStale deletes
-// them when called with the parts that must be kept; it is meant for an
-// operator or tool running while the job is stopped (or after the first
-// checkpoint of the current attempt completed, keeping that attempt's parts).
+// DIR/.inprogress: hidden, harmless, but taking disk space. They are the
+// parts that were in progress or pending for a checkpoint that never
+// completed when the attempt died (Abort deletes a subtask's in-progress
+// part, but a killed process runs no Abort).
+//
+// While a job restores, a part of an older attempt may still be needed:
+// another subtask's restored state may name it and that subtask may not have
+// run RecoverAndCommit yet (at a lower parallelism one subtask restores the
+// lists of several old ones). Once a checkpoint of the current attempt has
+// completed, none is needed any more:
+//
+//   - every sink subtask of the attempt acknowledged that checkpoint, so each
+//     ran RecoverAndCommit first (a failed one fails its subtask, which then
+//     acknowledges nothing): every part the restored state names is now
+//     committed, out of DIR/.inprogress;
+//   - the parts named by earlier completed checkpoints were committed too,
+//     by their own attempt's Commit, or else named again by every later
+//     checkpoint of that attempt (PreCommit lists all pending parts) and
+//     so committed by the restore that followed;
+//   - the current attempt's checkpoints name only parts its Writers created,
+//     with the current attempt number, so no future restore commits an
+//     older attempt's part.
+//
+// So the first Commit of subtask 0 for a checkpoint its Writer pre-committed
+// deletes every part in DIR/.inprogress whose attempt is older than its own:
+// one subtask, because all share the directory, and only older attempts,
+// because the current attempt's parts belong to running Writers (and a newer
+// attempt's to a successor, should this one be a stale survivor). A Commit of
+// an older checkpoint (one this Writer did not pre-commit) proves nothing and
+// deletes nothing. The one thing this gives up: restoring, after that, from
+// a completed checkpoint newer than the one the current attempt restored (a
+// branch the job left, say by an explicit older savepoint) fails in
+// RecoverAndCommit with a part that is "neither pending nor committed"
+// instead of committing it. The directory must belong to one sink of one job:
+// another job's older attempt numbers look the same.
+//
+// CleanStale deletes stale parts given the parts that must be kept; it is
+// meant for an operator or tool running while the job is stopped.
 //
 // A Writer is not safe for concurrent use: it belongs to its subtask's
 // goroutine, like the operator that owns it.

@@ -69,8 +69,12 @@ type Writer struct {
 	// pending are closed parts with their checkpoint ids, in creation order,
 	// not yet committed.
 	pending []Pending
-	// lastPreCommit is the checkpoint id of the last successful PreCommit.
-	lastPreCommit uint64
+	// lastPreCommit is the checkpoint id of the last successful PreCommit,
+	// firstPreCommit of the first: a checkpoint of this attempt.
+	lastPreCommit, firstPreCommit uint64
+	// staleRemoved is set once this Writer (subtask 0's) removed the parts
+	// of older attempts (see removeStale).
+	staleRemoved bool
 }
 
 // openPart is an in-progress part file.
@@ -210,6 +214,9 @@ func (w *Writer) PreCommit(checkpoint uint64) ([]byte, error) {
 		w.rolled = w.rolled[:0]
 	}
 	w.lastPreCommit = checkpoint
+	if w.firstPreCommit == 0 {
+		w.firstPreCommit = checkpoint
+	}
 	return encodeState(w.pending), nil
 }
 
@@ -222,6 +229,11 @@ func (w *Writer) Pending() []Pending {
 // renaming it into the output directory, then fsyncs the directory. A part
 // already committed is fine, so Commit is idempotent. On error the parts not
 // yet committed stay pending and a later Commit retries them.
+//
+// The first Commit of subtask 0 for a checkpoint this Writer pre-committed
+// also deletes the parts of older attempts left in .inprogress (see the
+// package doc, "Stale files"); failing to delete them is logged, not
+// returned, and retried on the next Commit.
 func (w *Writer) Commit(checkpoint uint64) error {
 	var errs []error
 	kept := w.pending[:0]
@@ -246,7 +258,26 @@ func (w *Writer) Commit(checkpoint uint64) error {
 			errs = append(errs, fmt.Errorf("commit checkpoint %d: %w", checkpoint, err))
 		}
 	}
+	w.maybeRemoveStale(checkpoint)
 	return errors.Join(errs...)
+}
+
+// maybeRemoveStale removes the parts of older attempts once checkpoint, a
+// checkpoint of this attempt, has completed; subtask 0 does it for all
+// subtasks, once.
+func (w *Writer) maybeRemoveStale(checkpoint uint64) {
+	if w.cfg.Subtask != 0 || w.staleRemoved || w.firstPreCommit == 0 || checkpoint < w.firstPreCommit {
+		return
+	}
+	n, err := removeParts(w.cfg.Dir, func(p partName) bool { return p.attempt < w.cfg.Attempt })
+	if err != nil {
+		w.log.Warn("removing stale parts of older attempts failed; retrying on the next commit", "removed", n, "err", err)
+		return
+	}
+	w.staleRemoved = true
+	if n > 0 {
+		w.log.Info("removed stale parts of older attempts", "parts", n, "checkpoint", checkpoint)
+	}
 }
 
 // Abort closes and deletes the in-progress part and the parts rolled since

@@ -25,13 +25,13 @@ import (
 const progressEvery = time.Second
 
 // runSource drives a source chain: poll, and between polls serve the
-// mailbox (barriers are injected there) and send partly filled buffers
-// older than the buffer timeout.
+// control state (barriers are injected there) and send partly filled
+// buffers older than the buffer timeout.
 func (t *Task) runSource(ctx context.Context) error {
 	lastFlush, lastProgress := time.Now(), time.Now()
 	var idle *time.Timer
 	for {
-		if err := t.serveMailbox(ctx); err != nil {
+		if err := t.maybeServeControl(ctx); err != nil {
 			return err
 		}
 		if t.ended {
@@ -39,7 +39,7 @@ func (t *Task) runSource(ctx context.Context) error {
 		}
 		if t.sourceDone || t.halted {
 			t.flushAll()
-			if err := t.waitMailbox(ctx, nil); err != nil {
+			if err := t.waitControl(ctx, nil); err != nil {
 				return err
 			}
 			continue
@@ -79,7 +79,7 @@ func (t *Task) runSource(ctx context.Context) error {
 			} else {
 				idle.Reset(wait)
 			}
-			if err := t.waitMailbox(ctx, idle.C); err != nil {
+			if err := t.waitControl(ctx, idle.C); err != nil {
 				return err
 			}
 		case operator.Done:
@@ -96,98 +96,37 @@ func (t *Task) runSource(ctx context.Context) error {
 	}
 }
 
-// waitMailbox blocks until a command or a completion arrives (served),
-// ctx ends or wake fires.
-func (t *Task) waitMailbox(ctx context.Context, wake <-chan time.Time) error {
-	// The wait ends before the command is served: serving it may send,
+// waitControl blocks until a wake (served), ctx ends or timer fires.
+func (t *Task) waitControl(ctx context.Context, timer <-chan time.Time) error {
+	// The wait ends before the control is served: serving it may send,
 	// which is a wait of its own.
 	t.beginWait(false)
-	var c command
-	got, completed := false, false
+	woken := false
 	select {
-	case c = <-t.mailbox:
-		got = true
-	case <-t.completeWake:
-		completed = true
-	case <-wake:
+	case <-t.wake:
+		woken = true
+	case <-timer:
 	case <-ctx.Done():
 		t.endWait()
 		return ctx.Err()
 	}
 	t.endWait()
-	switch {
-	case got:
-		return t.handle(ctx, c)
-	case completed:
-		return t.serveComplete()
+	if woken {
+		return t.serveControl(ctx)
 	}
 	return nil
 }
 
-// serveMailbox handles the commands and completions waiting.
-func (t *Task) serveMailbox(ctx context.Context) error {
-	for {
-		select {
-		case c := <-t.mailbox:
-			if err := t.handle(ctx, c); err != nil {
-				return err
-			}
-		case <-t.completeWake:
-			if err := t.serveComplete(); err != nil {
-				return err
-			}
-		default:
-			return ctx.Err()
-		}
-	}
-}
-
-func (t *Task) handle(ctx context.Context, c command) error {
-	switch {
-	case c.trigger != 0:
-		if t.source == nil {
-			return nil
-		}
-		if t.ended {
-			// The outputs are closed: no barrier can follow.
-			t.decline(c.trigger, "source has ended its outputs after the final checkpoint")
-			return nil
-		}
-		if err := t.checkpoint(ctx, c.trigger); err != nil {
+// maybeServeControl serves the control state if a wake is pending.
+func (t *Task) maybeServeControl(ctx context.Context) error {
+	select {
+	case <-t.wake:
+		if err := t.serveControl(ctx); err != nil {
 			return err
 		}
-		if c.final {
-			t.ended, t.final = true, c.trigger
-			return t.closeOutputs()
-		}
-		if c.halt {
-			t.halted = true
-			t.log.Info("source halted after the barrier until the attempt stops", "checkpoint", c.trigger)
-		}
-	case c.resume:
-		if t.halted {
-			t.halted = false
-			t.log.Info("source resumed")
-		}
+	default:
 	}
-	return nil
-}
-
-// serveComplete runs the operators' commit hooks for the newest completed
-// checkpoint. Completions are kept as the highest id, never dropped: a
-// sink must not miss one.
-func (t *Task) serveComplete() error {
-	id := t.completed.Load()
-	if id <= t.lastComplete {
-		return nil
-	}
-	for _, l := range t.chain {
-		if err := l.hooks.CheckpointComplete(id); err != nil {
-			return &Failure{Domain: "external", Err: fmt.Errorf("%s: commit checkpoint %d: %w", l.op.ID, id, err)}
-		}
-	}
-	t.lastComplete = id
-	return nil
+	return ctx.Err()
 }
 
 func (t *Task) flushAll() {
@@ -229,7 +168,7 @@ func (t *Task) closeOutputs() error {
 // committed everything, then the subtask is FINISHED.
 func (t *Task) finish(ctx context.Context) error {
 	for t.lastComplete < t.final {
-		if err := t.waitMailbox(ctx, nil); err != nil {
+		if err := t.waitControl(ctx, nil); err != nil {
 			return err
 		}
 	}
@@ -285,13 +224,8 @@ func (t *Task) runInputs(ctx context.Context) error {
 				return err
 			}
 			continue
-		case c := <-t.mailbox:
-			if err := t.handle(ctx, c); err != nil {
-				return err
-			}
-			continue
-		case <-t.completeWake:
-			if err := t.serveComplete(); err != nil {
+		case <-t.wake:
+			if err := t.serveControl(ctx); err != nil {
 				return err
 			}
 			continue
@@ -299,16 +233,13 @@ func (t *Task) runInputs(ctx context.Context) error {
 			// Input ran dry: send partly filled buffers before blocking.
 			t.flushAll()
 			t.beginWait(false)
-			var cmd *command
 			var fire time.Time
-			completed := false
+			woken := false
 			select {
 			case m = <-msgs:
 			case fire = <-tm.c:
-			case c := <-t.mailbox:
-				cmd = &c
-			case <-t.completeWake:
-				completed = true
+			case <-t.wake:
+				woken = true
 			case <-ctx.Done():
 				t.endWait()
 				return ctx.Err()
@@ -320,13 +251,8 @@ func (t *Task) runInputs(ctx context.Context) error {
 					return err
 				}
 				continue
-			case cmd != nil:
-				if err := t.handle(ctx, *cmd); err != nil {
-					return err
-				}
-				continue
-			case completed:
-				if err := t.serveComplete(); err != nil {
+			case woken:
+				if err := t.serveControl(ctx); err != nil {
 					return err
 				}
 				continue

@@ -2,8 +2,9 @@
 // input gate and barrier alignment, its output writers, its keyed state
 // backends and its snapshots. One goroutine runs the subtask (Run); the
 // operators need not be safe for concurrent use. Commands from the
-// TaskManager (trigger a checkpoint, a checkpoint completed) arrive in a
-// bounded mailbox that the same goroutine reads between records.
+// TaskManager (trigger a checkpoint, resume, a checkpoint completed) are
+// control state that the same goroutine takes between records when woken
+// (see control.go); cancellation is the context's.
 package task
 
 import (
@@ -99,11 +100,17 @@ type Task struct {
 	vertex *plan.Vertex
 	log    *slog.Logger
 
-	mailbox chan command
-	// completed is the newest checkpoint the JobManager said is complete;
-	// completeWake signals that it changed.
-	completed    atomic.Uint64
-	completeWake chan struct{}
+	// ctl is the control state the TaskManager sets and the Run goroutine
+	// takes when woken; see control.go.
+	ctl struct {
+		sync.Mutex
+		control
+	}
+	// completed is the newest checkpoint the JobManager said is complete.
+	completed atomic.Uint64
+	// wake (1-buffered) tells the Run goroutine that ctl or completed
+	// changed. One pending wake covers any number of changes.
+	wake chan struct{}
 
 	// Owned by the Run goroutine.
 	chain      []*link
@@ -170,25 +177,17 @@ type inputChannel struct {
 	id      network.ChannelID
 }
 
-type command struct {
-	trigger uint64
-	final   bool
-	halt    bool
-	resume  bool
-}
-
 // New prepares a subtask; Run runs it.
 func New(cfg Config) *Task {
 	v := cfg.Graph.Vertices[cfg.Vertex]
 	log := cfg.Logger.With("task", fmt.Sprintf("%s[%d]", v.ID, cfg.Subtask), "attempt", cfg.Attempt)
 	return &Task{
-		cfg:          cfg,
-		key:          rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
-		vertex:       v,
-		log:          log,
-		started:      time.Now(),
-		mailbox:      make(chan command, 16),
-		completeWake: make(chan struct{}, 1),
+		cfg:     cfg,
+		key:     rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
+		vertex:  v,
+		log:     log,
+		started: time.Now(),
+		wake:    make(chan struct{}, 1),
 	}
 }
 
@@ -231,41 +230,6 @@ func (t *Task) endWait() {
 
 // Key names the subtask.
 func (t *Task) Key() rpc.TaskKey { return t.key }
-
-// TriggerCheckpoint asks a source subtask to inject checkpoint id's barrier.
-// final marks the last checkpoint of a bounded job: the source ends its
-// outputs after the barrier.
-// halt makes a source emit nothing after the barrier until Resume.
-func (t *Task) TriggerCheckpoint(id uint64, final, halt bool) {
-	t.send(command{trigger: id, final: final, halt: halt})
-}
-
-// Resume lets a source halted at a checkpoint go on.
-func (t *Task) Resume() { t.send(command{resume: true}) }
-
-// CheckpointComplete tells the subtask that checkpoint id is durable.
-func (t *Task) CheckpointComplete(id uint64) {
-	for {
-		cur := t.completed.Load()
-		if id <= cur || t.completed.CompareAndSwap(cur, id) {
-			break
-		}
-	}
-	select {
-	case t.completeWake <- struct{}{}:
-	default:
-	}
-}
-
-func (t *Task) send(c command) {
-	select {
-	case t.mailbox <- c:
-	default:
-		// The mailbox holds 16 commands; a subtask that far behind is stuck
-		// and will fail its checkpoint by timeout, which the job survives.
-		t.log.Warn("mailbox full, dropping command", "trigger", c.trigger)
-	}
-}
 
 // Run runs the subtask until it finishes, fails or ctx is canceled, and
 // reports its final state. It returns the failure, if any.

@@ -1,0 +1,191 @@
+package task
+
+import (
+	"context"
+	"fmt"
+)
+
+// Control from the TaskManager is state, not messages.
+//
+// The subtask used to read its commands from a mailbox of 16 and the sender
+// dropped a command when it was full. A dropped Resume left a source halted
+// at a barrier for ever, and a dropped trigger failed its checkpoint. No
+// command may be lost, and none needs to be kept more than once, so each
+// kind is now a field that a newer command overwrites or merges into:
+//
+//   - CheckpointComplete: the highest id (Task.completed). Committing n
+//     commits every checkpoint ≤ n, so older notices add nothing.
+//   - TriggerCheckpoint: the newest trigger not yet injected. The coordinator
+//     keeps one checkpoint in flight and triggers the next only once the
+//     previous one completed or failed; an older trigger this source has not
+//     injected cannot have completed (that needs this source's
+//     acknowledgement), so it has failed and injecting it late would only
+//     make the aligners downstream abort it. The newer trigger supersedes
+//     it, and the subtask declines the newest superseded one (a stale
+//     decline is ignored; it would fail the checkpoint at once if it were
+//     still in flight). A superseded trigger's halt and final flags go with
+//     it: the JobManager resumes or stops the sources of a failed halting
+//     checkpoint, and asks again for a final one that failed before it
+//     started.
+//   - Resume: a flag, and whether it came after the pending trigger, so that
+//     a Resume sent before a halting trigger does not undo that halt and one
+//     sent after it does, as in arrival order.
+//   - Cancel: the context of Run, which the TaskManager cancels.
+//
+// Setters write the state under ctl's mutex (completions with an atomic)
+// and then post a wake without blocking; the wake channel holds one, which
+// is all that is needed because the Run goroutine takes the whole state
+// after receiving it. The Run goroutine looks at the state only after a
+// wake, so the per-record path takes no lock: it selects on the wake
+// channel as it did on the mailbox.
+type control struct {
+	// trigger is the newest trigger not yet taken; id 0 when none.
+	trigger trigger
+	// superseded is the newest trigger that a newer one replaced before it
+	// was taken; 0 when none.
+	superseded uint64
+	// resume is set by Resume; resumeAfter says it came after trigger was
+	// set.
+	resume, resumeAfter bool
+}
+
+// trigger asks a source to inject a checkpoint barrier.
+type trigger struct {
+	id    uint64
+	final bool
+	halt  bool
+}
+
+// TriggerCheckpoint asks a source subtask to inject checkpoint id's barrier.
+// final marks the last checkpoint of a bounded job: the source ends its
+// outputs after the barrier.
+// halt makes a source emit nothing after the barrier until Resume.
+// A trigger that has not been injected yet is replaced by a newer one (see
+// control). It is safe for concurrent use and never blocks.
+func (t *Task) TriggerCheckpoint(id uint64, final, halt bool) {
+	t.ctl.Lock()
+	if old := t.ctl.trigger.id; old != 0 {
+		if id <= old {
+			t.ctl.Unlock()
+			return // not newer: a duplicate or out of order
+		}
+		t.ctl.superseded = old
+	}
+	t.ctl.trigger = trigger{id: id, final: final, halt: halt}
+	t.ctl.resumeAfter = false
+	t.ctl.Unlock()
+	t.poke()
+}
+
+// Resume lets a source halted at a checkpoint go on. It is safe for
+// concurrent use and never blocks.
+func (t *Task) Resume() {
+	t.ctl.Lock()
+	t.ctl.resume = true
+	t.ctl.resumeAfter = t.ctl.trigger.id != 0
+	t.ctl.Unlock()
+	t.poke()
+}
+
+// CheckpointComplete tells the subtask that checkpoint id is durable. It is
+// safe for concurrent use and never blocks.
+func (t *Task) CheckpointComplete(id uint64) {
+	for {
+		cur := t.completed.Load()
+		if id <= cur || t.completed.CompareAndSwap(cur, id) {
+			break
+		}
+	}
+	t.poke()
+}
+
+// poke wakes the Run goroutine; a wake already pending covers this one.
+func (t *Task) poke() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeControl returns the control state and clears it.
+func (t *Task) takeControl() control {
+	t.ctl.Lock()
+	defer t.ctl.Unlock()
+	c := t.ctl.control
+	t.ctl.control = control{}
+	return c
+}
+
+// serveControl acts on the control state after a wake: completions first
+// (their checkpoints are older than any trigger not yet injected, and the
+// JobManager sends them first too), then the trigger and Resume in the order
+// they came.
+func (t *Task) serveControl(ctx context.Context) error {
+	if err := t.serveComplete(); err != nil {
+		return err
+	}
+	c := t.takeControl()
+	if c.superseded != 0 && t.source != nil {
+		t.decline(c.superseded, "superseded by a newer checkpoint before its barrier was injected")
+	}
+	if c.resume && !c.resumeAfter {
+		t.resume()
+	}
+	if c.trigger.id != 0 {
+		if err := t.inject(ctx, c.trigger); err != nil {
+			return err
+		}
+	}
+	if c.resume && c.resumeAfter {
+		t.resume()
+	}
+	return nil
+}
+
+// inject injects a trigger's barrier at a source.
+func (t *Task) inject(ctx context.Context, tr trigger) error {
+	if t.source == nil {
+		return nil
+	}
+	if t.ended {
+		// The outputs are closed: no barrier can follow.
+		t.decline(tr.id, "source has ended its outputs after the final checkpoint")
+		return nil
+	}
+	if err := t.checkpoint(ctx, tr.id); err != nil {
+		return err
+	}
+	if tr.final {
+		t.ended, t.final = true, tr.id
+		return t.closeOutputs()
+	}
+	if tr.halt {
+		t.halted = true
+		t.log.Info("source halted after the barrier until the attempt stops", "checkpoint", tr.id)
+	}
+	return nil
+}
+
+func (t *Task) resume() {
+	if t.halted {
+		t.halted = false
+		t.log.Info("source resumed")
+	}
+}
+
+// serveComplete runs the operators' commit hooks for the newest completed
+// checkpoint. Completions are kept as the highest id, never dropped: a
+// sink must not miss one.
+func (t *Task) serveComplete() error {
+	id := t.completed.Load()
+	if id <= t.lastComplete {
+		return nil
+	}
+	for _, l := range t.chain {
+		if err := l.hooks.CheckpointComplete(id); err != nil {
+			return &Failure{Domain: "external", Err: fmt.Errorf("%s: commit checkpoint %d: %w", l.op.ID, id, err)}
+		}
+	}
+	t.lastComplete = id
+	return nil
+}

@@ -1,0 +1,263 @@
+package task_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/task"
+)
+
+// ctlSource is a source whose first Poll blocks until busy is closed (the
+// subtask is busy and reads no control meanwhile); later polls are idle for
+// a millisecond. It records the checkpoint hooks it gets.
+type ctlSource struct {
+	operator.NopHooks
+	busy  chan struct{}
+	polls atomic.Int64
+
+	mu        sync.Mutex
+	snapshots []uint64
+	completes []uint64
+}
+
+func (s *ctlSource) Poll() (operator.PollStatus, time.Duration, error) {
+	if s.polls.Add(1) == 1 {
+		<-s.busy
+	}
+	return operator.Idle, time.Millisecond, nil
+}
+
+func (s *ctlSource) Position() int64 { return 0 }
+
+func (s *ctlSource) Snapshot(id uint64) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snapshots = append(s.snapshots, id)
+	return nil, nil
+}
+
+func (s *ctlSource) CheckpointComplete(id uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.completes = append(s.completes, id)
+	return nil
+}
+
+func (s *ctlSource) hooks() (snapshots, completes []uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.snapshots), slices.Clone(s.completes)
+}
+
+// ctlHarness runs one source subtask (a chain of just ctlSource, no
+// channels) and records what it reports.
+type ctlHarness struct {
+	t      *testing.T
+	src    *ctlSource
+	task   *task.Task
+	cancel context.CancelFunc
+	done   chan error
+
+	mu      sync.Mutex
+	acks    []uint64
+	decline []uint64
+}
+
+// startCtl starts the subtask inside the caller's synctest bubble and waits
+// until it is busy in its first Poll.
+func startCtl(t *testing.T) *ctlHarness {
+	src := &ctlSource{busy: make(chan struct{})}
+	g := &plan.Graph{MaxParallelism: 1}
+	g.Add(&plan.Operator{
+		Name: "src", Input: -1,
+		Build:  func(any) (any, operator.Hooks, error) { return src, src, nil },
+		Fanout: func([]any) any { return nil },
+	})
+	jg, err := plan.Compile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := blob.Open(t.Context(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	h := &ctlHarness{t: t, src: src, done: make(chan error, 1)}
+	h.task = task.New(task.Config{
+		JobID: "ctl", Graph: jg, Vertex: 0, Subtask: 0, Attempt: 1,
+		Parallelism: map[string]int{jg.Vertices[0].ID: 1}, DataAddrs: map[string][]string{},
+		Storage: store, BufferSize: 1 << 10, BufferTimeout: time.Hour,
+		Report:   h.report,
+		StateDir: func(id uint64) string { return fmt.Sprintf("ctl/chk-%d/", id) },
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	h.cancel = cancel
+	go func() { h.done <- h.task.Run(ctx) }() // owner: stop, which the test calls
+	synctest.Wait()
+	if n := src.polls.Load(); n != 1 {
+		t.Fatalf("%d polls before the test released the source, want 1 (busy)", n)
+	}
+	return h
+}
+
+func (h *ctlHarness) report(e *rpc.Envelope) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case e.Ack != nil:
+		h.acks = append(h.acks, e.Ack.Checkpoint)
+	case e.Decline != nil:
+		h.decline = append(h.decline, e.Decline.Checkpoint)
+	}
+}
+
+func (h *ctlHarness) reports() (acks, declines []uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.acks), slices.Clone(h.decline)
+}
+
+// release ends the busy first Poll and lets the subtask run until it blocks.
+func (h *ctlHarness) release() {
+	close(h.src.busy)
+	synctest.Wait()
+}
+
+// polling reports whether the source polls during a second (of the
+// bubble's clock): false when it is halted.
+func (h *ctlHarness) polling() bool {
+	before := h.src.polls.Load()
+	time.Sleep(time.Second)
+	synctest.Wait()
+	return h.src.polls.Load() > before
+}
+
+func (h *ctlHarness) stop() {
+	h.cancel()
+	if err := <-h.done; err != nil && err != context.Canceled {
+		h.t.Errorf("Run: %v", err)
+	}
+}
+
+// TestResumeAfterFlood: a source busy in Poll gets more control than the
+// old mailbox of 16 held: twenty halting triggers, then Resume. It must
+// inject the newest trigger, decline the one it superseded, and run on.
+func TestResumeAfterFlood(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startCtl(t)
+		defer h.stop()
+		for id := uint64(1); id <= 20; id++ {
+			h.task.TriggerCheckpoint(id, false, true)
+		}
+		h.task.Resume()
+		h.release()
+		if !h.polling() {
+			t.Errorf("source does not poll after Resume: still halted")
+		}
+		snaps, _ := h.src.hooks()
+		acks, declines := h.reports()
+		if len(snaps) == 0 || snaps[len(snaps)-1] != 20 {
+			t.Errorf("snapshots %v, want the newest trigger (20) injected last", snaps)
+		}
+		if !slices.Contains(acks, 20) {
+			t.Errorf("acknowledged %v, want 20 among them", acks)
+		}
+		if !slices.Contains(declines, 19) {
+			t.Errorf("declined %v, want the superseded trigger 19 declined", declines)
+		}
+	})
+}
+
+// TestHaltedSourceResumesAfterFlood: a source halted at a barrier, then
+// busy again (its Resume arrives with many other commands) still resumes.
+func TestHaltedSourceResumesAfterFlood(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startCtl(t)
+		defer h.stop()
+		h.task.TriggerCheckpoint(1, false, true)
+		h.release()
+		if h.polling() {
+			t.Fatalf("source polls after a halting barrier")
+		}
+		// Halted: it serves control at once, so a flood is interleaved with
+		// its own serving; the Resume must still land.
+		for id := uint64(2); id <= 40; id++ {
+			h.task.TriggerCheckpoint(id, false, true)
+			h.task.CheckpointComplete(id - 1)
+		}
+		h.task.Resume()
+		synctest.Wait()
+		if !h.polling() {
+			t.Errorf("source does not poll after Resume: still halted")
+		}
+	})
+}
+
+// TestCompleteAfterFlood: many completion notices while the subtask is busy
+// reach the operators as the newest one.
+func TestCompleteAfterFlood(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startCtl(t)
+		defer h.stop()
+		for id := uint64(1); id <= 40; id++ {
+			h.task.TriggerCheckpoint(id, false, false)
+			h.task.CheckpointComplete(id)
+		}
+		h.release()
+		_, completes := h.src.hooks()
+		if len(completes) == 0 || completes[len(completes)-1] != 40 {
+			t.Errorf("CheckpointComplete hooks %v, want the newest (40) last", completes)
+		}
+		if !h.polling() {
+			t.Errorf("source does not poll")
+		}
+	})
+}
+
+// TestResumeOrder: a Resume applies to the halts triggered before it, not
+// to a halting trigger that came after it.
+func TestResumeOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		send        func(*task.Task)
+		wantPolling bool
+	}{
+		{"resume then halt", func(tk *task.Task) { tk.Resume(); tk.TriggerCheckpoint(1, false, true) }, false},
+		{"halt then resume", func(tk *task.Task) { tk.TriggerCheckpoint(1, false, true); tk.Resume() }, true},
+		{"halt, resume, newer halt", func(tk *task.Task) {
+			tk.TriggerCheckpoint(1, false, true)
+			tk.Resume()
+			tk.TriggerCheckpoint(2, false, true)
+		}, false},
+		{"halt, resume, newer trigger, resume", func(tk *task.Task) {
+			tk.TriggerCheckpoint(1, false, true)
+			tk.Resume()
+			tk.TriggerCheckpoint(2, false, true)
+			tk.Resume()
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := startCtl(t)
+				defer h.stop()
+				tc.send(h.task)
+				h.release()
+				if got := h.polling(); got != tc.wantPolling {
+					t.Errorf("polling = %v, want %v", got, tc.wantPolling)
+				}
+			})
+		})
+	}
+}
