@@ -78,7 +78,7 @@ type common struct {
 }
 
 func (c *common) bind(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVarP(&c.dynamic, "dynamic", "D", nil, "configuration `key=value` (repeatable), e.g. -Dheartbeat.timeout=8s")
+	cmd.Flags().StringArrayVarP(&c.dynamic, "dynamic", "D", nil, "configuration `key=value` (repeatable), e.g. -Dexecution.checkpointing.interval=10s")
 	cmd.Flags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
 
