@@ -66,6 +66,89 @@ func checkExample(t *testing.T, ex example) {
 	}
 }
 
+// commandLines returns the tide command lines in text, each as its
+// arguments after the program name: lines that start with "tide",
+// "./tide" or "go run ./cmd/tide" and a subcommand, up to a # comment. In
+// Markdown only the lines of ``` blocks count (prose quotes commands in
+// part); in help only those of the Examples section (Usage is a synopsis).
+func commandLines(text string, markdown bool) [][]string {
+	var out [][]string
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case markdown && strings.HasPrefix(line, "```"):
+			in = !in
+			continue
+		case !markdown && line == "Examples:":
+			in = true
+			continue
+		case !markdown && line == "":
+			in = false
+		}
+		if !in {
+			continue
+		}
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 1 && (f[0] == "tide" || f[0] == "./tide"):
+			f = f[1:]
+		case len(f) > 3 && f[0] == "go" && f[1] == "run" && f[2] == "./cmd/tide":
+			f = f[3:]
+		default:
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// checkCommandLine parses args as tide would, without running anything:
+// the command and its flags, the configuration on the defaults, and for a
+// command that runs a job, the job's arguments (which either ask for its
+// usage or build its graph).
+func checkCommandLine(t *testing.T, where string, args []string) {
+	t.Helper()
+	app := &App{Jobs: testJobs(t)}
+	cmd, rest, err := app.root().Find(args)
+	if err != nil || !cmd.Runnable() {
+		t.Errorf("%s: tide %s: no such command (%v)", where, strings.Join(args, " "), err)
+		return
+	}
+	if err := cmd.ParseFlags(rest); err != nil {
+		t.Errorf("%s: tide %s: %v", where, strings.Join(args, " "), err)
+		return
+	}
+	var dynamic []string
+	if cmd.Flags().Lookup("dynamic") != nil {
+		dynamic, _ = cmd.Flags().GetStringArray("dynamic")
+	}
+	conf, err := config.Load(config.LoadOptions{Home: t.TempDir(), Dynamic: dynamic})
+	if err != nil {
+		t.Errorf("%s: tide %s: %v", where, strings.Join(args, " "), err)
+		return
+	}
+	if cmd.Flags().Lookup("job-classname") == nil {
+		return
+	}
+	job, _ := cmd.Flags().GetString("job-classname")
+	jargs, err := jobArgs(cmd, cmd.Flags().Args())
+	if err != nil {
+		t.Errorf("%s: tide %s: %v", where, strings.Join(args, " "), err)
+		return
+	}
+	if _, asked, err := app.Jobs.CheckArgs(job, jargs); err != nil || asked {
+		if err != nil {
+			t.Errorf("%s: tide %s: %v", where, strings.Join(args, " "), err)
+		}
+		return
+	}
+	if _, err := app.Jobs.Build(job, jargs, conf.MaxParallelism); err != nil {
+		t.Errorf("%s: tide %s: %v", where, strings.Join(args, " "), err)
+	}
+}
+
 // helpTexts renders `tide … --help` for every command.
 func helpTexts(t *testing.T) map[string]string {
 	t.Helper()
@@ -92,23 +175,30 @@ func helpTexts(t *testing.T) map[string]string {
 }
 
 // TestHelpExamplesLoad runs every configuration example that a --help text
-// shows through the configuration parser on the defaults, so that an
-// example that does not work as printed fails here.
+// shows through the configuration parser on the defaults, and parses every
+// example command line (its flags, configuration and job arguments), so
+// that an example that does not work as printed fails here.
 func TestHelpExamplesLoad(t *testing.T) {
-	n := 0
+	n, lines := 0, 0
 	for cmd, text := range helpTexts(t) {
 		for _, ex := range examplesIn(cmd, text, true) {
 			n++
 			checkExample(t, ex)
 		}
+		for _, args := range commandLines(text, false) {
+			lines++
+			checkCommandLine(t, cmd, args)
+		}
 	}
-	// Every process command shows the -D example, and chaos its defaults.
-	if n < 6 {
-		t.Errorf("found %d configuration examples in the help texts; the extraction is broken", n)
+	// Every process command shows the -D example, and chaos its defaults;
+	// the commands that run a job show command lines.
+	if n < 6 || lines < 6 {
+		t.Errorf("found %d configuration examples and %d command lines in the help texts; the extraction is broken", n, lines)
 	}
 }
 
-// TestDocExamplesLoad does the same for README.md and docs/.
+// TestDocExamplesLoad does the same for README.md and docs/, and parses
+// the tide command lines of their code blocks.
 func TestDocExamplesLoad(t *testing.T) {
 	files := []string{filepath.Join("..", "..", "README.md")}
 	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
@@ -117,7 +207,7 @@ func TestDocExamplesLoad(t *testing.T) {
 	}
 	more, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*", "*.md"))
 	files = append(append(files, docs...), more...)
-	n := 0
+	n, lines := 0, 0
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -127,8 +217,12 @@ func TestDocExamplesLoad(t *testing.T) {
 			n++
 			checkExample(t, ex)
 		}
+		for _, args := range commandLines(string(b), true) {
+			lines++
+			checkCommandLine(t, filepath.Base(f), args)
+		}
 	}
-	if n < 2 {
-		t.Errorf("found %d configuration examples in %v; the extraction is broken", n, files)
+	if n < 2 || lines < 5 {
+		t.Errorf("found %d configuration examples and %d command lines in %v; the extraction is broken", n, lines, files)
 	}
 }
