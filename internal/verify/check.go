@@ -56,7 +56,7 @@ func Check(dir string, keys, count int) (*Report, error) {
 func listFiles(dir string) ([]string, int64, error) {
 	root, err := filepath.EvalSymlinks(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, fmt.Errorf("verify: output directory %s does not exist (is it the job's --output?): %w", dir, err)
+		return nil, 0, fmt.Errorf("verify: output directory %s does not exist (is it the job's --output?)", dir)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("verify: output directory %s: %w", dir, err)
