@@ -1,9 +1,11 @@
 package throughput
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -50,7 +52,8 @@ type Options struct {
 
 // ParseArgs parses --records N --keys K [--stateful
 // [--state-bytes-per-key B]] [--work trivial|text] [--rate R] [--splits S]
-// [--progress D].
+// [--progress D]. For -h or --help it returns an error that wraps
+// flag.ErrHelp and whose Usage method returns the job's usage.
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("Throughput", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -65,28 +68,55 @@ func ParseArgs(args []string) (Options, error) {
 	fs.IntVar(&o.Splits, "splits", 32, "source splits")
 	fs.DurationVar(&o.Progress, "progress", 0, "period of JSON progress lines on stderr (0: none)")
 	if err := fs.Parse(args); err != nil {
-		return o, fmt.Errorf("Throughput job arguments: %w", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return o, &helpError{usage: usage(fs)}
+		}
+		return o, err
 	}
 	o.Work = Work(work)
 	switch {
 	case fs.NArg() > 0:
-		return o, fmt.Errorf("Throughput job arguments: unexpected %q", fs.Arg(0))
+		return o, fmt.Errorf("unexpected %q", fs.Arg(0))
 	case o.Records < 0:
-		return o, fmt.Errorf("Throughput job arguments: --records %d must not be negative", o.Records)
+		return o, fmt.Errorf("--records %d must not be negative", o.Records)
 	case o.Keys < 1:
-		return o, fmt.Errorf("Throughput job arguments: --keys %d must be at least 1", o.Keys)
+		return o, fmt.Errorf("--keys %d must be at least 1", o.Keys)
 	case o.Work != WorkTrivial && o.Work != WorkText:
-		return o, fmt.Errorf("Throughput job arguments: --work %q must be %q or %q", work, WorkTrivial, WorkText)
+		return o, fmt.Errorf("--work %q must be %q or %q", work, WorkTrivial, WorkText)
 	case o.StateBytesPerKey < 0 || o.StateBytesPerKey > MaxStateBytesPerKey:
-		return o, fmt.Errorf("Throughput job arguments: --state-bytes-per-key %d must be in [0, %d]", o.StateBytesPerKey, MaxStateBytesPerKey)
+		return o, fmt.Errorf("--state-bytes-per-key %d must be in [0, %d]", o.StateBytesPerKey, MaxStateBytesPerKey)
 	case o.StateBytesPerKey > 0 && !o.Stateful:
-		return o, fmt.Errorf("Throughput job arguments: --state-bytes-per-key %d needs --stateful", o.StateBytesPerKey)
+		return o, fmt.Errorf("--state-bytes-per-key %d needs --stateful", o.StateBytesPerKey)
 	case o.Rate < 0:
-		return o, fmt.Errorf("Throughput job arguments: --rate %v must not be negative", o.Rate)
+		return o, fmt.Errorf("--rate %v must not be negative", o.Rate)
 	case o.Splits < 1:
-		return o, fmt.Errorf("Throughput job arguments: --splits %d must be at least 1", o.Splits)
+		return o, fmt.Errorf("--splits %d must be at least 1", o.Splits)
 	case o.Progress < 0:
-		return o, fmt.Errorf("Throughput job arguments: --progress %v must not be negative", o.Progress)
+		return o, fmt.Errorf("--progress %v must not be negative", o.Progress)
 	}
 	return o, nil
 }
+
+// usage is the job's usage: what it does, then its arguments.
+func usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString("Throughput: Tide's benchmark job. It generates 16-byte records (key = i mod K,\n" +
+		"value = i) for i < N and runs them through a chained stateless pipeline (--work)\n" +
+		"or, with --stateful, through KeyBy and a keyed count and sum, into a discarding\n" +
+		"sink. Bounded input (N > 0) finishes the job.\n\n" +
+		"Arguments (after --):\n")
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// helpError answers -h and --help: it wraps flag.ErrHelp and carries the
+// usage that `tide … -j Throughput -- --help` prints.
+type helpError struct{ usage string }
+
+func (e *helpError) Error() string { return flag.ErrHelp.Error() }
+func (e *helpError) Unwrap() error { return flag.ErrHelp }
+
+// Usage returns the job's usage.
+func (e *helpError) Usage() string { return e.usage }

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tide-stream/tide/codec"
@@ -33,6 +34,8 @@ type Options struct {
 }
 
 // ParseArgs parses --keys K --count N --rate R --output DIR [--splits S].
+// For -h or --help it returns an error that wraps flag.ErrHelp and whose
+// Usage method returns the job's usage.
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("Verify", flag.ContinueOnError)
 	var o Options
@@ -43,26 +46,56 @@ func ParseArgs(args []string) (Options, error) {
 	fs.IntVar(&o.Splits, "splits", 0, "source splits (default min(K, 32))")
 	fs.SetOutput(discard{})
 	if err := fs.Parse(args); err != nil {
-		return o, fmt.Errorf("Verify job arguments: %w", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return o, &helpError{usage: usage(fs)}
+		}
+		return o, err
 	}
 	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.Keys < 1:
-		return o, fmt.Errorf("Verify job arguments: --keys %d must be at least 1", o.Keys)
+		return o, fmt.Errorf("--keys %d must be at least 1", o.Keys)
 	case o.Count < 0:
-		return o, fmt.Errorf("Verify job arguments: --count %d must not be negative", o.Count)
+		return o, fmt.Errorf("--count %d must not be negative", o.Count)
 	case o.Rate < 0:
-		return o, fmt.Errorf("Verify job arguments: --rate %v must not be negative", o.Rate)
+		return o, fmt.Errorf("--rate %v must not be negative", o.Rate)
 	case o.Output == "":
-		return o, errors.New("Verify job arguments: --output DIR is required")
+		return o, errors.New("--output DIR is required")
 	}
 	if o.Splits <= 0 {
 		o.Splits = int(min(o.Keys, 32))
 	}
 	if int64(o.Splits) > o.Keys {
-		return o, fmt.Errorf("Verify job arguments: --splits %d exceeds --keys %d", o.Splits, o.Keys)
+		return o, fmt.Errorf("--splits %d exceeds --keys %d", o.Splits, o.Keys)
 	}
 	return o, nil
 }
+
+// usage is the job's usage: what it does, then its arguments.
+func usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString("Verify: a deterministic keyed counting job. It emits (key = i mod K, value = i)\n" +
+		"for i < N at R records/s, keeps a count and a sum per key, and writes one line\n" +
+		"\"key,count,sum\" per record through the exactly-once file sink under DIR, which\n" +
+		"`tide verify --output DIR --keys K --count N` checks. With N > 0 the job finishes\n" +
+		"when its input is done; N = 0 runs until it is stopped.\n\n" +
+		"Arguments (after --):\n")
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(discard{})
+	return b.String()
+}
+
+// helpError answers -h and --help: it wraps flag.ErrHelp and carries the
+// usage that `tide … -j Verify -- --help` prints.
+type helpError struct{ usage string }
+
+func (e *helpError) Error() string { return flag.ErrHelp.Error() }
+func (e *helpError) Unwrap() error { return flag.ErrHelp }
+
+// Usage returns the job's usage.
+func (e *helpError) Usage() string { return e.usage }
 
 type discard struct{}
 

@@ -32,6 +32,8 @@ type Options struct {
 }
 
 // ParseArgs parses [--input FILE | --lines N] [--rate R] [--output DIR].
+// For -h or --help it returns an error that wraps flag.ErrHelp and whose
+// Usage method returns the job's usage.
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("WordCount", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -41,23 +43,51 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Float64Var(&o.Rate, "rate", 0, "lines per second (0: as fast as possible)")
 	fs.StringVar(&o.Output, "output", "", "directory for the exactly-once file sink (default: print)")
 	if err := fs.Parse(args); err != nil {
-		return o, fmt.Errorf("WordCount job arguments: %w", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return o, &helpError{usage: usage(fs)}
+		}
+		return o, err
 	}
 	switch {
 	case o.Lines < 0:
-		return o, fmt.Errorf("WordCount job arguments: --lines %d must not be negative", o.Lines)
+		return o, fmt.Errorf("--lines %d must not be negative", o.Lines)
 	case o.Rate < 0:
-		return o, fmt.Errorf("WordCount job arguments: --rate %v must not be negative", o.Rate)
+		return o, fmt.Errorf("--rate %v must not be negative", o.Rate)
 	case fs.NArg() > 0:
-		return o, fmt.Errorf("WordCount job arguments: unexpected %q", fs.Args())
+		return o, fmt.Errorf("unexpected %q", fs.Args())
 	}
 	if o.Input != "" {
 		if _, err := os.Stat(o.Input); err != nil {
-			return o, fmt.Errorf("WordCount job arguments: --input: %w", err)
+			return o, fmt.Errorf("--input: %w", err)
 		}
 	}
 	return o, nil
 }
+
+// usage is the job's usage: what it does, then its arguments.
+func usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString("WordCount: Flink's WordCount example. It splits lines of text into lower-case\n" +
+		"words and emits a running count per word, \"(word,count)\", after every occurrence.\n" +
+		"The text is a file (--input) or generated (--lines N); the counts are printed to\n" +
+		"the TaskManagers' .out files or, with --output DIR, written through the\n" +
+		"exactly-once file sink. The job finishes when its input is done.\n\n" +
+		"Arguments (after --):\n")
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// helpError answers -h and --help: it wraps flag.ErrHelp and carries the
+// usage that `tide … -j WordCount -- --help` prints.
+type helpError struct{ usage string }
+
+func (e *helpError) Error() string { return flag.ErrHelp.Error() }
+func (e *helpError) Unwrap() error { return flag.ErrHelp }
+
+// Usage returns the job's usage.
+func (e *helpError) Usage() string { return e.usage }
 
 // Count is a word's running count.
 type Count struct {

@@ -1,6 +1,7 @@
 // Package cli owns the `tide` command line: the subcommands of DESIGN.md,
 // their flags, and the translation of configuration into the process
-// shells (jobmanager, taskmanager). It holds no runtime logic.
+// shells (jobmanager, taskmanager). It holds no runtime logic. The commands
+// are documented in docs/jobs.md, the configuration in docs/configuration.md.
 package cli
 
 import (
@@ -67,8 +68,80 @@ func (a *App) root() *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), a.runCmd(), a.verifyCmd(), a.chaosCmd())
+	run := a.runCmd()
+	a.jobCommand(run, "tide run -j Verify --taskmanagers 2 -- --keys 16 --count 100000 --output verify-output\n"+
+		"tide run -j WordCount --taskmanagers 1 -Dexecution.checkpointing.interval=1s -- --lines 5000 --output wordcount-output\n"+
+		"tide run -j Verify -- --help")
+	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), run, a.verifyCmd(), a.chaosCmd())
 	return root
+}
+
+// Where the repository documents what the help texts point to.
+const (
+	configurationDoc = "docs/configuration.md"
+	jobsDoc          = "docs/jobs.md"
+)
+
+// errHelpShown ends a command that printed a job's usage, with exit code 0.
+var errHelpShown = &exitError{code: 0}
+
+// jobCommand completes a command that runs a job, `… -j NAME [-- job
+// args]`, whose -j flag is named job-classname: its help lists the
+// registered jobs and points to the documentation, examples are the given
+// lines, and before the command runs, checkJob checks -j and answers
+// `-- --help`.
+func (a *App) jobCommand(cmd *cobra.Command, examples string) {
+	names := "none are registered in this binary"
+	if n := a.Jobs.Names(); len(n) > 0 {
+		names = strings.Join(n, ", ")
+	}
+	if f := cmd.Flags().Lookup("job-classname"); f != nil {
+		f.Usage = "the job to run (required): " + names
+	}
+	long := cmd.Long
+	if long == "" {
+		long = cmd.Short + "."
+	}
+	cmd.Long = long + "\n\n" +
+		"Jobs (-j NAME): " + names + ". Job arguments go after --; " +
+		"`-j NAME -- --help` prints a job's arguments and exits.\n\n" +
+		"Configuration: -Dkey=value flags, TIDE_<KEY> environment variables and $TIDE_HOME/conf/config.yaml " +
+		"(Flink's keys). Every key, its default and meaning are in " + configurationDoc + ", the built-in jobs " +
+		"and their arguments in " + jobsDoc + ", in the Tide repository."
+	lines := strings.Split(examples, "\n")
+	for i, l := range lines {
+		lines[i] = "  " + l
+	}
+	cmd.Example = strings.Join(lines, "\n")
+	cmd.PreRunE = a.checkJob
+}
+
+// checkJob runs before a command that runs a job, so that it starts
+// nothing when: -j is missing or names no registered job, or the job
+// refuses its arguments (errors), or the arguments ask for help (-- --help:
+// it prints the job's usage and ends the command with exit code 0).
+func (a *App) checkJob(cmd *cobra.Command, args []string) error {
+	job, err := cmd.Flags().GetString("job-classname")
+	if err != nil {
+		return err
+	}
+	if job == "" {
+		names := a.Jobs.Names()
+		if len(names) == 0 {
+			return errors.New("-j NAME is required, but no jobs are registered in this binary")
+		}
+		return fmt.Errorf("-j NAME is required: the job to run, one of %s", strings.Join(names, ", "))
+	}
+	jargs, err := jobArgs(cmd, args)
+	if err != nil {
+		return err
+	}
+	usage, asked, err := a.Jobs.CheckArgs(job, jargs)
+	if err != nil || !asked {
+		return err
+	}
+	fmt.Fprint(cmd.OutOrStdout(), usage)
+	return errHelpShown
 }
 
 // common holds the flags every process command takes.
@@ -78,7 +151,7 @@ type common struct {
 }
 
 func (c *common) bind(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVarP(&c.dynamic, "dynamic", "D", nil, "configuration `key=value` (repeatable), e.g. -Dheartbeat.timeout=8s")
+	cmd.Flags().StringArrayVarP(&c.dynamic, "dynamic", "D", nil, "configuration `key=value` (repeatable), e.g. -Dexecution.checkpointing.interval=10s")
 	cmd.Flags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
 

@@ -67,6 +67,11 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 		},
 	}
 	start.Flags().AddFlagSet(fg.Flags())
+	a.jobCommand(fg, "tide standalone-job start-foreground -j Verify -- --count 0 --rate 2000\n"+
+		"tide standalone-job start-foreground -j Verify -- --help")
+	a.jobCommand(start, "tide standalone-job start -j Verify -Dexecution.checkpointing.interval=10s -- --count 0 --rate 2000\n"+
+		"tide standalone-job start -j WordCount -Dexecution.checkpointing.interval=1s -- --lines 5000 --output wordcount-output\n"+
+		"tide standalone-job start -j Verify -- --help")
 	stop := &cobra.Command{
 		Use:   "stop",
 		Short: "Stop the most recently started JobManager on this host",

@@ -27,20 +27,10 @@
 //
 // The key table in keys.go is the single source of names, defaults, types,
 // descriptions, validation and environment variable names; Keys returns it
-// for documentation and `tide` help. Besides the keys of DESIGN.md's
-// Configuration table, all supported with their defaults, Tide has its own:
-//
-//	key                                                   default   meaning
-//	taskmanager.data.port                                 0         data-plane listen port; 0: any free port
-//	taskmanager.host                                      localhost address the TaskManager advertises for its data plane
-//	taskmanager.network.buffer-size                       32kb      size of a channel's buffer (memory size)
-//	taskmanager.network.credits-per-channel               4         buffers a channel may have in flight
-//	taskmanager.resource-id                               (empty)   the TaskManager's id; empty: generated
-//	execution.buffer-timeout.interval                     100ms     longest a partly filled buffer waits before it is sent
-//	execution.savepoint.path                              (empty)   restore the job from this checkpoint/savepoint at start
-//	restart-strategy.exponential-delay.initial-backoff    1s        first pause before a restart
-//	restart-strategy.exponential-delay.max-backoff        1min      longest pause before a restart
-//	restart-strategy.exponential-delay.backoff-multiplier 2.0       factor between consecutive pauses
+// for documentation and `tide` help. docs/configuration.md documents every
+// key, its default and meaning: its table is generated from Keys (go test
+// ./internal/config -run TestConfigurationDoc -update), and that test fails
+// when the doc and the key table differ.
 //
 // # Value syntax and special values
 //

@@ -1,12 +1,21 @@
 // Package jobs owns the registry of the jobs compiled into a binary and the
 // one way to turn a job name and its arguments into a job graph, so that
 // the JobManager and every TaskManager derive the same graph.
+//
+// A job's build function parses its own arguments. When they ask for help
+// (-h, -help or --help, as Go's flag package reads them), it returns an
+// error that wraps flag.ErrHelp; if that error also has a method
+// Usage() string, `tide … -j NAME -- --help` prints the text (the built-in
+// jobs do so). A flag set with its default output prints its usage itself.
 package jobs
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/tide-stream/tide/internal/plan"
@@ -51,25 +60,68 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Build runs job name's build function and compiles its graph.
-func (r *Registry) Build(name string, args []string, maxParallelism int) (*plan.JobGraph, error) {
+// lookup returns job name's build function, or an error that lists the
+// registered jobs.
+func (r *Registry) lookup(name string) (stream.JobFunc, error) {
 	r.mu.Lock()
 	build, ok := r.mu.jobs[name]
 	r.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown job %q (known jobs: %v)", name, r.Names())
+		return nil, fmt.Errorf("unknown job %q (registered jobs: %s)", name, strings.Join(r.Names(), ", "))
+	}
+	return build, nil
+}
+
+// Build runs job name's build function and compiles its graph. Its errors
+// name the job once: "job NAME: " and the build function's or the
+// planner's error.
+func (r *Registry) Build(name string, args []string, maxParallelism int) (*plan.JobGraph, error) {
+	build, err := r.lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	env := stream.NewEnv(maxParallelism)
 	if err := build(env, slices.Clone(args)); err != nil {
-		return nil, fmt.Errorf("build job %s: %w", name, err)
+		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	g, err := env.Plan()
 	if err != nil {
-		return nil, fmt.Errorf("build job %s: %w", name, err)
+		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	jg, err := plan.Compile(g)
 	if err != nil {
-		return nil, fmt.Errorf("compile job %s: %w", name, err)
+		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	return jg, nil
+}
+
+// checkMaxParallelism is the key-group count of the throwaway environment
+// CheckArgs builds in; the build function only declares operators there,
+// and CheckArgs never plans them, so any valid count does.
+const checkMaxParallelism = 128
+
+// CheckArgs runs job name's build function on args in a throwaway
+// environment, so that a command can answer before it starts anything.
+// asked reports that the arguments ask for the job's usage: the build
+// function returned an error that wraps flag.ErrHelp, and usage is that
+// error's Usage() text, if it has one. Otherwise err is the error of an
+// unknown job or of the build function, as Build words it; what only
+// planning finds is Build's to report.
+func (r *Registry) CheckArgs(name string, args []string) (usage string, asked bool, err error) {
+	build, err := r.lookup(name)
+	if err != nil {
+		return "", false, err
+	}
+	berr := build(stream.NewEnv(checkMaxParallelism), slices.Clone(args))
+	if berr == nil {
+		return "", false, nil
+	}
+	if !errors.Is(berr, flag.ErrHelp) {
+		return "", false, fmt.Errorf("job %s: %w", name, berr)
+	}
+	var u interface{ Usage() string }
+	if errors.As(berr, &u) {
+		usage = u.Usage()
+	}
+	return usage, true, nil
 }

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -44,6 +45,10 @@ func (s *Server) handleSavepointStatus(r *http.Request) (int, any, error) {
 	}
 	rid := r.PathValue("triggerid")
 	st, err := s.backend.Savepoint(id, rid)
+	if errors.Is(err, ErrNotFound) {
+		// Worded by the server alone, as in wrapJob.
+		err = ErrNotFound
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("job %s: savepoint request %q: %w", id, truncate(rid, 64), err)
 	}

@@ -22,7 +22,8 @@ import (
 //
 // Errors: ErrNotFound (possibly wrapped) becomes 404, *BadRequestError 400,
 // *ConflictError 409, context.DeadlineExceeded 503; anything else is 500 with
-// the error's message.
+// the error's message. A 404's message is the server's own ("job ID: not
+// found"): it drops whatever the Backend wrapped around ErrNotFound.
 type Backend interface {
 	// Overview summarizes the cluster.
 	Overview() Overview

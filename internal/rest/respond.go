@@ -204,6 +204,12 @@ func (s *Server) commandContext(r *http.Request) (context.Context, context.Cance
 }
 
 // wrapJob names the job in a Backend error, keeping its kind for statusOf.
+// A not-found is worded by the server alone, "job ID: not found": the
+// Backend may have named the job already (the JobManager's does), and its
+// wording would repeat the prefix.
 func wrapJob(err error, id string) error {
+	if errors.Is(err, ErrNotFound) {
+		err = ErrNotFound
+	}
 	return fmt.Errorf("job %s: %w", id, err)
 }

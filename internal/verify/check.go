@@ -55,6 +55,9 @@ func Check(dir string, keys, count int) (*Report, error) {
 // lexical order, and their total size.
 func listFiles(dir string) ([]string, int64, error) {
 	root, err := filepath.EvalSymlinks(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, fmt.Errorf("verify: output directory %s does not exist (is it the job's --output?)", dir)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("verify: output directory %s: %w", dir, err)
 	}
@@ -292,16 +295,42 @@ func grow(s []uint64, n int) []uint64 {
 }
 
 // finish counts the missing lines of every key and reports them as runs.
+//
+// An unbounded run still owes every key its count 1: the source emits the
+// records of all keys from its first ones on, so a key with no line at all
+// was lost, not merely not reached yet.
 func (c *checker) finish() {
-	if !c.bounded {
-		c.report.ExpectedLines = int(c.sumMax)
+	if c.report.Lines == 0 {
+		c.report.addProblem("no lines: the output is empty (%d files); the file sink commits only when a checkpoint completes",
+			c.report.Files)
 	}
-	for k := range c.keys {
-		want := c.max[k]
-		if c.bounded {
-			want = c.lines(k)
+	if c.bounded {
+		for k := range c.keys {
+			c.missingRuns(k, c.lines(k))
 		}
-		c.missingRuns(k, want)
+		return
+	}
+	c.report.ExpectedLines = 0
+	for k := uint64(0); k < c.keys; {
+		if c.max[k] > 0 {
+			c.report.ExpectedLines += int(c.max[k])
+			c.missingRuns(k, c.max[k])
+			k++
+			continue
+		}
+		// A run of keys without lines is one problem.
+		lo := k
+		for k < c.keys && c.max[k] == 0 {
+			k++
+		}
+		n := int(k - lo)
+		c.report.ExpectedLines += n
+		c.report.Missing += n
+		if n == 1 {
+			c.report.addProblem("key %d: no lines (count 1 missing)", lo)
+		} else {
+			c.report.addProblem("keys %d..%d: no lines (%d keys, count 1 of each missing)", lo, k-1, n)
+		}
 	}
 }
 

@@ -55,7 +55,7 @@ func check(t *testing.T, dir string, keys, count int) *Report {
 
 func TestCheckCorrect(t *testing.T) {
 	tests := []struct{ keys, count int }{
-		{1, 1}, {1, 100}, {7, 100}, {100, 7}, {10, 0 /* empty unbounded */}, {3, 1000},
+		{1, 1}, {1, 100}, {7, 100}, {100, 7}, {3, 1000},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("K=%d,N=%d", tt.keys, tt.count), func(t *testing.T) {
@@ -65,17 +65,69 @@ func TestCheckCorrect(t *testing.T) {
 			if !r.OK() || r.Lines != tt.count || r.ExpectedLines != tt.count {
 				t.Errorf("report for a correct output:\n%s", r)
 			}
-			// The same output checked as an unbounded run also passes.
-			if r := check(t, dir, tt.keys, 0); !r.OK() || r.ExpectedLines != tt.count {
+			// The same output checked as an unbounded run passes too, once
+			// it holds every key.
+			r = check(t, dir, tt.keys, 0)
+			if tt.count >= tt.keys && (!r.OK() || r.ExpectedLines != tt.count) {
 				t.Errorf("unbounded report for a correct output:\n%s", r)
 			}
+			if tt.count < tt.keys && (r.OK() || r.Missing != tt.keys-tt.count) {
+				t.Errorf("unbounded report for an output without keys %d..%d:\n%s", tt.count, tt.keys-1, r)
+			}
 		})
+	}
+}
+
+// TestCheckEmpty: an empty output fails, bounded or not, and says why.
+func TestCheckEmpty(t *testing.T) {
+	for _, count := range []int{0, 10} {
+		t.Run(fmt.Sprintf("N=%d", count), func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, ".inprogress", "part-0-0-0"), "0,1,0\n") // not committed
+			r := check(t, dir, 10, count)
+			want := "no lines: the output is empty (0 files); the file sink commits only when a checkpoint completes"
+			if r.OK() || r.Missing != 10 || len(r.Problems) == 0 || r.Problems[0] != want {
+				t.Errorf("report for an empty output, want first problem %q:\n%s", want, r)
+			}
+		})
+	}
+	r := check(t, t.TempDir(), 10, 0)
+	if diff := cmp.Diff([]string{
+		"no lines: the output is empty (0 files); the file sink commits only when a checkpoint completes",
+		"keys 0..9: no lines (10 keys, count 1 of each missing)",
+	}, r.Problems); diff != "" {
+		t.Errorf("unbounded, empty: problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckUnboundedMissingKeys: in an unbounded run every key 0..K-1 owes
+// at least its count 1; keys without lines are reported as runs.
+func TestCheckUnboundedMissingKeys(t *testing.T) {
+	var lines []string
+	for _, l := range outputLines(6, 60) {
+		if k := l[0]; k != '1' && k != '3' && k != '4' {
+			lines = append(lines, l)
+		}
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, lines, 7)
+	r := check(t, dir, 6, 0)
+	want := []string{
+		"key 1: no lines (count 1 missing)",
+		"keys 3..4: no lines (2 keys, count 1 of each missing)",
+	}
+	if diff := cmp.Diff(want, r.Problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	if r.OK() || r.Missing != 3 || r.ExpectedLines != 33 || r.Lines != 30 {
+		t.Errorf("report:\n%s", r)
 	}
 }
 
 func TestCheckEmptyBoundedIsMissingAll(t *testing.T) {
 	r := check(t, t.TempDir(), 3, 10)
 	want := []string{
+		"no lines: the output is empty (0 files); the file sink commits only when a checkpoint completes",
 		"key 0: counts 1..4 missing (4 lines)",
 		"key 1: counts 1..3 missing (3 lines)",
 		"key 2: counts 1..3 missing (3 lines)",
@@ -215,9 +267,12 @@ func TestCheckUnbounded(t *testing.T) {
 	}{
 		{"partial but complete", "0,1,0\n1,1,1\n0,2,2\n", nil, 3},
 		{"gap", "0,1,0\n0,3,6\n1,1,1\n", []string{"key 0: count 2 missing"}, 4},
-		{"count zero", "0,0,0\n", []string{"f:1: key 0: count 0, want at least 1"}, 0},
-		{"count larger than the output allows", "0,1,0\n0,1000000000000,0\n",
-			[]string{"f:2: key 0: count 1000000000000 cannot be complete: the output's 24 bytes hold at most 4 lines"}, 1},
+		{"count zero", "0,0,0\n1,1,1\n", []string{"f:1: key 0: count 0, want at least 1", "key 0: no lines (count 1 missing)"}, 2},
+		{"count larger than the output allows", "0,1,0\n0,1000000000000,0\n1,1,1\n",
+			[]string{"f:2: key 0: count 1000000000000 cannot be complete: the output's 30 bytes hold at most 5 lines"}, 2},
+		{"key missing", "0,1,0\n0,2,2\n", []string{"key 1: no lines (count 1 missing)"}, 3},
+		{"duplicate", "0,1,0\n1,1,1\n0,1,0\n", []string{"f:3: key 0 count 1: duplicate"}, 2},
+		{"wrong sum", "0,1,0\n1,1,1\n0,2,3\n", []string{"f:3: key 0 count 2: sum 3, want 2"}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +332,7 @@ func TestCheckProblemsCapped(t *testing.T) {
 		t.Errorf("Missing = %d, %d problems; want 200, %d", r.Missing, len(r.Problems), maxProblems)
 	}
 	s := r.String()
-	for _, want := range []string{"FAILED", "missing 200", "problems (first 50 of 200)", "key 49: count 1 missing"} {
+	for _, want := range []string{"FAILED", "missing 200", "problems (first 50 of 201)", "key 48: count 1 missing"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() does not contain %q:\n%s", want, s)
 		}
@@ -297,7 +352,8 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{"zero keys", dir, 0, 1, "keys 0"},
 		{"negative count", dir, 1, -1, "count -1"},
-		{"missing dir", missing, 1, 1, missing},
+		{"missing dir", missing, 1, 1, missing + " does not exist"},
+		{"missing dir, unbounded", missing, 1, 0, missing + " does not exist"},
 		{"not a dir", file, 1, 1, "not a directory"},
 	}
 	for _, tt := range tests {

@@ -19,9 +19,11 @@
 // Sums are compared modulo 2^64, as a job keeping an int64 (or uint64) sum
 // computes them when they overflow.
 //
-// With N == 0 (an unbounded run, checked while or after it runs) the counts
-// of each key must form exactly 1..max without gaps or duplicates, where max
-// is the largest count present for that key.
+// With N == 0 (an unbounded run, checked while or after it runs) every key
+// 0..K-1 must be present, and the counts of each key must form exactly
+// 1..max without gaps or duplicates, where max is the largest count present
+// for that key (at least 1). An empty output fails, whether bounded or not,
+// and a missing directory is an error.
 //
 // Check reads every visible file under the directory: names starting with a
 // dot (the sink's .inprogress directory, editor and probe files) are skipped,

@@ -17,12 +17,13 @@ type Report struct {
 	// Files is the number of visible files read.
 	Files int
 	// ExpectedLines is the number of lines a correct output holds: N for a
-	// bounded run, the sum over keys of the largest count for an unbounded
-	// one.
+	// bounded run, the sum over keys of the largest count (at least 1) for
+	// an unbounded one.
 	ExpectedLines int
 	// Lines is the number of lines read, malformed ones included.
 	Lines int
-	// Missing counts the (key, count) pairs with no line.
+	// Missing counts the (key, count) pairs with no line; for an unbounded
+	// run, a key with no line counts as its count 1 missing.
 	Missing int
 	// Duplicates counts lines whose (key, count) appeared before.
 	Duplicates int
