@@ -61,6 +61,6 @@ func (jm *JobManager) savepointDone(requestID, path, failure string) {
 	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: jm.location(path)}
 	jm.log.Info("savepoint complete", "request", requestID, "path", path)
 	if sp.stop {
-		jm.stepSched(scheduler.Cancel{})
+		jm.stepSched(scheduler.Cancel{Finish: true})
 	}
 }

@@ -50,3 +50,22 @@ func TestTerminalStatesIgnoreEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestStopWithSavepointFinishes: a Cancel that stops the job after a
+// savepoint ends FINISHED, as in Flink, from every state it can reach.
+func TestStopWithSavepointFinishes(t *testing.T) {
+	stopWithSavepoint := func(h *harness) { h.s.Step(Cancel{Finish: true}) }
+	t.Run("executing", func(t *testing.T) {
+		h := run(newHarness(t, baseConfig()), deployed(2)...)
+		stopWithSavepoint(h)
+		h.expectState(Canceling)
+		run(h, stopped(1))
+		h.expectState(Finished)
+	})
+	t.Run("waiting for resources", func(t *testing.T) {
+		h := newHarness(t, baseConfig())
+		run(h, start())
+		stopWithSavepoint(h)
+		h.expectState(Finished)
+	})
+}

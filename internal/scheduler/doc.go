@@ -37,6 +37,9 @@
 //	   ▲
 //	   └──── Cancel ── Executing
 //
+// A Cancel with Finish (stop-with-savepoint) takes the same edges but ends
+// in Finished instead of Canceled, as in Flink.
+//
 // Rescaling. The desired parallelism of a vertex is min(available slots, its
 // max parallelism) in reactive mode and min(parallelism.default, max
 // parallelism, available slots) otherwise. In Executing, a slot change that

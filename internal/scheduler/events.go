@@ -61,8 +61,10 @@ type RescaleCheckpointDone struct {
 	Err        error
 }
 
-// Cancel cancels the job.
-type Cancel struct{}
+// Cancel cancels the job. With Finish, the job is being stopped after a
+// savepoint (stop-with-savepoint) and ends FINISHED rather than CANCELED,
+// as in Flink.
+type Cancel struct{ Finish bool }
 
 // Displaced says the running attempt uses slots of a TaskManager that is
 // leaving. The slot count may not change (another TaskManager joined as it

@@ -57,7 +57,7 @@ func (e *executing) step(ev Event) bool {
 		}
 		e.onCheckpointDone(ev)
 	case Cancel:
-		s.becomeCanceling("canceled", true)
+		s.becomeCanceling("canceled", true, ev.Finish)
 	case Rescale:
 		e.onManualRescale()
 	case Displaced:

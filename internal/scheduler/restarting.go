@@ -30,7 +30,7 @@ func (s *Scheduler) becomeRestarting(reason string, delay time.Duration, stopped
 
 func (r *restarting) step(ev Event) bool {
 	s := r.s
-	switch ev.(type) {
+	switch ev := ev.(type) {
 	case TasksStopped:
 		if r.stopped {
 			return false
@@ -47,9 +47,9 @@ func (r *restarting) step(ev Event) bool {
 		s.becomeFinished(fmt.Sprintf("all tasks of attempt %d finished while stopping", s.attempt))
 	case Cancel:
 		if r.stopped {
-			s.becomeCanceled("canceled while restarting")
+			s.endCancel(ev.Finish, "canceled while restarting")
 		} else {
-			s.becomeCanceling("canceled while restarting", false) // the Stop is already out
+			s.becomeCanceling("canceled while restarting", false, ev.Finish) // the Stop is already out
 		}
 	case Rescale:
 		s.log.Info("scheduler manual rescale ignored: restarting deploys the desired parallelism anyway")

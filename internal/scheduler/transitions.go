@@ -12,7 +12,8 @@ func legal(from, to State) bool {
 	case WaitingForResources:
 		return to == Executing || // slots stable: deploy
 			to == Failed || // no slot within resource-wait-timeout
-			to == Canceled // Cancel: no tasks to stop
+			to == Canceled || // Cancel: no tasks to stop
+			to == Finished // stop-with-savepoint: no tasks to stop
 	case Executing:
 		return to == Restarting || // rescale or retryable failure: stop the attempt
 			to == Canceling || // Cancel
@@ -23,9 +24,10 @@ func legal(from, to State) bool {
 			to == WaitingForResources || // no slot left to deploy on
 			to == Canceling || // Cancel while the old tasks are still stopping
 			to == Canceled || // Cancel after they stopped
-			to == Finished // the tasks finished instead of stopping
+			to == Finished // the tasks finished instead of stopping, or stop-with-savepoint after they stopped
 	case Canceling:
-		return to == Canceled // tasks stopped
+		return to == Canceled || // tasks stopped
+			to == Finished // tasks stopped after stop-with-savepoint
 	}
 	return false // terminal states have no exits
 }

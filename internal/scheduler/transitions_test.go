@@ -11,10 +11,11 @@ func TestLegalEdges(t *testing.T) {
 	want := map[string]bool{
 		"Created->WaitingForResources": true, "Created->Canceled": true,
 		"WaitingForResources->Executing": true, "WaitingForResources->Failed": true, "WaitingForResources->Canceled": true,
-		"Executing->Restarting": true, "Executing->Canceling": true, "Executing->Finished": true, "Executing->Failed": true,
+		"WaitingForResources->Finished": true,
+		"Executing->Restarting":         true, "Executing->Canceling": true, "Executing->Finished": true, "Executing->Failed": true,
 		"Restarting->Executing": true, "Restarting->WaitingForResources": true, "Restarting->Canceling": true,
 		"Restarting->Canceled": true, "Restarting->Finished": true,
-		"Canceling->Canceled": true,
+		"Canceling->Canceled": true, "Canceling->Finished": true,
 	}
 	for from := Created; from <= Canceled; from++ {
 		for to := Created; to <= Canceled; to++ {

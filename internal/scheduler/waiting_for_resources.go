@@ -29,7 +29,7 @@ func (w *waitingForResources) armStabilization() {
 }
 
 func (w *waitingForResources) step(ev Event) bool {
-	switch ev.(type) {
+	switch ev := ev.(type) {
 	case SlotsChanged:
 		w.armStabilization()
 		return true
@@ -41,7 +41,7 @@ func (w *waitingForResources) step(ev Event) bool {
 		w.deploy("manual request")
 		return true
 	case Cancel:
-		w.s.becomeCanceled("canceled while waiting for resources")
+		w.s.endCancel(ev.Finish, "canceled while waiting for resources")
 		return true
 	}
 	return false
