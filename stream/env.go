@@ -73,32 +73,76 @@ func (s DataStream[T]) recordCodec() codec.Codec[T] {
 }
 
 // Option configures one operator.
-type Option interface{ apply(*plan.Operator) }
+type Option interface{ apply(*operatorOptions) }
 
-type optionFunc func(*plan.Operator)
+// operatorOptions is what options set: the operator, and the errors of
+// options given bad values, reported with the operator's name.
+type operatorOptions struct {
+	op   *plan.Operator
+	errs []error
+}
 
-func (f optionFunc) apply(op *plan.Operator) { f(op) }
+type optionFunc func(*operatorOptions)
+
+func (f optionFunc) apply(o *operatorOptions) { f(o) }
 
 // Parallelism fixes the operator's parallelism instead of letting the
 // scheduler choose it. Default: chosen by the scheduler (all slots in
 // reactive mode).
-func Parallelism(p int) Option { return optionFunc(func(op *plan.Operator) { op.Parallelism = p }) }
+func Parallelism(p int) Option {
+	return optionFunc(func(o *operatorOptions) { o.op.Parallelism = p })
+}
 
 // MaxParallelism sets the operator's upper bound on parallelism and, for a
 // keyed operator, its number of key groups. Default: pipeline.max-parallelism.
 func MaxParallelism(p int) Option {
-	return optionFunc(func(op *plan.Operator) { op.MaxParallelism = p })
+	return optionFunc(func(o *operatorOptions) { o.op.MaxParallelism = p })
+}
+
+// UID fixes the operator's id, the name of its state in checkpoints and
+// savepoints, to uid. Give one to every operator with state (sources,
+// keyed operators, sinks) in a job whose checkpoints must restore after the
+// job's code changes: its state is then found whatever is inserted or
+// removed before it, and operators after it keep their default ids too.
+//
+// A uid is 1 to 64 ASCII letters, digits, '.', '_' and '-', starting with a
+// letter or a digit, and unique in the job; it is used verbatim as the id,
+// in logs and checkpoint metadata. The graph is refused otherwise, naming
+// the operators.
+//
+// Default: an id derived from the operator's name, its input's id and its
+// ordinal among the operators with the same name on the same input, read as
+// "<name>-<8 hex digits>". It does not change when operators are added or
+// removed elsewhere in the job, but it does change when anything upstream of
+// the operator changes (up to the nearest operator with a uid), or when the
+// operator is renamed.
+func UID(uid string) Option {
+	return optionFunc(func(o *operatorOptions) {
+		if err := plan.ValidateUID(uid); err != nil {
+			o.errs = append(o.errs, err)
+			return
+		}
+		o.op.UID = uid
+	})
 }
 
 func add[In, Out any](e *Env, op *plan.Operator, opts []Option) DataStream[Out] {
-	for _, o := range opts {
-		o.apply(op)
+	o := operatorOptions{op: op}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	for _, err := range o.errs {
+		e.fail("stream: operator %q: %w", op.Name, err)
 	}
 	if op.Parallelism < 0 || op.MaxParallelism < 0 {
 		e.fail("stream: operator %q: negative parallelism", op.Name)
 	}
 	op.Fanout = fanout[Out]
-	return DataStream[Out]{env: e, op: e.graph.Add(op)}
+	idx, err := e.graph.Add(op)
+	if err != nil {
+		e.fail("stream: %w", err)
+	}
+	return DataStream[Out]{env: e, op: idx}
 }
 
 // fanout combines the emitters of several consumers of one output.

@@ -3,6 +3,14 @@
 // that the scheduler deploys. It is pure: building a plan twice from the
 // same job gives the same graph, so every process agrees on operator and
 // vertex ids without exchanging code.
+//
+// Operator ids (Operator.ID) name operator state in checkpoints and are
+// stable under edits of the job: an operator's UID when it has one
+// (stream.UID), else "<sanitized name>-<8 hex digits>", a hash of its name,
+// its input's id and its ordinal among same-named operators on that input;
+// never its position. id.go explains the choice. Vertex ids ("v<index>-<head
+// name>") name the chains of a deployment, in the REST API and the control
+// protocol; they are not stable across edits and never name state.
 package plan
 
 import (
@@ -62,8 +70,15 @@ type Exchange struct {
 
 // Operator is one logical operator.
 type Operator struct {
-	// ID is stable across processes and runs: the operator's position and name.
-	ID   string
+	// ID names the operator's state in checkpoints. Add sets it: UID when
+	// set, else derived from Name, the input's ID and the ordinal among
+	// operators with the same Name and Input (see id.go). It is the same in
+	// every process and survives edits of the job elsewhere in the graph.
+	ID string
+	// UID, when not empty, is the ID the job fixed (stream.UID).
+	UID string
+	// Name is what the job calls the operator, for people: logs, the web UI,
+	// and messages about state that a new graph does not claim.
 	Name string
 	// Input is the index of the operator feeding this one, -1 for sources.
 	Input int
@@ -91,12 +106,32 @@ type Graph struct {
 	MaxParallelism int
 }
 
-// Add appends an operator, assigning its stable ID.
-func (g *Graph) Add(op *Operator) int {
+// Add appends an operator, whose input must already be in g, and assigns its
+// ID. It returns the operator's index, and an error when its UID is invalid
+// or an operator added before has the same ID; the operator is added anyway,
+// so that the indexes of later operators stay right while the caller
+// collects errors.
+func (g *Graph) Add(op *Operator) (int, error) {
 	idx := len(g.Operators)
-	op.ID = fmt.Sprintf("%d-%s", idx, sanitize(op.Name))
+	var err error
+	if op.UID != "" {
+		op.ID = op.UID
+		if verr := ValidateUID(op.UID); verr != nil {
+			err = fmt.Errorf("operator %q: %w", op.Name, verr)
+		}
+	} else {
+		op.ID = g.defaultID(op)
+	}
 	g.Operators = append(g.Operators, op)
-	return idx
+	if err == nil {
+		for j, o := range g.Operators[:idx] {
+			if o.ID == op.ID {
+				err = g.idConflict(j, idx)
+				break
+			}
+		}
+	}
+	return idx, err
 }
 
 func sanitize(s string) string {
@@ -151,6 +186,9 @@ func Compile(g *Graph) (*JobGraph, error) {
 	}
 	if g.MaxParallelism < 1 {
 		return nil, fmt.Errorf("plan: max parallelism %d < 1", g.MaxParallelism)
+	}
+	if err := g.checkIDs(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	consumers := make([]int, len(g.Operators))
 	for i, op := range g.Operators {
