@@ -6,7 +6,11 @@
 // Functions are typed with generics (Map[T, U], KeyBy[T, K], Process[K, T, O]).
 // Operators that can be chained pass Go values to each other; values are
 // encoded with a codec.Codec only where they cross a subtask boundary, in
-// keys (whose bytes decide the key group) and in state snapshots.
+// keys (whose bytes decide the key group) and in state snapshots. Where the
+// job gives no codec, codec.For's is used: JSON for types other than the
+// basic ones, and a type that JSON would not give back unchanged (an
+// unexported field, say) is refused when the graph is built, naming the
+// type and the field.
 //
 // The package builds a plan and knows nothing of the runtime.
 package stream
@@ -48,6 +52,9 @@ func (e *Env) fail(format string, args ...any) {
 	e.errs = append(e.errs, fmt.Errorf(format, args...))
 }
 
+// report records a declaration error.
+func (e *Env) report(err error) { e.errs = append(e.errs, err) }
+
 // DataStream is a stream of values of type T.
 type DataStream[T any] struct {
 	env   *Env
@@ -56,7 +63,13 @@ type DataStream[T any] struct {
 }
 
 // WithCodec sets the codec used when the stream's records cross a subtask
-// boundary. The default is codec.For[T]().
+// boundary, and in the state of Reduce. The default is codec.For[T](): a
+// fixed encoding for basic types and JSON for the rest, which JSON must give
+// back unchanged. A type it would not (an unexported field, a field tagged
+// `json:"-"`, an interface) is refused when the graph is built, at the first
+// place its records are encoded: a key partitioning, a Rebalance, or an edge
+// that is not chained. Records that only pass between chained operators
+// need no codec.
 func (s DataStream[T]) WithCodec(c codec.Codec[T]) DataStream[T] {
 	s.codec = c
 	return s
@@ -65,11 +78,28 @@ func (s DataStream[T]) WithCodec(c codec.Codec[T]) DataStream[T] {
 // Env returns the stream's environment.
 func (s DataStream[T]) Env() *Env { return s.env }
 
-func (s DataStream[T]) recordCodec() codec.Codec[T] {
+// edgeCodec returns the codec of the records that s sends to the operator
+// named to, or why there is none.
+func (s DataStream[T]) edgeCodec(to string) (codec.Codec[T], error) {
 	if s.codec != nil {
-		return s.codec
+		return s.codec, nil
 	}
-	return codec.For[T]()
+	c, err := codec.For[T]()
+	if err != nil {
+		from := s.env.graph.Operators[s.op].Name
+		return nil, fallbackError(fmt.Sprintf("records from %q to %q", from, to), err, "give a codec with WithCodec")
+	}
+	return c, nil
+}
+
+// fallbackError explains that what has no codec because err (from
+// codec.For), and how to give one.
+func fallbackError(what string, err error, advice string) error {
+	var fe *codec.FallbackError
+	if errors.As(err, &fe) && fe.Fix != "" {
+		advice += " or " + fe.Fix
+	}
+	return fmt.Errorf("stream: %s: %w; %s", what, err, advice)
 }
 
 // Option configures one operator.

@@ -16,6 +16,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -66,6 +67,11 @@ type Exchange struct {
 	// NewReader returns a function that decodes one buffer of records,
 	// emits them into in, an operator.Emitter[T], and returns how many.
 	NewReader func(in any) func(buf []byte) (int, error)
+	// CodecErr, when not nil, says why the records have no codec; NewWriter
+	// and NewReader must not be called then. Compile reports it, as it is,
+	// for an edge that crosses a subtask boundary, and ignores it for an
+	// edge it chains, whose records are never encoded.
+	CodecErr error
 }
 
 // Operator is one logical operator.
@@ -179,7 +185,9 @@ type JobGraph struct {
 
 // Compile chains operators into vertices. An operator joins its input's
 // chain when the edge is Forward, the input has no other consumer, and both
-// have the same parallelism bound.
+// have the same parallelism bound. Every other edge crosses a subtask
+// boundary, so Compile refuses the graph if such an edge has no codec
+// (Exchange.CodecErr).
 func Compile(g *Graph) (*JobGraph, error) {
 	if len(g.Operators) == 0 {
 		return nil, fmt.Errorf("plan: job has no operators")
@@ -213,6 +221,7 @@ func Compile(g *Graph) (*JobGraph, error) {
 		return m
 	}
 	jg := &JobGraph{Graph: g, VertexOf: make([]int, len(g.Operators))}
+	var codecErrs []error
 	for i, op := range g.Operators {
 		if op.Input >= 0 && op.In.Partitioning == Forward && consumers[op.Input] == 1 &&
 			bound(g.Operators[op.Input]) == bound(op) {
@@ -240,6 +249,9 @@ func Compile(g *Graph) (*JobGraph, error) {
 			}
 		}
 		if head.Input >= 0 {
+			if head.In.CodecErr != nil {
+				codecErrs = append(codecErrs, head.In.CodecErr)
+			}
 			e := &Edge{Index: len(jg.Edges), From: jg.VertexOf[head.Input], To: vi, FromOp: head.Input, ToOp: v.Operators[0], Partitioning: head.In.Partitioning}
 			if e.Partitioning == Forward {
 				// A forward edge between vertices of different bounds cannot pair
@@ -252,6 +264,9 @@ func Compile(g *Graph) (*JobGraph, error) {
 			v.Inputs = append(v.Inputs, e.Index)
 			jg.Vertices[e.From].Outputs = append(jg.Vertices[e.From].Outputs, e.Index)
 		}
+	}
+	if len(codecErrs) > 0 {
+		return nil, errors.Join(codecErrs...)
 	}
 	for _, v := range jg.Vertices {
 		if v.MaxParallelism < 1 {
