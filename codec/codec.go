@@ -129,7 +129,10 @@ func decodeBytes(src []byte) ([]byte, int, error) {
 }
 
 // JSON encodes any value as a uvarint length and its JSON. It is the slow
-// fallback for types with no better codec.
+// fallback for types with no better codec. It gives back only what JSON
+// encodes: unexported fields and fields tagged `json:"-"` come back as zero
+// values, interfaces as maps, slices and float64s. For uses it only for
+// types where that loses nothing.
 type JSON[T any] struct{}
 
 func (JSON[T]) Append(dst []byte, v T) []byte {
@@ -180,9 +183,18 @@ func (c PairCodec[A, B]) Decode(src []byte) (Pair[A, B], int, error) {
 	return Pair[A, B]{a, b}, n + m, nil
 }
 
-// For returns the built-in codec for T: a fixed encoding for the basic types,
-// JSON for everything else.
-func For[T any]() Codec[T] {
+// For returns the built-in codec for T: a fixed encoding for int64, int,
+// uint64, float64, bool, string and []byte, and JSON for everything else.
+//
+// JSON gives back only what it encodes, so For refuses, with a
+// *FallbackError naming the type and the field, a type whose values it
+// would not give back: interface types, and types with an unexported field,
+// a field tagged `json:"-"`, an interface, channel, function or complex
+// field, or a map with keys JSON cannot encode, anywhere in nested structs,
+// pointers, slices, arrays and maps. A type that marshals itself
+// (json.Marshaler or encoding.TextMarshaler, with the matching unmarshaler)
+// is taken as it is. Give such types a Codec of their own.
+func For[T any]() (Codec[T], error) {
 	var zero T
 	var c any
 	switch any(zero).(type) {
@@ -201,10 +213,10 @@ func For[T any]() Codec[T] {
 	case []byte:
 		c = Bytes{}
 	default:
-		if reflect.TypeFor[T]().Kind() == reflect.Interface {
-			panic(fmt.Sprintf("codec: no codec for interface type %v", reflect.TypeFor[T]()))
+		if err := checkJSON(reflect.TypeFor[T]()); err != nil {
+			return nil, err
 		}
-		return JSON[T]{}
+		return JSON[T]{}, nil
 	}
-	return c.(Codec[T])
+	return c.(Codec[T]), nil
 }

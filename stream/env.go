@@ -6,7 +6,11 @@
 // Functions are typed with generics (Map[T, U], KeyBy[T, K], Process[K, T, O]).
 // Operators that can be chained pass Go values to each other; values are
 // encoded with a codec.Codec only where they cross a subtask boundary, in
-// keys (whose bytes decide the key group) and in state snapshots.
+// keys (whose bytes decide the key group) and in state snapshots. Where the
+// job gives no codec, codec.For's is used: JSON for types other than the
+// basic ones, and a type that JSON would not give back unchanged (an
+// unexported field, say) is refused when the graph is built, naming the
+// type and the field.
 //
 // The package builds a plan and knows nothing of the runtime.
 package stream
@@ -48,6 +52,9 @@ func (e *Env) fail(format string, args ...any) {
 	e.errs = append(e.errs, fmt.Errorf(format, args...))
 }
 
+// report records a declaration error.
+func (e *Env) report(err error) { e.errs = append(e.errs, err) }
+
 // DataStream is a stream of values of type T.
 type DataStream[T any] struct {
 	env   *Env
@@ -56,7 +63,13 @@ type DataStream[T any] struct {
 }
 
 // WithCodec sets the codec used when the stream's records cross a subtask
-// boundary. The default is codec.For[T]().
+// boundary, and in the state of Reduce. The default is codec.For[T](): a
+// fixed encoding for basic types and JSON for the rest, which JSON must give
+// back unchanged. A type it would not (an unexported field, a field tagged
+// `json:"-"`, an interface) is refused when the graph is built, at the first
+// place its records are encoded: a key partitioning, a Rebalance, or an edge
+// that is not chained. Records that only pass between chained operators
+// need no codec.
 func (s DataStream[T]) WithCodec(c codec.Codec[T]) DataStream[T] {
 	s.codec = c
 	return s
@@ -65,40 +78,101 @@ func (s DataStream[T]) WithCodec(c codec.Codec[T]) DataStream[T] {
 // Env returns the stream's environment.
 func (s DataStream[T]) Env() *Env { return s.env }
 
-func (s DataStream[T]) recordCodec() codec.Codec[T] {
+// edgeCodec returns the codec of the records that s sends to the operator
+// named to, or why there is none.
+func (s DataStream[T]) edgeCodec(to string) (codec.Codec[T], error) {
 	if s.codec != nil {
-		return s.codec
+		return s.codec, nil
 	}
-	return codec.For[T]()
+	c, err := codec.For[T]()
+	if err != nil {
+		from := s.env.graph.Operators[s.op].Name
+		return nil, fallbackError(fmt.Sprintf("records from %q to %q", from, to), err, "give a codec with WithCodec")
+	}
+	return c, nil
+}
+
+// fallbackError explains that what has no codec because err (from
+// codec.For), and how to give one.
+func fallbackError(what string, err error, advice string) error {
+	var fe *codec.FallbackError
+	if errors.As(err, &fe) && fe.Fix != "" {
+		advice += " or " + fe.Fix
+	}
+	return fmt.Errorf("stream: %s: %w; %s", what, err, advice)
 }
 
 // Option configures one operator.
-type Option interface{ apply(*plan.Operator) }
+type Option interface{ apply(*operatorOptions) }
 
-type optionFunc func(*plan.Operator)
+// operatorOptions is what options set: the operator, and the errors of
+// options given bad values, reported with the operator's name.
+type operatorOptions struct {
+	op   *plan.Operator
+	errs []error
+}
 
-func (f optionFunc) apply(op *plan.Operator) { f(op) }
+type optionFunc func(*operatorOptions)
+
+func (f optionFunc) apply(o *operatorOptions) { f(o) }
 
 // Parallelism fixes the operator's parallelism instead of letting the
 // scheduler choose it. Default: chosen by the scheduler (all slots in
 // reactive mode).
-func Parallelism(p int) Option { return optionFunc(func(op *plan.Operator) { op.Parallelism = p }) }
+func Parallelism(p int) Option {
+	return optionFunc(func(o *operatorOptions) { o.op.Parallelism = p })
+}
 
 // MaxParallelism sets the operator's upper bound on parallelism and, for a
 // keyed operator, its number of key groups. Default: pipeline.max-parallelism.
 func MaxParallelism(p int) Option {
-	return optionFunc(func(op *plan.Operator) { op.MaxParallelism = p })
+	return optionFunc(func(o *operatorOptions) { o.op.MaxParallelism = p })
+}
+
+// UID fixes the operator's id, the name of its state in checkpoints and
+// savepoints, to uid. Give one to every operator with state (sources,
+// keyed operators, sinks) in a job whose checkpoints must restore after the
+// job's code changes: its state is then found whatever is inserted or
+// removed before it, and operators after it keep their default ids too.
+//
+// A uid is 1 to 64 ASCII letters, digits, '.', '_' and '-', starting with a
+// letter or a digit, and unique in the job; it is used verbatim as the id,
+// in logs and checkpoint metadata. The graph is refused otherwise, naming
+// the operators.
+//
+// Default: an id derived from the operator's name, its input's id and its
+// ordinal among the operators with the same name on the same input, read as
+// "<name>-<8 hex digits>". It does not change when operators are added or
+// removed elsewhere in the job, but it does change when anything upstream of
+// the operator changes (up to the nearest operator with a uid), or when the
+// operator is renamed.
+func UID(uid string) Option {
+	return optionFunc(func(o *operatorOptions) {
+		if err := plan.ValidateUID(uid); err != nil {
+			o.errs = append(o.errs, err)
+			return
+		}
+		o.op.UID = uid
+	})
 }
 
 func add[In, Out any](e *Env, op *plan.Operator, opts []Option) DataStream[Out] {
-	for _, o := range opts {
-		o.apply(op)
+	o := operatorOptions{op: op}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	for _, err := range o.errs {
+		e.fail("stream: operator %q: %w", op.Name, err)
 	}
 	if op.Parallelism < 0 || op.MaxParallelism < 0 {
 		e.fail("stream: operator %q: negative parallelism", op.Name)
 	}
 	op.Fanout = fanout[Out]
-	return DataStream[Out]{env: e, op: e.graph.Add(op)}
+	idx, err := e.graph.Add(op)
+	if err != nil {
+		e.fail("stream: %w", err)
+	}
+	return DataStream[Out]{env: e, op: idx}
 }
 
 // fanout combines the emitters of several consumers of one output.

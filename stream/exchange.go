@@ -67,10 +67,16 @@ func (x *exchangeWriter[T]) EmitBatch(vs []T) {
 	}
 }
 
-func forwardExchange[T any](c codec.Codec[T]) plan.Exchange {
-	return exchange(plan.Forward, c, func(plan.RecordWriter) func(T) int {
+// forward returns the forward edge from s into the operator named to.
+// Compile chains most forward edges; for the others it reports the
+// missing codec, if any.
+func (s DataStream[T]) forward(to string) plan.Exchange {
+	c, err := s.edgeCodec(to)
+	x := exchange(plan.Forward, c, func(plan.RecordWriter) func(T) int {
 		return func(T) int { return 0 }
 	})
+	x.CodecErr = err
+	return x
 }
 
 func rebalanceExchange[T any](c codec.Codec[T]) plan.Exchange {
@@ -99,13 +105,19 @@ func keyExchange[T any, K comparable](c codec.Codec[T], key func(T) K, kc codec.
 }
 
 // Rebalance spreads the stream's records round-robin over the next
-// operator's subtasks.
+// operator's subtasks. The result keeps the stream's codec.
 func (s DataStream[T]) Rebalance() DataStream[T] {
 	// Rebalance is an identity operator whose input edge is a rebalance.
-	return add[T, T](s.env, &plan.Operator{
+	c, err := s.edgeCodec("Rebalance")
+	if err != nil {
+		s.env.report(err)
+	}
+	out := add[T, T](s.env, &plan.Operator{
 		Name:  "Rebalance",
 		Input: s.op,
-		In:    rebalanceExchange(s.recordCodec()),
+		In:    rebalanceExchange(c),
 		Build: func(out any) (any, operator.Hooks, error) { return out, operator.NopHooks{}, nil },
 	}, nil)
+	out.codec = s.codec
+	return out
 }

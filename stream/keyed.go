@@ -16,17 +16,27 @@ type KeyedStream[K comparable, T any] struct {
 	in       DataStream[T]
 	key      func(T) K
 	keyCodec codec.Codec[K]
+	// keyErr says why keyCodec is nil: K has no default codec.
+	keyErr error
 }
 
-// KeyBy partitions s by key. The key's codec (codec.For[K] unless set with
-// WithKeyCodec) gives the bytes whose hash decides the key group.
+// KeyBy partitions s by key. The key's codec gives the bytes whose hash
+// decides the key group, and encodes the key in keyed state. It is
+// codec.For[K]() unless set with WithKeyCodec; a key type that it refuses
+// (one JSON would not give back, such as a struct with an unexported
+// field) is refused when the keyed stream is used, by Process, Reduce or
+// Aggregate.
 func KeyBy[T any, K comparable](s DataStream[T], key func(T) K) KeyedStream[K, T] {
-	return KeyedStream[K, T]{in: s, key: key, keyCodec: codec.For[K]()}
+	kc, err := codec.For[K]()
+	return KeyedStream[K, T]{in: s, key: key, keyCodec: kc, keyErr: err}
 }
 
 // WithKeyCodec sets the codec of the keys.
 func (k KeyedStream[K, T]) WithKeyCodec(c codec.Codec[K]) KeyedStream[K, T] {
-	k.keyCodec = c
+	k.keyCodec, k.keyErr = c, nil
+	if c == nil {
+		k.keyCodec, k.keyErr = codec.For[K]()
+	}
 	return k
 }
 
@@ -63,10 +73,18 @@ type ProcessFunction[K comparable, T, O any] interface {
 
 // Process applies a keyed process function.
 func Process[K comparable, T, O any](k KeyedStream[K, T], name string, fn func() ProcessFunction[K, T, O], opts ...Option) DataStream[O] {
-	return add[T, O](k.in.env, &plan.Operator{
+	env := k.in.env
+	if k.keyErr != nil {
+		env.report(fallbackError(fmt.Sprintf("key of %q", name), k.keyErr, "give a codec with WithKeyCodec"))
+	}
+	rc, err := k.in.edgeCodec(name)
+	if err != nil {
+		env.report(err)
+	}
+	return add[T, O](env, &plan.Operator{
 		Name:  name,
 		Input: k.in.op,
-		In:    keyExchange(k.in.recordCodec(), k.key, k.keyCodec),
+		In:    keyExchange(rc, k.key, k.keyCodec),
 		Keyed: true,
 		Build: func(out any) (any, operator.Hooks, error) {
 			op := &processOp[K, T, O]{fn: fn(), key: k.key, kc: k.keyCodec, out: out.(operator.Emitter[O])}
@@ -114,12 +132,16 @@ func (p *processOp[K, T, O]) Emit(v T) {
 }
 
 // Reduce keeps, per key, the reduction of all records so far and emits it
-// after every record.
+// after every record. The result keeps the input's codec, which also
+// encodes the reductions in state.
 func Reduce[K comparable, T any](k KeyedStream[K, T], name string, f func(acc, v T) T, opts ...Option) DataStream[T] {
-	c := k.in.recordCodec()
-	return Process(k, name, func() ProcessFunction[K, T, T] {
+	// The state codec is the records' codec; Process reports its absence.
+	c, _ := k.in.edgeCodec(name)
+	out := Process(k, name, func() ProcessFunction[K, T, T] {
 		return &reduceFn[K, T]{f: f, c: c}
 	}, opts...)
+	out.codec = k.in.codec
+	return out
 }
 
 type reduceFn[K comparable, T any] struct {
@@ -155,7 +177,10 @@ type AggregateFunction[T, A, O any] interface {
 // ValueState, encoded with ac) and emits its result after every record.
 func Aggregate[K comparable, T, A, O any](k KeyedStream[K, T], name string, f AggregateFunction[T, A, O], ac codec.Codec[A], opts ...Option) DataStream[O] {
 	if ac == nil {
-		ac = codec.For[A]()
+		var err error
+		if ac, err = codec.For[A](); err != nil {
+			k.in.env.report(fallbackError(fmt.Sprintf("accumulator of %q", name), err, "pass a codec to Aggregate"))
+		}
 	}
 	return Process(k, name, func() ProcessFunction[K, T, O] {
 		return &aggregateFn[K, T, A, O]{f: f, c: ac}

@@ -64,8 +64,8 @@ func (f *keyedFn) Process(k, v int64, out stream.Collector[string]) error {
 	return f.process(k, v, out)
 }
 
-func process(s stream.DataStream[int64], name string, fn func() *keyedFn) stream.DataStream[string] {
-	return stream.Process(stream.KeyBy(s, key), name, func() stream.ProcessFunction[int64, int64, string] { return fn() })
+func process(s stream.DataStream[int64], name string, fn func() *keyedFn, opts ...stream.Option) stream.DataStream[string] {
+	return stream.Process(stream.KeyBy(s, key), name, func() stream.ProcessFunction[int64, int64, string] { return fn() }, opts...)
 }
 
 func itoa(v int64) string { return fmt.Sprint(v) }

@@ -13,7 +13,7 @@ import (
 
 // countSum keeps a count and a sum per key in value state and emits
 // "key,count,sum" per record.
-func countSum(src stream.DataStream[int64]) stream.DataStream[string] {
+func countSum(src stream.DataStream[int64], opts ...stream.Option) stream.DataStream[string] {
 	return process(src, "countSum", func() *keyedFn {
 		var count, sum *stream.ValueState[int64, int64]
 		return &keyedFn{
@@ -32,7 +32,7 @@ func countSum(src stream.DataStream[int64]) stream.DataStream[string] {
 				return nil
 			},
 		}
-	})
+	}, opts...)
 }
 
 func countSumWant(vs []int64) []string {

@@ -38,7 +38,7 @@ func SinkTo[T any](s DataStream[T], name string, newWriter func() SinkWriter[T],
 	add[T, struct{}](s.env, &plan.Operator{
 		Name:  name,
 		Input: s.op,
-		In:    forwardExchange(s.recordCodec()),
+		In:    s.forward(name),
 		Build: func(any) (any, operator.Hooks, error) {
 			op := &sinkOp[T]{w: newWriter()}
 			return op, op, nil

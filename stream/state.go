@@ -24,20 +24,32 @@ func table[K comparable, V any](rt *KeyedRuntime[K], name string, c codec.Codec[
 	return t, nil
 }
 
-// Value declares a value state. The codec defaults to codec.For[V]().
+// Value declares a value state. The codec defaults to codec.For[V](); a
+// type it refuses (one JSON would not give back, such as a struct with an
+// unexported field) is an error.
 func Value[V any, K comparable](rt *KeyedRuntime[K], name string, c ...codec.Codec[V]) (*ValueState[K, V], error) {
-	t, err := table(rt, name, pick(c))
+	vc, err := pick(rt, name, c, "Value")
+	if err != nil {
+		return nil, err
+	}
+	t, err := table(rt, name, vc)
 	if err != nil {
 		return nil, err
 	}
 	return &ValueState[K, V]{rt: rt, t: t}, nil
 }
 
-func pick[V any](c []codec.Codec[V]) codec.Codec[V] {
+// pick returns the codec given to the function fn declaring state name, or
+// the default one.
+func pick[V any, K comparable](rt *KeyedRuntime[K], name string, c []codec.Codec[V], fn string) (codec.Codec[V], error) {
 	if len(c) > 0 && c[0] != nil {
-		return c[0]
+		return c[0], nil
 	}
-	return codec.For[V]()
+	vc, err := codec.For[V]()
+	if err != nil {
+		return nil, fallbackError(fmt.Sprintf("state %q of %s", name, rt.ctx.OperatorID()), err, "pass a codec to "+fn)
+	}
+	return vc, nil
 }
 
 // Get returns the current key's value and whether it has one.
@@ -61,9 +73,14 @@ type ListState[K comparable, V any] struct {
 	t  *state.Table[K, []V]
 }
 
-// List declares a list state.
+// List declares a list state. The codec of the elements defaults to
+// codec.For[V](), as for Value.
 func List[V any, K comparable](rt *KeyedRuntime[K], name string, c ...codec.Codec[V]) (*ListState[K, V], error) {
-	t, err := table[K, []V](rt, name, codec.Slice[V]{Elem: pick(c)})
+	vc, err := pick(rt, name, c, "List")
+	if err != nil {
+		return nil, err
+	}
+	t, err := table[K, []V](rt, name, codec.Slice[V]{Elem: vc})
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +111,16 @@ type MapState[K comparable, UK comparable, UV any] struct {
 	t  *state.Table[K, map[UK]UV]
 }
 
-// Map declares a map state.
+// MapOf declares a map state. Nil codecs default to codec.For's, as for
+// Value.
 func MapOf[UK comparable, UV any, K comparable](rt *KeyedRuntime[K], name string, kc codec.Codec[UK], vc codec.Codec[UV]) (*MapState[K, UK, UV], error) {
-	if kc == nil {
-		kc = codec.For[UK]()
+	kc, err := pick(rt, name, []codec.Codec[UK]{kc}, "MapOf")
+	if err != nil {
+		return nil, err
 	}
-	if vc == nil {
-		vc = codec.For[UV]()
+	vc, err = pick(rt, name, []codec.Codec[UV]{vc}, "MapOf")
+	if err != nil {
+		return nil, err
 	}
 	t, err := table[K, map[UK]UV](rt, name, codec.Map[UK, UV]{Key: kc, Val: vc})
 	if err != nil {
@@ -155,7 +175,11 @@ type ReducingState[K comparable, V any] struct {
 
 // Reducing declares a reducing state.
 func Reducing[V any, K comparable](rt *KeyedRuntime[K], name string, f func(acc, v V) V, c ...codec.Codec[V]) (*ReducingState[K, V], error) {
-	t, err := table(rt, name, pick(c))
+	vc, err := pick(rt, name, c, "Reducing")
+	if err != nil {
+		return nil, err
+	}
+	t, err := table(rt, name, vc)
 	if err != nil {
 		return nil, err
 	}

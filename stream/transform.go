@@ -15,7 +15,7 @@ func Map[T, U any](s DataStream[T], name string, f func(T) U, opts ...Option) Da
 	return add[T, U](s.env, &plan.Operator{
 		Name:  name,
 		Input: s.op,
-		In:    forwardExchange(s.recordCodec()),
+		In:    s.forward(name),
 		Build: func(out any) (any, operator.Hooks, error) {
 			next := out.(operator.Emitter[U])
 			return &mapOp[T, U]{f: f, next: next, nb: operator.Batcher(next)}, operator.NopHooks{}, nil
@@ -54,7 +54,7 @@ func FlatMap[T, U any](s DataStream[T], name string, f func(T, Collector[U]), op
 	return add[T, U](s.env, &plan.Operator{
 		Name:  name,
 		Input: s.op,
-		In:    forwardExchange(s.recordCodec()),
+		In:    s.forward(name),
 		Build: func(out any) (any, operator.Hooks, error) {
 			next := out.(operator.Emitter[U])
 			return operator.EmitterFunc[T](func(v T) { f(v, next) }), operator.NopHooks{}, nil
@@ -62,17 +62,20 @@ func FlatMap[T, U any](s DataStream[T], name string, f func(T, Collector[U]), op
 	}, opts)
 }
 
-// Filter keeps the records for which f returns true.
+// Filter keeps the records for which f returns true. The result keeps the
+// stream's codec.
 func Filter[T any](s DataStream[T], name string, f func(T) bool, opts ...Option) DataStream[T] {
-	return add[T, T](s.env, &plan.Operator{
+	out := add[T, T](s.env, &plan.Operator{
 		Name:  name,
 		Input: s.op,
-		In:    forwardExchange(s.recordCodec()),
+		In:    s.forward(name),
 		Build: func(out any) (any, operator.Hooks, error) {
 			next := out.(operator.Emitter[T])
 			return &filterOp[T]{f: f, next: next, nb: operator.Batcher(next)}, operator.NopHooks{}, nil
 		},
 	}, opts)
+	out.codec = s.codec
+	return out
 }
 
 type filterOp[T any] struct {

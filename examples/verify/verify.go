@@ -9,6 +9,11 @@
 // order. A keyed function keeps count and sum per key in ValueState and
 // writes "key,count,sum" per record through the exactly-once file sink.
 // For key k the line with count c therefore has sum c*k + K*c*(c-1)/2.
+//
+// Its stateful operators (the source, the keyed function and the sink) have
+// UIDs ("verify-source", "count-sum", "file-sink"), as every job whose
+// checkpoints and savepoints must outlive changes of its code should: their
+// state is found by those ids, whatever is added to the job around them.
 package verify
 
 import (
@@ -144,12 +149,12 @@ func Build(env *stream.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src := stream.FromSource(env, Source(o)).WithCodec(RecordCodec{})
+	src := stream.FromSource(env, Source(o), stream.UID("verify-source")).WithCodec(RecordCodec{})
 	keyed := stream.KeyBy(src, func(r Record) int64 { return r.Key })
 	counts := stream.Process(keyed, "CountSum", func() stream.ProcessFunction[int64, Record, Result] {
 		return &countSum{}
-	}).WithCodec(ResultCodec{})
-	stream.FileSink(counts, "FileSink", o.Output, FormatResult)
+	}, stream.UID("count-sum")).WithCodec(ResultCodec{})
+	stream.FileSink(counts, "FileSink", o.Output, FormatResult, stream.UID("file-sink"))
 	return nil
 }
 

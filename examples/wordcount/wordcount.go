@@ -4,6 +4,11 @@
 // generated deterministically (--lines N); the counts go to standard output
 // (the TaskManagers' .out files) or, with --output DIR, through the
 // exactly-once file sink.
+//
+// Its stateful operators (the source, the keyed count and the sink) have
+// UIDs ("text-source", "count", "file-sink" or "print"), as every job whose
+// checkpoints and savepoints must outlive changes of its code should: their
+// state is found by those ids, whatever is added to the job around them.
 package wordcount
 
 import (
@@ -121,17 +126,17 @@ func Build(env *stream.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lines := stream.FromSource(env, Source(o))
+	lines := stream.FromSource(env, Source(o), stream.UID("text-source"))
 	words := stream.FlatMap(lines, "Tokenize", Tokenize)
 	counts := stream.Reduce(stream.KeyBy(stream.Map(words, "One", func(w string) Count { return Count{w, 1} }).WithCodec(CountCodec{}),
 		func(c Count) string { return c.Word }), "Count", func(acc, c Count) Count {
 		return Count{acc.Word, acc.Count + c.Count}
-	}).WithCodec(CountCodec{})
+	}, stream.UID("count")).WithCodec(CountCodec{})
 	if o.Output != "" {
-		stream.FileSink(counts, "FileSink", o.Output, func(dst []byte, c Count) []byte { return append(dst, c.String()...) })
+		stream.FileSink(counts, "FileSink", o.Output, func(dst []byte, c Count) []byte { return append(dst, c.String()...) }, stream.UID("file-sink"))
 		return nil
 	}
-	stream.Print(counts)
+	stream.Print(counts, stream.UID("print"))
 	return nil
 }
 

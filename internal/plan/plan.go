@@ -3,11 +3,20 @@
 // that the scheduler deploys. It is pure: building a plan twice from the
 // same job gives the same graph, so every process agrees on operator and
 // vertex ids without exchanging code.
+//
+// Operator ids (Operator.ID) name operator state in checkpoints and are
+// stable under edits of the job: an operator's UID when it has one
+// (stream.UID), else "<sanitized name>-<8 hex digits>", a hash of its name,
+// its input's id and its ordinal among same-named operators on that input;
+// never its position. id.go explains the choice. Vertex ids ("v<index>-<head
+// name>") name the chains of a deployment, in the REST API and the control
+// protocol; they are not stable across edits and never name state.
 package plan
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -58,12 +67,24 @@ type Exchange struct {
 	// NewReader returns a function that decodes one buffer of records,
 	// emits them into in, an operator.Emitter[T], and returns how many.
 	NewReader func(in any) func(buf []byte) (int, error)
+	// CodecErr, when not nil, says why the records have no codec; NewWriter
+	// and NewReader must not be called then. Compile reports it, as it is,
+	// for an edge that crosses a subtask boundary, and ignores it for an
+	// edge it chains, whose records are never encoded.
+	CodecErr error
 }
 
 // Operator is one logical operator.
 type Operator struct {
-	// ID is stable across processes and runs: the operator's position and name.
-	ID   string
+	// ID names the operator's state in checkpoints. Add sets it: UID when
+	// set, else derived from Name, the input's ID and the ordinal among
+	// operators with the same Name and Input (see id.go). It is the same in
+	// every process and survives edits of the job elsewhere in the graph.
+	ID string
+	// UID, when not empty, is the ID the job fixed (stream.UID).
+	UID string
+	// Name is what the job calls the operator, for people: logs, the web UI,
+	// and messages about state that a new graph does not claim.
 	Name string
 	// Input is the index of the operator feeding this one, -1 for sources.
 	Input int
@@ -91,12 +112,32 @@ type Graph struct {
 	MaxParallelism int
 }
 
-// Add appends an operator, assigning its stable ID.
-func (g *Graph) Add(op *Operator) int {
+// Add appends an operator, whose input must already be in g, and assigns its
+// ID. It returns the operator's index, and an error when its UID is invalid
+// or an operator added before has the same ID; the operator is added anyway,
+// so that the indexes of later operators stay right while the caller
+// collects errors.
+func (g *Graph) Add(op *Operator) (int, error) {
 	idx := len(g.Operators)
-	op.ID = fmt.Sprintf("%d-%s", idx, sanitize(op.Name))
+	var err error
+	if op.UID != "" {
+		op.ID = op.UID
+		if verr := ValidateUID(op.UID); verr != nil {
+			err = fmt.Errorf("operator %q: %w", op.Name, verr)
+		}
+	} else {
+		op.ID = g.defaultID(op)
+	}
 	g.Operators = append(g.Operators, op)
-	return idx
+	if err == nil {
+		for j, o := range g.Operators[:idx] {
+			if o.ID == op.ID {
+				err = g.idConflict(j, idx)
+				break
+			}
+		}
+	}
+	return idx, err
 }
 
 func sanitize(s string) string {
@@ -144,13 +185,18 @@ type JobGraph struct {
 
 // Compile chains operators into vertices. An operator joins its input's
 // chain when the edge is Forward, the input has no other consumer, and both
-// have the same parallelism bound.
+// have the same parallelism bound. Every other edge crosses a subtask
+// boundary, so Compile refuses the graph if such an edge has no codec
+// (Exchange.CodecErr).
 func Compile(g *Graph) (*JobGraph, error) {
 	if len(g.Operators) == 0 {
 		return nil, fmt.Errorf("plan: job has no operators")
 	}
 	if g.MaxParallelism < 1 {
 		return nil, fmt.Errorf("plan: max parallelism %d < 1", g.MaxParallelism)
+	}
+	if err := g.checkIDs(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	consumers := make([]int, len(g.Operators))
 	for i, op := range g.Operators {
@@ -175,6 +221,7 @@ func Compile(g *Graph) (*JobGraph, error) {
 		return m
 	}
 	jg := &JobGraph{Graph: g, VertexOf: make([]int, len(g.Operators))}
+	var codecErrs []error
 	for i, op := range g.Operators {
 		if op.Input >= 0 && op.In.Partitioning == Forward && consumers[op.Input] == 1 &&
 			bound(g.Operators[op.Input]) == bound(op) {
@@ -202,6 +249,9 @@ func Compile(g *Graph) (*JobGraph, error) {
 			}
 		}
 		if head.Input >= 0 {
+			if head.In.CodecErr != nil {
+				codecErrs = append(codecErrs, head.In.CodecErr)
+			}
 			e := &Edge{Index: len(jg.Edges), From: jg.VertexOf[head.Input], To: vi, FromOp: head.Input, ToOp: v.Operators[0], Partitioning: head.In.Partitioning}
 			if e.Partitioning == Forward {
 				// A forward edge between vertices of different bounds cannot pair
@@ -214,6 +264,9 @@ func Compile(g *Graph) (*JobGraph, error) {
 			v.Inputs = append(v.Inputs, e.Index)
 			jg.Vertices[e.From].Outputs = append(jg.Vertices[e.From].Outputs, e.Index)
 		}
+	}
+	if len(codecErrs) > 0 {
+		return nil, errors.Join(codecErrs...)
 	}
 	for _, v := range jg.Vertices {
 		if v.MaxParallelism < 1 {
