@@ -467,3 +467,43 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestReset: a TaskManager that registers with another JobManager resets its
+// fence: the old JobManager's channels end, and the new one's attempts, which
+// may be numbered below the old fence, are served.
+func TestReset(t *testing.T) {
+	for _, tp := range topologies {
+		t.Run(tp.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			prod, cons := tp.managers(t)
+			old := chanID(5, 0)
+			g, err := cons.OpenInput([]ChannelID{old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			cons.FenceBelow(5)
+
+			cons.Reset()
+			if _, err := g.Next(ctx); !errors.Is(err, ErrFenced) {
+				t.Fatalf("Next on a channel of the old jobmanager = %v, want ErrFenced", err)
+			}
+			low := chanID(1, 0)
+			g1, err := cons.OpenInput([]ChannelID{low})
+			if err != nil {
+				t.Fatalf("OpenInput of attempt 1 after Reset: %v", err)
+			}
+			defer g1.Close()
+			o, err := prod.OpenOutput(ctx, low, cons.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Send(ctx, 0, []byte("new")); err != nil {
+				t.Fatal(err)
+			}
+			if msg, err := g1.Next(ctx); err != nil || string(msg.Payload) != "new" {
+				t.Fatalf("Next = %+v, %v; want the new jobmanager's message", msg, err)
+			}
+		})
+	}
+}

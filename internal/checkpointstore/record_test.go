@@ -1,0 +1,121 @@
+package checkpointstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tide-stream/tide/internal/checkpoint"
+)
+
+func TestRecordRoundTrip(t *testing.T) {
+	for name, s := range storages(t) {
+		t.Run(name, func(t *testing.T) {
+			st := New(s, "job", nil)
+			ctx := context.Background()
+			if r, err := st.ReadRecord(ctx); r != nil || err != nil {
+				t.Fatalf("ReadRecord of a new job = %+v, %v; want nil, nil", r, err)
+			}
+			want := &Record{JobName: "Verify", JobArgs: []string{"--count", "0"}, MaxParallelism: 128, Run: 2,
+				FirstCheckpoint: 7, AttemptsBelow: 2000, Result: "FINISHED", Reason: "done", UpdatedUnixMilli: 42}
+			if err := st.WriteRecord(ctx, want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.ReadRecord(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("record (-want +got):\n%s", diff)
+			}
+			// The record is no checkpoint: listing skips it.
+			if md, _, err := st.Latest(ctx); md != nil || err != nil {
+				t.Fatalf("Latest with only a record = %v, %v", md, err)
+			}
+		})
+	}
+}
+
+func TestDecodeRecordRefusesNonsense(t *testing.T) {
+	for _, in := range []string{
+		``, `{`, `[]`, `{"run":1,"first_checkpoint":1}`,
+		`{"job_name":"j","run":0,"first_checkpoint":1}`,
+		`{"job_name":"j","run":1,"first_checkpoint":0}`,
+		`{"job_name":"j","run":1,"first_checkpoint":1,"result":"RUNNING"}`,
+	} {
+		if r, err := DecodeRecord([]byte(in)); !errors.Is(err, ErrRecordInvalid) {
+			t.Errorf("DecodeRecord(%q) = %+v, %v; want ErrRecordInvalid", in, r, err)
+		}
+	}
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	b, _ := EncodeRecord(&Record{JobName: "j", Run: 1, FirstCheckpoint: 1, AttemptsBelow: 1000})
+	f.Add(b)
+	f.Add([]byte(`{"job_name":"j","run":1,"first_checkpoint":1,"result":"FAILED"}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := DecodeRecord(in)
+		if err != nil {
+			if !errors.Is(err, ErrRecordInvalid) {
+				t.Fatalf("error %v does not wrap ErrRecordInvalid", err)
+			}
+			return
+		}
+		again, err := EncodeRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := DecodeRecord(again)
+		if err != nil {
+			t.Fatalf("a decoded record does not decode again: %v", err)
+		}
+		if diff := cmp.Diff(r, r2); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+func TestScan(t *testing.T) {
+	for name, s := range storages(t) {
+		t.Run(name, func(t *testing.T) {
+			st := New(s, "job", nil)
+			ctx := context.Background()
+			newest, completed, err := st.Scan(ctx)
+			if newest != 0 || completed != 0 || err != nil {
+				t.Fatalf("Scan of nothing = %d, %d, %v", newest, completed, err)
+			}
+			writeCheckpoint(t, st, s, 3, true)
+			writeCheckpoint(t, st, s, 5, false) // torn: its directory must not be reused
+			// Metadata that does not verify still counts as completed: the
+			// sinks may have committed it.
+			if err := s.Write(ctx, st.MetadataPath(4), []byte("garbage")); err != nil {
+				t.Fatal(err)
+			}
+			newest, completed, err = st.Scan(ctx)
+			if newest != 5 || completed != 4 || err != nil {
+				t.Fatalf("Scan = %d, %d, %v; want 5, 4", newest, completed, err)
+			}
+		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	for name, s := range storages(t) {
+		t.Run(name, func(t *testing.T) {
+			st := New(s, "job", nil)
+			ctx := context.Background()
+			writeCheckpoint(t, st, s, 1, true)
+			if err := st.Verify(ctx, meta(1)); err != nil {
+				t.Fatalf("Verify of a whole checkpoint: %v", err)
+			}
+			if err := s.Delete(ctx, st.Dir(1)+"cnt-0"); err != nil {
+				t.Fatal(err)
+			}
+			err := st.Verify(ctx, meta(1))
+			if !errors.Is(err, checkpoint.ErrCorrupt) {
+				t.Fatalf("Verify with a state object missing = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,306 @@
+package jobmanager_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/checkpointstore"
+	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/jobmanager"
+	"github.com/tide-stream/tide/internal/jobs"
+	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/stream"
+	"github.com/tide-stream/tide/tidetest"
+)
+
+// syncBuffer is a log sink safe for the JobManager's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fixture is a checkpoint directory and a job to start JobManagers for.
+type fixture struct {
+	t   *testing.T
+	dir string
+	reg *jobs.Registry
+	st  blob.Storage
+}
+
+func newFixture(t *testing.T) *fixture {
+	reg := &jobs.Registry{}
+	job := func(env *stream.Env, _ []string) error {
+		src := stream.FromSource(env, tidetest.SliceSource("numbers", []int64{1, 2, 3}), stream.UID("numbers"))
+		stream.Discard(src, stream.UID("discard"))
+		return nil
+	}
+	if err := reg.Register("job", job); err != nil {
+		t.Fatal(err)
+	}
+	dir := "file://" + t.TempDir()
+	st, err := blob.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &fixture{t: t, dir: dir, reg: reg, st: st}
+}
+
+func (f *fixture) jobID() string { return jobmanager.JobID("job", nil, 128) }
+
+func (f *fixture) store(jobID string) *checkpointstore.Store {
+	return checkpointstore.New(f.st, jobID, nil)
+}
+
+// start runs jobmanager.New and returns its log.
+func (f *fixture) start(edit func(*jobmanager.Config)) (string, error) {
+	var log syncBuffer
+	cfg := jobmanager.Config{JobName: "job", Jobs: f.reg, MaxParallelism: 128, CheckpointsDir: f.dir,
+		RPCAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	if edit != nil {
+		edit(&cfg)
+	}
+	// New decides and writes the job record; the JobManager is never run.
+	_, err := jobmanager.New(cfg)
+	return log.String(), err
+}
+
+// checkpoint writes a completed checkpoint of job with state for op, whose
+// keyed state object exists when withState.
+func (f *fixture) checkpoint(jobID string, id checkpoint.ID, op string, withState bool) string {
+	f.t.Helper()
+	s := f.store(jobID)
+	obj := s.Dir(id) + op + "-0-a1"
+	if withState {
+		if err := f.st.Write(context.Background(), obj, []byte("state")); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	md := &checkpoint.Metadata{JobID: jobID, CheckpointID: id, Attempt: 1, MaxParallelism: 128,
+		Operators: []checkpoint.OperatorState{{OperatorID: op, Parallelism: 1, Keyed: []checkpoint.KeyedHandle{{
+			Path: obj, Range: keygroup.Range{Start: 0, End: 127}, Offsets: make([]int64, 129), CRCs: make([]uint32, 128)}}}}}
+	path, err := s.WriteMetadata(context.Background(), md)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return f.dir + "/" + path
+}
+
+func (f *fixture) record() *checkpointstore.Record {
+	f.t.Helper()
+	r, err := f.store(f.jobID()).ReadRecord(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}
+
+func (f *fixture) writeRecord(r *checkpointstore.Record) {
+	f.t.Helper()
+	if err := f.store(f.jobID()).WriteRecord(context.Background(), r); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func TestJobIDIsStableAndDistinct(t *testing.T) {
+	a := jobmanager.JobID("Verify", []string{"--count", "10"}, 128)
+	if b := jobmanager.JobID("Verify", []string{"--count", "10"}, 128); a != b {
+		t.Fatalf("same job, two ids: %s %s", a, b)
+	}
+	if len(a) != 32 {
+		t.Fatalf("id %q is not 32 hex characters", a)
+	}
+	for _, other := range []string{
+		jobmanager.JobID("Verify", []string{"--count", "100"}, 128),
+		jobmanager.JobID("Verify", []string{"--count1", "0"}, 128),
+		jobmanager.JobID("Verify", []string{"--count", "10"}, 256),
+		jobmanager.JobID("WordCount", []string{"--count", "10"}, 128),
+	} {
+		if other == a {
+			t.Fatalf("another job has the id %s", a)
+		}
+	}
+}
+
+func TestFirstStartWritesTheRecord(t *testing.T) {
+	f := newFixture(t)
+	log, err := f.start(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "starting the job fresh") || !strings.Contains(log, "no earlier run") {
+		t.Fatalf("log does not say the job starts fresh and why:\n%s", log)
+	}
+	r := f.record()
+	if r == nil || r.Run != 1 || r.FirstCheckpoint != 1 || r.AttemptsBelow == 0 || r.Result != "" {
+		t.Fatalf("record after the first start: %+v", r)
+	}
+}
+
+func TestRestartResumesFromTheLatestCheckpoint(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	first := f.record()
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	f.checkpoint(f.jobID(), 2, "numbers", true)
+	log, err := f.start(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "resuming the job from its latest checkpoint") || !strings.Contains(log, "checkpoint=2") {
+		t.Fatalf("log does not say the job resumes from checkpoint 2:\n%s", log)
+	}
+	r := f.record()
+	if r.Run != first.Run || r.AttemptsBelow <= first.AttemptsBelow {
+		t.Fatalf("record after a resume: %+v (before: %+v): same run, attempts above the previous lease", r, first)
+	}
+}
+
+func TestRestartAfterTheRunEndedStartsFresh(t *testing.T) {
+	for _, result := range []string{"FINISHED", "CANCELED"} {
+		t.Run(result, func(t *testing.T) {
+			f := newFixture(t)
+			if _, err := f.start(nil); err != nil {
+				t.Fatal(err)
+			}
+			f.checkpoint(f.jobID(), 1, "numbers", true)
+			r := f.record()
+			r.Result, r.Reason = result, "test"
+			f.writeRecord(r)
+			log, err := f.start(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log, "starting the job fresh") || !strings.Contains(log, "ended "+result) {
+				t.Fatalf("log does not say the job starts fresh because its run ended:\n%s", log)
+			}
+			if r2 := f.record(); r2.Run != r.Run+1 || r2.FirstCheckpoint != 2 || r2.Result != "" {
+				t.Fatalf("record of the new run: %+v", r2)
+			}
+		})
+	}
+}
+
+func TestFailedRunIsResumedNotRestarted(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	r := f.record()
+	r.Result = "FAILED"
+	f.writeRecord(r)
+	log, err := f.start(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "resuming the job from its latest checkpoint") {
+		t.Fatalf("a FAILED run must resume from its checkpoint, never start over:\n%s", log)
+	}
+}
+
+func TestRecoveryNoneStartsFresh(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	log, err := f.start(func(c *jobmanager.Config) { c.Recovery = config.RecoveryNone })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "jobmanager.recovery is none") {
+		t.Fatalf("log:\n%s", log)
+	}
+	if r := f.record(); r.Run != 2 || r.FirstCheckpoint != 2 {
+		t.Fatalf("record: %+v: a new run whose checkpoints start above the old ones", r)
+	}
+}
+
+func TestCorruptLatestCheckpointRefusesTheResume(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	// Checkpoint 2's metadata exists (so its output may be committed) but
+	// does not verify.
+	if err := f.st.Write(context.Background(), f.store(f.jobID()).MetadataPath(2), []byte("not metadata")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.start(nil)
+	if err == nil || !strings.Contains(err.Error(), "latest checkpoint 2 cannot be restored") {
+		t.Fatalf("start = %v, want a refusal naming checkpoint 2", err)
+	}
+}
+
+func TestCheckpointWithMissingStateRefusesTheResume(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", false)
+	_, err := f.start(nil)
+	if err == nil || !strings.Contains(err.Error(), "missing") || !strings.Contains(err.Error(), "numbers-0-a1") {
+		t.Fatalf("start = %v, want a refusal naming the missing state object", err)
+	}
+}
+
+func TestSavepointChecks(t *testing.T) {
+	other := jobmanager.JobID("job", []string{"old"}, 128)
+	t.Run("unreadable", func(t *testing.T) {
+		f := newFixture(t)
+		sp := f.checkpoint(other, 4, "numbers", false)
+		_, err := f.start(func(c *jobmanager.Config) { c.SavepointPath = sp })
+		if err == nil || !strings.Contains(err.Error(), "execution.savepoint.path") || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("start = %v, want the savepoint refused for a missing state object", err)
+		}
+	})
+	t.Run("unclaimed state", func(t *testing.T) {
+		f := newFixture(t)
+		sp := f.checkpoint(other, 4, "counter", true)
+		_, err := f.start(func(c *jobmanager.Config) { c.SavepointPath = sp })
+		if err == nil || !strings.Contains(err.Error(), "counter") || !strings.Contains(err.Error(), "stream.UID") ||
+			!strings.Contains(err.Error(), "ignore-unclaimed-state") {
+			t.Fatalf("start = %v, want a refusal naming operator counter and the ways out", err)
+		}
+		log, err := f.start(func(c *jobmanager.Config) { c.SavepointPath = sp; c.IgnoreUnclaimedState = true })
+		if err != nil {
+			t.Fatalf("with ignore-unclaimed-state: %v", err)
+		}
+		if !strings.Contains(log, "dropping state of operators the job no longer has") {
+			t.Fatalf("dropping state is not logged:\n%s", log)
+		}
+	})
+	t.Run("claimed", func(t *testing.T) {
+		f := newFixture(t)
+		sp := f.checkpoint(other, 4, "numbers", true)
+		log, err := f.start(func(c *jobmanager.Config) { c.SavepointPath = sp })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(log, "starting the job from a savepoint") {
+			t.Fatalf("log:\n%s", log)
+		}
+	})
+}
