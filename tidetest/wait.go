@@ -43,10 +43,18 @@ func (c *Cluster) Parallelism() int {
 	return p
 }
 
-// Rescales returns every rescale and restart of the job, oldest first.
+// Rescales returns every rescale and restart of the job, oldest first; not
+// the first deployment, which GET /jobs/:jobid/rescales lists too (trigger
+// "initial").
 func (c *Cluster) Rescales() []rest.Rescale {
-	r, _ := c.Backend().Rescales(c.JobID())
-	return r
+	all, _ := c.Backend().Rescales(c.JobID())
+	var rs []rest.Rescale
+	for _, r := range all {
+		if r.Trigger != rest.TriggerInitial {
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // Checkpoints returns the job's checkpoint statistics.
@@ -186,11 +194,11 @@ func (c *Cluster) TriggerSavepoint(timeout time.Duration) string {
 }
 
 // StopWithSavepoint takes a savepoint after which the job stops (it is then
-// CANCELED), waits for both and returns the savepoint's location.
+// FINISHED, as in Flink), waits for both and returns the savepoint's location.
 func (c *Cluster) StopWithSavepoint(timeout time.Duration) string {
 	c.t.Helper()
 	loc := c.savepoint(true, timeout)
-	c.WaitState(Canceled, timeout)
+	c.WaitState(Finished, timeout)
 	return loc
 }
 

@@ -78,10 +78,6 @@ func (jm *JobManager) publish() {
 	v.Overview.TaskManagers = len(v.TaskManagers)
 	v.Overview.Version = jm.cfg.Version
 	for _, r := range jm.rescales {
-		if r.rec.Trigger == scheduler.TriggerInitial {
-			// The first deployment is not a rescale.
-			continue
-		}
 		status := rest.RescaleStatus("IN_PROGRESS")
 		switch {
 		case r.abandoned:

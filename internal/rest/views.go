@@ -162,6 +162,9 @@ type RescaleTrigger string
 
 // The rescale triggers of DESIGN.md; a Backend may add others.
 const (
+	// TriggerInitial is the job's first deployment (from 0), listed so
+	// that its pause and restored state show too.
+	TriggerInitial            RescaleTrigger = "initial"
 	TriggerTaskManagerJoined  RescaleTrigger = "taskmanager-joined"
 	TriggerTaskManagerLeaving RescaleTrigger = "taskmanager-leaving"
 	TriggerTaskManagerLost    RescaleTrigger = "taskmanager-lost"
