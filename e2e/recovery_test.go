@@ -74,6 +74,31 @@ func committed(t *testing.T, out string) []string {
 	return names
 }
 
+// mergeInto moves every file under from into the same place under to.
+func mergeInto(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.Rename(p, dst)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(from); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func logOf(t *testing.T, p *proc) string {
 	t.Helper()
 	b, err := os.ReadFile(p.log)
@@ -163,23 +188,17 @@ func TestCheckpointStoreUnreachable(t *testing.T) {
 	c.waitRunningAt(t, id, countSum, 2)
 	c.waitCheckpoints(t, id, 2)
 
+	// The directory goes away, as an unmounted volume or a store that is
+	// down: its checkpoints read as not found. Writes meanwhile may create
+	// it again; what they wrote is kept when it comes back.
 	dir := filepath.Join(c.home, "checkpoints")
 	away := dir + ".away"
 	if err := os.Rename(dir, away); err != nil {
 		t.Fatal(err)
 	}
-	// A file where the directory was: nothing can be read or created there.
-	if err := os.WriteFile(dir, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	tm2.signal(syscall.SIGKILL)
 	time.Sleep(4 * time.Second)
-	if err := os.Remove(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(away, dir); err != nil {
-		t.Fatal(err)
-	}
+	mergeInto(t, away, dir)
 	c.waitFinished(t, id, jm, 120*time.Second)
 	verifyOutput(t, out, "8", "40000")
 	rs, err := c.rescales(id)
