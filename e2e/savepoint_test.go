@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,9 +55,10 @@ func (c *cluster) waitSavepoint(t *testing.T, id, req string) string {
 }
 
 // TestStopWithSavepointAndResume takes a savepoint through the REST API,
-// stops the job with a savepoint, starts a new JobManager from it on more
-// TaskManagers, and checks that the bounded job then finishes with every
-// count exactly once across both runs.
+// stops the job with a savepoint into a target directory outside
+// state.checkpoints.dir, starts a new JobManager from it on more
+// TaskManagers with a checkpoint directory of its own, and checks that the
+// bounded job then finishes with every count exactly once across both runs.
 func TestStopWithSavepointAndResume(t *testing.T) {
 	c := newCluster(t)
 	out := filepath.Join(c.dir, "out")
@@ -78,17 +80,24 @@ func TestStopWithSavepointAndResume(t *testing.T) {
 		t.Fatal("savepoint without a location")
 	}
 	time.Sleep(500 * time.Millisecond)
-	if err := c.post("/jobs/"+id+"/stop", map[string]any{}, &trig); err != nil {
+	target := filepath.Join(c.dir, "savepoints")
+	if err := c.post("/jobs/"+id+"/stop", map[string]any{"targetDirectory": target}, &trig); err != nil {
 		t.Fatal(err)
 	}
 	loc := c.waitSavepoint(t, id, trig.RequestID)
 	t.Logf("stopped with savepoint %s", loc)
+	if !strings.HasPrefix(loc, "file://"+target+"/") {
+		t.Fatalf("savepoint at %s, not in its target directory %s", loc, target)
+	}
+	if j, err := c.job(id); err == nil && j.State != "FINISHED" {
+		t.Errorf("job stopped with a savepoint is %s, want FINISHED (as Flink)", j.State)
+	}
 	jm.wait(t, 60*time.Second)
 	c.stopAll()
 
-	// A new JobManager restores the savepoint at parallelism 2.
-	c2 := newCluster(t, "-Dexecution.savepoint.path="+loc,
-		"-Dstate.checkpoints.dir=file://"+filepath.Join(c.home, "checkpoints"))
+	// A new JobManager, with a checkpoint directory of its own, restores the
+	// savepoint at parallelism 2.
+	c2 := newCluster(t, "-Dexecution.savepoint.path="+loc)
 	jm2 := c2.startJM("Verify", args...)
 	id2 := c2.jobID(t)
 	c2.startTM()

@@ -119,3 +119,60 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+func TestSplitLocation(t *testing.T) {
+	for _, tc := range []struct{ in, root, key string }{
+		{"file:///sp/abc/chk-4", "file:///sp", "abc/chk-4"},
+		{"file:///sp/abc/chk-4/", "file:///sp", "abc/chk-4"},
+		{"file:///sp/abc/chk-4/_metadata", "file:///sp", "abc/chk-4"},
+		{"/sp/x/abc/chk-4", "file:///sp/x", "abc/chk-4"},
+		{"/abc/chk-4", "file:///", "abc/chk-4"},
+		{"s3://bucket/sp/abc/chk-12?region=eu", "s3://bucket/sp?region=eu", "abc/chk-12"},
+	} {
+		root, key, err := SplitLocation(tc.in)
+		if err != nil || root != tc.root || key != tc.key {
+			t.Errorf("SplitLocation(%q) = %q, %q, %v; want %q, %q", tc.in, root, key, err, tc.root, tc.key)
+		}
+	}
+	for _, bad := range []string{"", "relative/abc/chk-4", "file:///sp/abc/savepoint-1", "file:///chk-4", "file:///sp//chk-4"} {
+		if root, key, err := SplitLocation(bad); err == nil {
+			t.Errorf("SplitLocation(%q) = %q, %q; want an error", bad, root, key)
+		}
+	}
+}
+
+func TestTargetURL(t *testing.T) {
+	for in, want := range map[string]string{"/sp/": "file:///sp", "file:///sp": "file:///sp", "s3://b/sp/": "s3://b/sp"} {
+		if got, err := TargetURL(in); err != nil || got != want {
+			t.Errorf("TargetURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"sp", "./sp", "c:x"} {
+		if got, err := TargetURL(bad); err == nil {
+			t.Errorf("TargetURL(%q) = %q; want an error", bad, got)
+		}
+	}
+}
+
+func TestCopy(t *testing.T) {
+	ss := storages(t)
+	from, to := ss["file"], ss["mem"]
+	st := New(from, "job", nil)
+	writeCheckpoint(t, st, from, 3, true)
+	ctx := context.Background()
+	md, err := st.Load(ctx, st.Dir(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Copy(ctx, from, to, md, st.Dir(3)); err != nil {
+		t.Fatal(err)
+	}
+	dst := New(to, "job", nil)
+	got, path, err := dst.Latest(ctx)
+	if err != nil || got == nil || path != "job/chk-3/_metadata" {
+		t.Fatalf("Latest of the copy = %v, %q, %v", got, path, err)
+	}
+	if err := dst.Verify(ctx, got); err != nil {
+		t.Fatalf("the copy is not whole: %v", err)
+	}
+}

@@ -2,10 +2,13 @@ package jobmanager
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 )
@@ -36,6 +39,22 @@ type evCommand struct {
 	fn func()
 }
 
+// evCopied reports the copy of a savepoint to its target directory.
+type evCopied struct {
+	requestID  string
+	checkpoint uint64
+	location   string // the savepoint's location in the target directory
+	failure    string // empty on success
+}
+
+// copyJob copies a completed savepoint to a target directory.
+type copyJob struct {
+	requestID  string
+	checkpoint uint64
+	path       string // its metadata key in state.checkpoints.dir
+	target     string // URL of the target directory
+}
+
 // evPersisted reports a checkpoint's metadata write.
 type evPersisted struct {
 	id   checkpoint.ID
@@ -53,6 +72,7 @@ type ioState struct {
 	mu      sync.Mutex
 	persist *checkpoint.Metadata
 	record  *checkpointstore.Record
+	copies  []copyJob
 	discard []checkpoint.ID
 	// wake has room for one signal: a worker that is woken finds all the
 	// work there is.
@@ -94,6 +114,15 @@ func (s *ioState) writeRecord(r *checkpointstore.Record) {
 	s.signal()
 }
 
+// copyCheckpoint asks for a savepoint to be copied to its target; the
+// result comes back to the loop as an evCopied.
+func (s *ioState) copyCheckpoint(j copyJob) {
+	s.mu.Lock()
+	s.copies = append(s.copies, j)
+	s.mu.Unlock()
+	s.signal()
+}
+
 // discardCheckpoint asks for a checkpoint's files to be deleted.
 func (s *ioState) discardCheckpoint(id checkpoint.ID) {
 	s.mu.Lock()
@@ -104,22 +133,32 @@ func (s *ioState) discardCheckpoint(id checkpoint.ID) {
 	s.signal()
 }
 
+// ioWork is one piece of the worker's work: exactly one field is set.
+type ioWork struct {
+	persist *checkpoint.Metadata
+	record  *checkpointstore.Record
+	copy    *copyJob
+	discard checkpoint.ID
+}
+
 // take returns the next piece of work, metadata first: a checkpoint waits
 // for it.
-func (s *ioState) take() (md *checkpoint.Metadata, rec *checkpointstore.Record, discard checkpoint.ID, ok bool) {
+func (s *ioState) take() (w ioWork, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.persist != nil:
-		md, s.persist = s.persist, nil
+		w.persist, s.persist = s.persist, nil
 	case s.record != nil:
-		rec, s.record = s.record, nil
+		w.record, s.record = s.record, nil
+	case len(s.copies) > 0:
+		w.copy, s.copies = &s.copies[0], s.copies[1:]
 	case len(s.discard) > 0:
-		discard, s.discard = s.discard[0], s.discard[1:]
+		w.discard, s.discard = s.discard[0], s.discard[1:]
 	default:
-		return nil, nil, 0, false
+		return w, false
 	}
-	return md, rec, discard, true
+	return w, true
 }
 
 // ioWorker does the loop's blob IO. Owner: Run, which closes jm.io when
@@ -134,31 +173,38 @@ func (jm *JobManager) ioWorker(ctx context.Context) {
 			return
 		}
 		for {
-			md, rec, discard, ok := jm.io.take()
+			w, ok := jm.io.take()
 			if !ok {
 				break
 			}
+			var ev event
 			switch {
-			case md != nil:
+			case w.persist != nil:
 				// The coordinator's timeout covers acknowledgements; the write
 				// gets the same bound, so a hung store fails the checkpoint.
 				wctx, cancel := context.WithTimeout(ctx, jm.checkpointTimeout())
-				path, err := jm.store.WriteMetadata(wctx, md)
+				path, err := jm.store.WriteMetadata(wctx, w.persist)
 				cancel()
-				select {
-				case jm.events <- evPersisted{id: md.CheckpointID, path: path, err: err}:
-				case <-jm.io.closed: // the loop has ended
-				case <-ctx.Done():
-					return
+				ev = evPersisted{id: w.persist.CheckpointID, path: path, err: err}
+			case w.record != nil:
+				if err := jm.store.WriteRecord(ctx, w.record); err != nil {
+					jm.log.Error("writing the job record failed", "result", w.record.Result, "err", err)
 				}
-			case rec != nil:
-				if err := jm.store.WriteRecord(ctx, rec); err != nil {
-					jm.log.Error("writing the job record failed", "result", rec.Result, "err", err)
-				}
+			case w.copy != nil:
+				ev = jm.copySavepoint(ctx, *w.copy)
 			default:
-				if err := jm.store.Discard(ctx, discard); err != nil {
-					jm.log.Warn("discarding a checkpoint failed; its files stay", "checkpoint", discard, "err", err)
+				if err := jm.store.Discard(ctx, w.discard); err != nil {
+					jm.log.Warn("discarding a checkpoint failed; its files stay", "checkpoint", w.discard, "err", err)
 				}
+			}
+			if ev == nil {
+				continue
+			}
+			select {
+			case jm.events <- ev:
+			case <-jm.io.closed: // the loop has ended
+			case <-ctx.Done():
+				return
 			}
 		}
 		select {
@@ -167,6 +213,30 @@ func (jm *JobManager) ioWorker(ctx context.Context) {
 		default:
 		}
 	}
+}
+
+// copySavepoint copies a completed savepoint to its target directory, under
+// the same keys as in state.checkpoints.dir.
+func (jm *JobManager) copySavepoint(ctx context.Context, j copyJob) evCopied {
+	ev := evCopied{requestID: j.requestID, checkpoint: j.checkpoint}
+	err := func() error {
+		md, err := jm.store.Load(ctx, j.path)
+		if err != nil {
+			return err
+		}
+		to, err := blob.Open(ctx, j.target)
+		if err != nil {
+			return err
+		}
+		defer to.Close()
+		return checkpointstore.Copy(ctx, jm.storage, to, md, j.path)
+	}()
+	if err != nil {
+		ev.failure = fmt.Sprintf("copy the savepoint to %s: %v", j.target, err)
+		return ev
+	}
+	ev.location = j.target + "/" + strings.TrimSuffix(j.path, "/"+checkpointstore.MetadataName)
+	return ev
 }
 
 const tickInterval = 20 * time.Millisecond
@@ -245,6 +315,8 @@ func (jm *JobManager) handleEvent(ctx context.Context, ev event) {
 		e.fn()
 	case evPersisted:
 		jm.onPersisted(e)
+	case evCopied:
+		jm.savepointCopied(e)
 	}
 }
 

@@ -83,8 +83,12 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		if c.Reason == "rescale" {
 			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Attempt, Checkpoint: uint64(c.Checkpoint)})
 		}
-		jm.maybeResume(uint64(c.Checkpoint))
-		jm.savepointDone(c.RequestID, c.Path, "")
+		if sp, ok := jm.savepoints[c.RequestID]; !ok || !sp.stop {
+			// A stop-with-savepoint keeps its sources halted until the job
+			// stops: nothing after the savepoint may be committed.
+			jm.maybeResume(uint64(c.Checkpoint))
+		}
+		jm.savepointDone(c.RequestID, c.Checkpoint, c.Path, "")
 	}
 	for _, f := range rd.Failed {
 		jm.log.Warn("checkpoint failed; the job goes on", "checkpoint", f.Checkpoint, "reason", f.Reason)
@@ -100,7 +104,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 				a.finalRequested = false // refused before it started: ask again on the next tick
 			}
 		}
-		jm.savepointDone(f.RequestID, "", f.Reason)
+		jm.savepointDone(f.RequestID, f.Checkpoint, "", f.Reason)
 		jm.maybeResume(uint64(f.Checkpoint))
 		if id := f.Checkpoint; id != 0 {
 			// What the subtasks wrote for a checkpoint that failed will never

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/config"
@@ -176,17 +177,46 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 }
 
 // loadSavepoint loads and verifies an explicit execution.savepoint.path. It
-// must be restorable, as in Flink: the start fails otherwise.
+// must be restorable, as in Flink: the start fails otherwise. A savepoint
+// outside state.checkpoints.dir is copied in first, under the same keys, so
+// that the TaskManagers restore it from the job's own storage.
 func (jm *JobManager) loadSavepoint(ctx context.Context, location string) (*restorePoint, error) {
 	key, ok := jm.key(location)
 	if !ok {
-		return nil, fmt.Errorf("execution.savepoint.path %s is not under state.checkpoints.dir %s: savepoints are restored from there", location, jm.cfg.CheckpointsDir)
+		if err := jm.importSavepoint(ctx, location); err != nil {
+			return nil, fmt.Errorf("execution.savepoint.path %s cannot be restored: %w", location, err)
+		}
+		_, key, _ = checkpointstore.SplitLocation(location)
 	}
 	rp, err := jm.load(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("execution.savepoint.path %s cannot be restored: %w", location, err)
 	}
 	return rp, nil
+}
+
+// importSavepoint copies a savepoint from outside state.checkpoints.dir into
+// it, after checking that it is whole.
+func (jm *JobManager) importSavepoint(ctx context.Context, location string) error {
+	root, key, err := checkpointstore.SplitLocation(location)
+	if err != nil {
+		return err
+	}
+	ext, err := blob.Open(ctx, root)
+	if err != nil {
+		return err
+	}
+	defer ext.Close()
+	from := checkpointstore.New(ext, "", jm.log)
+	md, err := from.Load(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := from.Verify(ctx, md); err != nil {
+		return err
+	}
+	jm.log.Info("copying the savepoint into state.checkpoints.dir to restore it", "savepoint", location, "key", key)
+	return checkpointstore.Copy(ctx, ext, jm.storage, md, key)
 }
 
 // loadLatest loads the run's newest completed checkpoint at recovery.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
@@ -13,6 +14,10 @@ import (
 type savepointReq struct {
 	status rest.SavepointStatus
 	stop   bool
+	// target is the URL of a target directory outside
+	// state.checkpoints.dir; "" for none. The savepoint is taken into
+	// state.checkpoints.dir and then copied there.
+	target string
 }
 
 // triggerSavepoint starts a savepoint; with stop, the job is canceled once
@@ -27,8 +32,15 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 	if len(req.TriggerID) > 128 {
 		return "", &rest.BadRequestError{Msg: fmt.Sprintf("triggerId of %d characters: at most 128", len(req.TriggerID))}
 	}
-	if req.TargetDirectory != "" && req.TargetDirectory != jm.cfg.CheckpointsDir {
-		return "", &rest.BadRequestError{Msg: fmt.Sprintf("target directory %q: savepoints are written to state.checkpoints.dir (%s)", req.TargetDirectory, jm.cfg.CheckpointsDir)}
+	var target string
+	if req.TargetDirectory != "" {
+		t, err := checkpointstore.TargetURL(req.TargetDirectory)
+		if err != nil {
+			return "", &rest.BadRequestError{Msg: err.Error()}
+		}
+		if t != strings.TrimSuffix(jm.cfg.CheckpointsDir, "/") {
+			target = t
+		}
 	}
 	id := req.TriggerID
 	if strings.HasPrefix(id, "rescale-") || strings.HasPrefix(id, "final-") {
@@ -40,7 +52,7 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 	if _, dup := jm.savepoints[id]; dup {
 		return id, nil
 	}
-	jm.savepoints[id] = &savepointReq{stop: stop}
+	jm.savepoints[id] = &savepointReq{stop: stop, target: target}
 	if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "savepoint", Savepoint: true, RequestID: id}); err != nil {
 		jm.savepoints[id].status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: err.Error()}
 	}
@@ -48,18 +60,39 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 	return id, nil
 }
 
-// savepointDone resolves a savepoint request.
-func (jm *JobManager) savepointDone(requestID, path, failure string) {
+// savepointDone resolves a savepoint request once its checkpoint has
+// completed or failed; a savepoint with a target directory is copied there
+// first (savepointCopied ends it).
+func (jm *JobManager) savepointDone(requestID string, id checkpoint.ID, path, failure string) {
 	sp, ok := jm.savepoints[requestID]
 	if !ok {
 		return
 	}
-	if failure != "" {
-		sp.status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: failure}
+	if failure == "" && sp.target != "" {
+		jm.log.Info("savepoint taken; copying it to its target directory", "request", requestID, "path", path, "target", sp.target)
+		jm.io.copyCheckpoint(copyJob{requestID: requestID, checkpoint: uint64(id), path: path, target: sp.target})
 		return
 	}
-	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: jm.location(path)}
-	jm.log.Info("savepoint complete", "request", requestID, "path", path)
+	jm.savepointCopied(evCopied{requestID: requestID, checkpoint: uint64(id), location: jm.location(path), failure: failure})
+}
+
+// savepointCopied ends a savepoint request.
+func (jm *JobManager) savepointCopied(e evCopied) {
+	sp, ok := jm.savepoints[e.requestID]
+	if !ok {
+		return
+	}
+	if e.failure != "" {
+		sp.status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: e.failure}
+		if sp.stop && sp.target != "" {
+			// The sources halted at the savepoint's barrier wait for a stop
+			// that will not come.
+			jm.maybeResume(e.checkpoint)
+		}
+		return
+	}
+	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: e.location}
+	jm.log.Info("savepoint complete", "request", e.requestID, "location", e.location)
 	if sp.stop {
 		jm.stepSched(scheduler.Cancel{Finish: true})
 	}

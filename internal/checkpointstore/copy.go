@@ -1,0 +1,91 @@
+package checkpointstore
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
+)
+
+// Copy copies a checkpoint from one storage to another under the same keys:
+// every state object its metadata md names, then the metadata itself, last,
+// the way a checkpoint is written, so that a copy cut short is a torn
+// checkpoint, never one that verifies with state missing. mdKey is the
+// metadata's key in from. Copy is idempotent. It is how a savepoint reaches
+// a target directory outside state.checkpoints.dir, and how one from
+// outside is brought in to be restored.
+func Copy(ctx context.Context, from, to blob.Storage, md *checkpoint.Metadata, mdKey string) error {
+	seen := map[string]bool{}
+	for _, op := range md.Operators {
+		for _, h := range op.Keyed {
+			if seen[h.Path] {
+				continue
+			}
+			seen[h.Path] = true
+			b, err := from.Read(ctx, h.Path)
+			if err != nil {
+				return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+			}
+			if err := to.Write(ctx, h.Path, b); err != nil {
+				return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+			}
+		}
+	}
+	b, err := checkpoint.Encode(md)
+	if err != nil {
+		return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+	}
+	if !strings.HasSuffix(mdKey, "/"+MetadataName) {
+		mdKey = strings.TrimSuffix(mdKey, "/") + "/" + MetadataName
+	}
+	if err := to.Write(ctx, mdKey, b); err != nil {
+		return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+	}
+	return nil
+}
+
+// SplitLocation splits the location of a checkpoint or savepoint, as the
+// REST API reports it ("<root>/<job-id>/chk-<n>", with or without a final
+// "/_metadata"), into the URL of the storage root it was written under and
+// its key there ("<job-id>/chk-<n>"). A plain absolute path is a file URL.
+func SplitLocation(location string) (root, key string, err error) {
+	loc := location
+	if strings.HasPrefix(loc, "/") {
+		loc = "file://" + loc
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme == "" {
+		return "", "", fmt.Errorf("location %q is not a URL (file:///…, s3://…) nor an absolute path", location)
+	}
+	p := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/"+MetadataName)
+	i := strings.LastIndex(p, "/")
+	j := -1
+	if i > 0 {
+		j = strings.LastIndex(p[:i], "/")
+	}
+	if i < 0 || j < 0 || !strings.HasPrefix(p[i+1:], chkPrefix) || j+1 == i {
+		return "", "", fmt.Errorf("location %q does not end in <job-id>/%s<n>", location, chkPrefix)
+	}
+	key = p[j+1:]
+	u.Path = p[:j]
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), key, nil
+}
+
+// TargetURL checks a savepoint target directory and returns it as a URL: a
+// URL with a scheme, or an absolute path, which is a file URL.
+func TargetURL(dir string) (string, error) {
+	if strings.HasPrefix(dir, "/") {
+		return "file://" + strings.TrimSuffix(dir, "/"), nil
+	}
+	u, err := url.Parse(dir)
+	if err != nil || u.Scheme == "" || !strings.Contains(dir, "://") {
+		return "", fmt.Errorf("target directory %q is neither a URL (file:///…, s3://…) nor an absolute path", dir)
+	}
+	return strings.TrimSuffix(dir, "/"), nil
+}
