@@ -4,48 +4,55 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 )
 
-// Copy copies a checkpoint from one storage to another under the same keys:
-// every state object its metadata md names, then the metadata itself, last,
-// the way a checkpoint is written, so that a copy cut short is a torn
-// checkpoint, never one that verifies with state missing. mdKey is the
-// metadata's key in from. Copy is idempotent. It is how a savepoint reaches
-// a target directory outside state.checkpoints.dir, and how one from
-// outside is brought in to be restored.
-func Copy(ctx context.Context, from, to blob.Storage, md *checkpoint.Metadata, mdKey string) error {
-	seen := map[string]bool{}
-	for _, op := range md.Operators {
-		for _, h := range op.Keyed {
-			if seen[h.Path] {
-				continue
-			}
-			seen[h.Path] = true
+// Copy copies a checkpoint from one storage to another, under the same keys
+// with prefix in front: every state object its metadata md names, then the
+// metadata itself (naming the objects' new keys), last, the way a
+// checkpoint is written, so that a copy cut short is a torn checkpoint,
+// never one that verifies with state missing. mdKey is the metadata's key
+// in from. Copy is idempotent. It is how a savepoint reaches a target
+// directory outside state.checkpoints.dir, and how one from outside is
+// brought in to be restored. It returns the metadata's key in to.
+func Copy(ctx context.Context, from, to blob.Storage, md *checkpoint.Metadata, mdKey, prefix string) (string, error) {
+	out := *md
+	out.Operators = make([]checkpoint.OperatorState, len(md.Operators))
+	for i, op := range md.Operators {
+		op.Keyed = slices.Clone(op.Keyed)
+		for j, h := range op.Keyed {
 			b, err := from.Read(ctx, h.Path)
 			if err != nil {
-				return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+				return "", fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
 			}
-			if err := to.Write(ctx, h.Path, b); err != nil {
-				return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+			op.Keyed[j].Path = prefix + h.Path
+			if err := to.Write(ctx, op.Keyed[j].Path, b); err != nil {
+				return "", fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
 			}
 		}
+		out.Operators[i] = op
 	}
-	b, err := checkpoint.Encode(md)
+	b, err := checkpoint.Encode(&out)
 	if err != nil {
-		return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+		return "", fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
 	}
 	if !strings.HasSuffix(mdKey, "/"+MetadataName) {
 		mdKey = strings.TrimSuffix(mdKey, "/") + "/" + MetadataName
 	}
-	if err := to.Write(ctx, mdKey, b); err != nil {
-		return fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
+	if err := to.Write(ctx, prefix+mdKey, b); err != nil {
+		return "", fmt.Errorf("copy checkpoint %d: %w", md.CheckpointID, err)
 	}
-	return nil
+	return prefix + mdKey, nil
 }
+
+// ImportPrefix is where savepoints from outside state.checkpoints.dir are
+// copied to be restored: apart from the jobs' own directories, so that an
+// import never writes into a job's checkpoints.
+const ImportPrefix = "_imported/"
 
 // SplitLocation splits the location of a checkpoint or savepoint, as the
 // REST API reports it ("<root>/<job-id>/chk-<n>", with or without a final

@@ -164,15 +164,24 @@ func TestCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Copy(ctx, from, to, md, st.Dir(3)); err != nil {
-		t.Fatal(err)
-	}
-	dst := New(to, "job", nil)
-	got, path, err := dst.Latest(ctx)
-	if err != nil || got == nil || path != "job/chk-3/_metadata" {
-		t.Fatalf("Latest of the copy = %v, %q, %v", got, path, err)
-	}
-	if err := dst.Verify(ctx, got); err != nil {
-		t.Fatalf("the copy is not whole: %v", err)
+	for _, prefix := range []string{"", ImportPrefix} {
+		key, err := Copy(ctx, from, to, md, st.Dir(3), prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := prefix + "job/chk-3/_metadata"; key != want {
+			t.Fatalf("Copy to %q = %q, want %q", prefix, key, want)
+		}
+		dst := New(to, "job", nil)
+		got, err := dst.Load(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.Verify(ctx, got); err != nil {
+			t.Fatalf("the copy is not whole: %v", err)
+		}
+		if p := got.Operators[0].Keyed[0].Path; p != prefix+"job/chk-3/cnt-0" {
+			t.Fatalf("the copy names state object %q", p)
+		}
 	}
 }

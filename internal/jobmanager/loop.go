@@ -229,7 +229,8 @@ func (jm *JobManager) copySavepoint(ctx context.Context, j copyJob) evCopied {
 			return err
 		}
 		defer to.Close()
-		return checkpointstore.Copy(ctx, jm.storage, to, md, j.path)
+		_, err = checkpointstore.Copy(ctx, jm.storage, to, md, j.path, "")
+		return err
 	}()
 	if err != nil {
 		ev.failure = fmt.Sprintf("copy the savepoint to %s: %v", j.target, err)

@@ -183,10 +183,10 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 func (jm *JobManager) loadSavepoint(ctx context.Context, location string) (*restorePoint, error) {
 	key, ok := jm.key(location)
 	if !ok {
-		if err := jm.importSavepoint(ctx, location); err != nil {
+		var err error
+		if key, err = jm.importSavepoint(ctx, location); err != nil {
 			return nil, fmt.Errorf("execution.savepoint.path %s cannot be restored: %w", location, err)
 		}
-		_, key, _ = checkpointstore.SplitLocation(location)
 	}
 	rp, err := jm.load(ctx, key)
 	if err != nil {
@@ -196,27 +196,29 @@ func (jm *JobManager) loadSavepoint(ctx context.Context, location string) (*rest
 }
 
 // importSavepoint copies a savepoint from outside state.checkpoints.dir into
-// it, after checking that it is whole.
-func (jm *JobManager) importSavepoint(ctx context.Context, location string) error {
+// it (under checkpointstore.ImportPrefix), after checking that it is whole,
+// and returns the copy's metadata key.
+func (jm *JobManager) importSavepoint(ctx context.Context, location string) (string, error) {
 	root, key, err := checkpointstore.SplitLocation(location)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ext, err := blob.Open(ctx, root)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer ext.Close()
 	from := checkpointstore.New(ext, "", jm.log)
 	md, err := from.Load(ctx, key)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := from.Verify(ctx, md); err != nil {
-		return err
+		return "", err
 	}
-	jm.log.Info("copying the savepoint into state.checkpoints.dir to restore it", "savepoint", location, "key", key)
-	return checkpointstore.Copy(ctx, ext, jm.storage, md, key)
+	jm.log.Info("copying the savepoint into state.checkpoints.dir to restore it", "savepoint", location,
+		"copy", jm.location(checkpointstore.ImportPrefix+key))
+	return checkpointstore.Copy(ctx, ext, jm.storage, md, key, checkpointstore.ImportPrefix)
 }
 
 // loadLatest loads the run's newest completed checkpoint at recovery.
