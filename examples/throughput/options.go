@@ -1,12 +1,11 @@
 package throughput
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"strings"
 	"time"
+
+	"github.com/tide-stream/tide/stream"
 )
 
 // Work selects the stateless pipeline's per-record work.
@@ -56,7 +55,6 @@ type Options struct {
 // flag.ErrHelp and whose Usage method returns the job's usage.
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("Throughput", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var o Options
 	var work string
 	fs.Int64Var(&o.Records, "records", 10_000_000, "records N (0: unbounded)")
@@ -67,10 +65,7 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Float64Var(&o.Rate, "rate", 0, "records per second over all splits (0: as fast as possible)")
 	fs.IntVar(&o.Splits, "splits", 32, "source splits")
 	fs.DurationVar(&o.Progress, "progress", 0, "period of JSON progress lines on stderr (0: none)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, &helpError{usage: usage(fs)}
-		}
+	if err := stream.ParseFlags(fs, about, args); err != nil {
 		return o, err
 	}
 	o.Work = Work(work)
@@ -97,26 +92,8 @@ func ParseArgs(args []string) (Options, error) {
 	return o, nil
 }
 
-// usage is the job's usage: what it does, then its arguments.
-func usage(fs *flag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString("Throughput: Tide's benchmark job. It generates 16-byte records (key = i mod K,\n" +
-		"value = i) for i < N and runs them through a chained stateless pipeline (--work)\n" +
-		"or, with --stateful, through KeyBy and a keyed count and sum, into a discarding\n" +
-		"sink. Bounded input (N > 0) finishes the job.\n\n" +
-		"Arguments (after --):\n")
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return b.String()
-}
-
-// helpError answers -h and --help: it wraps flag.ErrHelp and carries the
-// usage that `tide … -j Throughput -- --help` prints.
-type helpError struct{ usage string }
-
-func (e *helpError) Error() string { return flag.ErrHelp.Error() }
-func (e *helpError) Unwrap() error { return flag.ErrHelp }
-
-// Usage returns the job's usage.
-func (e *helpError) Usage() string { return e.usage }
+// about is what `-- --help` prints before the arguments.
+const about = "Throughput: Tide's benchmark job. It generates 16-byte records (key = i mod K,\n" +
+	"value = i) for i < N and runs them through a chained stateless pipeline (--work)\n" +
+	"or, with --stateful, through KeyBy and a keyed count and sum, into a discarding\n" +
+	"sink. Bounded input (N > 0) finishes the job."

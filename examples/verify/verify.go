@@ -22,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tide-stream/tide/codec"
@@ -49,11 +48,7 @@ func ParseArgs(args []string) (Options, error) {
 	fs.Float64Var(&o.Rate, "rate", 0, "records per second over all splits (0: as fast as possible)")
 	fs.StringVar(&o.Output, "output", "verify-output", "directory of the exactly-once file sink")
 	fs.IntVar(&o.Splits, "splits", 0, "source splits (default min(K, 32))")
-	fs.SetOutput(discard{})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, &helpError{usage: usage(fs)}
-		}
+	if err := stream.ParseFlags(fs, about, args); err != nil {
 		return o, err
 	}
 	switch {
@@ -76,35 +71,6 @@ func ParseArgs(args []string) (Options, error) {
 	}
 	return o, nil
 }
-
-// usage is the job's usage: what it does, then its arguments.
-func usage(fs *flag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString("Verify: a deterministic keyed counting job. It emits (key = i mod K, value = i)\n" +
-		"for i < N at R records/s, keeps a count and a sum per key, and writes one line\n" +
-		"\"key,count,sum\" per record through the exactly-once file sink under DIR, which\n" +
-		"`tide verify --output DIR --keys K --count N` checks. With N > 0 the job finishes\n" +
-		"when its input is done; N = 0 runs until it is stopped.\n\n" +
-		"Arguments (after --):\n")
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(discard{})
-	return b.String()
-}
-
-// helpError answers -h and --help: it wraps flag.ErrHelp and carries the
-// usage that `tide … -j Verify -- --help` prints.
-type helpError struct{ usage string }
-
-func (e *helpError) Error() string { return flag.ErrHelp.Error() }
-func (e *helpError) Unwrap() error { return flag.ErrHelp }
-
-// Usage returns the job's usage.
-func (e *helpError) Usage() string { return e.usage }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // Record is one source record.
 type Record struct{ Key, Value int64 }
@@ -315,3 +281,10 @@ func (r *reader) Position() int64 {
 }
 
 func (r *reader) Close() error { return nil }
+
+// about is what `-- --help` prints before the arguments.
+const about = "Verify: a deterministic keyed counting job. It emits (key = i mod K, value = i)\n" +
+	"for i < N at R records/s, keeps a count and a sum per key, and writes one line\n" +
+	"\"key,count,sum\" per record through the exactly-once file sink under DIR, which\n" +
+	"`tide verify --output DIR --keys K --count N` checks. With N > 0 the job finishes\n" +
+	"when its input is done; N = 0 runs until it is stopped."

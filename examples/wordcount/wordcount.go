@@ -17,7 +17,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -41,16 +40,12 @@ type Options struct {
 // Usage method returns the job's usage.
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("WordCount", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var o Options
 	fs.StringVar(&o.Input, "input", "", "text file to count the words of (default: generated text)")
 	fs.Int64Var(&o.Lines, "lines", 1000, "lines of generated text, without --input")
 	fs.Float64Var(&o.Rate, "rate", 0, "lines per second (0: as fast as possible)")
 	fs.StringVar(&o.Output, "output", "", "directory for the exactly-once file sink (default: print)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, &helpError{usage: usage(fs)}
-		}
+	if err := stream.ParseFlags(fs, about, args); err != nil {
 		return o, err
 	}
 	switch {
@@ -68,31 +63,6 @@ func ParseArgs(args []string) (Options, error) {
 	}
 	return o, nil
 }
-
-// usage is the job's usage: what it does, then its arguments.
-func usage(fs *flag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString("WordCount: Flink's WordCount example. It splits lines of text into lower-case\n" +
-		"words and emits a running count per word, \"(word,count)\", after every occurrence.\n" +
-		"The text is a file (--input) or generated (--lines N); the counts are printed to\n" +
-		"the TaskManagers' .out files or, with --output DIR, written through the\n" +
-		"exactly-once file sink. The job finishes when its input is done.\n\n" +
-		"Arguments (after --):\n")
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return b.String()
-}
-
-// helpError answers -h and --help: it wraps flag.ErrHelp and carries the
-// usage that `tide … -j WordCount -- --help` prints.
-type helpError struct{ usage string }
-
-func (e *helpError) Error() string { return flag.ErrHelp.Error() }
-func (e *helpError) Unwrap() error { return flag.ErrHelp }
-
-// Usage returns the job's usage.
-func (e *helpError) Usage() string { return e.usage }
 
 // Count is a word's running count.
 type Count struct {
@@ -257,3 +227,10 @@ func (r *reader) Close() error {
 	}
 	return errors.Join(r.file.Close())
 }
+
+// about is what `-- --help` prints before the arguments.
+const about = "WordCount: Flink's WordCount example. It splits lines of text into lower-case\n" +
+	"words and emits a running count per word, \"(word,count)\", after every occurrence.\n" +
+	"The text is a file (--input) or generated (--lines N); the counts are printed to\n" +
+	"the TaskManagers' .out files or, with --output DIR, written through the\n" +
+	"exactly-once file sink. The job finishes when its input is done."
