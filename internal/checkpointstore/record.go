@@ -28,6 +28,16 @@ type Record struct {
 	// Run counts the job's runs from 1: a JobManager that starts the job
 	// fresh begins a new run, one that recovers it continues the run.
 	Run int `json:"run"`
+	// Epoch counts the JobManagers that have taken charge of the job. A
+	// JobManager checks it before every write: one that finds a higher
+	// epoch than its own has been replaced, and stops.
+	Epoch uint64 `json:"epoch"`
+	// StartedFrom is the savepoint the run started from; empty for none.
+	StartedFrom string `json:"started_from,omitempty"`
+	// Completed is the run's newest completed checkpoint, written before
+	// the sinks are told to commit it: the run must resume from it, never
+	// from an older one, whose output the sinks may have committed since.
+	Completed checkpoint.ID `json:"completed,omitempty"`
 	// FirstCheckpoint is the id of the current run's first checkpoint.
 	// Checkpoints below it belong to earlier runs: the run never restores
 	// them by itself (a savepoint path may name one explicitly).
@@ -129,9 +139,13 @@ func (s *Store) Scan(ctx context.Context) (newest, completed checkpoint.ID, err 
 	return newest, completed, nil
 }
 
+// ErrStateMissing is wrapped by Verify's error when a state object a
+// checkpoint names does not exist.
+var ErrStateMissing = errors.New("checkpointstore: state object missing")
+
 // Verify checks that every state object m names exists, so that a restore
 // does not find out half way. A missing object makes m unrestorable: the
-// error wraps checkpoint.ErrCorrupt and names it. A listing that fails is an
+// error wraps ErrStateMissing and names it. A listing that fails is an
 // IO error, worth retrying.
 func (s *Store) Verify(ctx context.Context, m *checkpoint.Metadata) error {
 	listed := map[string][]string{}
@@ -153,7 +167,7 @@ func (s *Store) Verify(ctx context.Context, m *checkpoint.Metadata) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("checkpoint %d: %d state object(s) missing, first %s: %w", m.CheckpointID, len(missing), missing[0], checkpoint.ErrCorrupt)
+		return fmt.Errorf("checkpoint %d: %d state object(s) missing, first %s: %w", m.CheckpointID, len(missing), missing[0], ErrStateMissing)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tide-stream/tide/internal/checkpoint"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -113,8 +112,8 @@ func TestVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			err := st.Verify(ctx, meta(1))
-			if !errors.Is(err, checkpoint.ErrCorrupt) {
-				t.Fatalf("Verify with a state object missing = %v, want ErrCorrupt", err)
+			if !errors.Is(err, ErrStateMissing) {
+				t.Fatalf("Verify with a state object missing = %v, want ErrStateMissing", err)
 			}
 		})
 	}

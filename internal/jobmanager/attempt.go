@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -200,18 +201,16 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 // writes the record (on the loop: this happens once in attemptLease
 // attempts).
 func (jm *JobManager) leaseAttempt(ctx context.Context, attempt uint64) error {
-	if attempt < jm.record.AttemptsBelow {
+	if attempt < jm.record.get().AttemptsBelow {
 		return nil
 	}
-	rec := *jm.record
-	rec.AttemptsBelow, rec.UpdatedUnixMilli = attempt+attemptLease, time.Now().UnixMilli()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := jm.store.WriteRecord(wctx, &rec); err != nil {
-		return err
+	err := jm.record.update(wctx, func(r *checkpointstore.Record) { r.AttemptsBelow = attempt + attemptLease })
+	if errors.Is(err, errReplaced) {
+		jm.replaced = err
 	}
-	jm.record = &rec
-	return nil
+	return err
 }
 
 // restorePoint loads the checkpoint the scheduler asks for: id, or the

@@ -45,8 +45,12 @@ func TestDiscardsAreNeverDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &stalledStorage{Storage: mem, release: make(chan struct{}), deleted: map[string]bool{}}
+	store := checkpointstore.New(st, "job", nil)
 	jm := &JobManager{io: newIOState(), events: make(chan event, 1), log: slog.New(slog.DiscardHandler),
-		store: checkpointstore.New(st, "job", nil)}
+		store: store, record: &jobRecord{store: store}}
+	if err := jm.record.claim(context.Background(), checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() { // owner: this test, which closes jm.io and waits for done
 		defer close(done)
@@ -57,8 +61,7 @@ func TestDiscardsAreNeverDropped(t *testing.T) {
 		jm.io.discardCheckpoint(id)
 	}
 	jm.io.discardCheckpoint(7) // asked twice, done once
-	rec := &checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Result: "FINISHED"}
-	jm.io.writeRecord(rec)
+	jm.io.endRun(runEnd{result: "FINISHED", reason: "test"})
 	close(st.release)
 	jm.io.close()
 	<-done

@@ -96,8 +96,11 @@ type JobManager struct {
 	initial *restorePoint
 	// start is recover's decision.
 	start *start
-	// record is the job record as last written (recover) or queued.
-	record *checkpointstore.Record
+	// record is the job record, claimed at Run.
+	record *jobRecord
+	// replaced is set when another JobManager has taken charge of the job
+	// (errReplaced): the loop stops.
+	replaced error
 	// corrupt holds the checkpoints a restore found corrupt, with why.
 	corrupt    map[uint64]string
 	rescales   []*rescale
@@ -161,6 +164,7 @@ func New(cfg Config) (*JobManager, error) {
 		return nil, err
 	}
 	jm.start, jm.initial = start, start.initial
+	jm.record = &jobRecord{store: jm.store}
 	for vi := range jg.Vertices {
 		if !jg.IsSource(vi) {
 			jm.hasInputs = true
@@ -199,6 +203,9 @@ func (jm *JobManager) Run(ctx context.Context) error {
 	}
 	defer jm.storage.Close()
 	jm.started = time.Now()
+	if err := jm.claim(ctx); err != nil {
+		return err
+	}
 	if err := jm.init(ctx); err != nil {
 		return err
 	}

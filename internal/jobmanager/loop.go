@@ -71,7 +71,7 @@ type evPersisted struct {
 type ioState struct {
 	mu      sync.Mutex
 	persist *checkpoint.Metadata
-	record  *checkpointstore.Record
+	ended   *runEnd
 	copies  []copyJob
 	discard []checkpoint.ID
 	// wake has room for one signal: a worker that is woken finds all the
@@ -105,11 +105,13 @@ func (s *ioState) persistMetadata(md *checkpoint.Metadata) {
 	s.signal()
 }
 
-// writeRecord asks for the job record to be written; a newer one replaces
-// one not yet written.
-func (s *ioState) writeRecord(r *checkpointstore.Record) {
+// runEnd is how the job's run ended, for the job record.
+type runEnd struct{ result, reason string }
+
+// endRun asks for the run's end to be written to the job record.
+func (s *ioState) endRun(e runEnd) {
 	s.mu.Lock()
-	s.record = r
+	s.ended = &e
 	s.mu.Unlock()
 	s.signal()
 }
@@ -136,7 +138,7 @@ func (s *ioState) discardCheckpoint(id checkpoint.ID) {
 // ioWork is one piece of the worker's work: exactly one field is set.
 type ioWork struct {
 	persist *checkpoint.Metadata
-	record  *checkpointstore.Record
+	ended   *runEnd
 	copy    *copyJob
 	discard checkpoint.ID
 }
@@ -149,8 +151,8 @@ func (s *ioState) take() (w ioWork, ok bool) {
 	switch {
 	case s.persist != nil:
 		w.persist, s.persist = s.persist, nil
-	case s.record != nil:
-		w.record, s.record = s.record, nil
+	case s.ended != nil:
+		w.ended, s.ended = s.ended, nil
 	case len(s.copies) > 0:
 		w.copy, s.copies = &s.copies[0], s.copies[1:]
 	case len(s.discard) > 0:
@@ -183,12 +185,13 @@ func (jm *JobManager) ioWorker(ctx context.Context) {
 				// The coordinator's timeout covers acknowledgements; the write
 				// gets the same bound, so a hung store fails the checkpoint.
 				wctx, cancel := context.WithTimeout(ctx, jm.checkpointTimeout())
-				path, err := jm.store.WriteMetadata(wctx, w.persist)
+				path, err := jm.persistMetadata(wctx, w.persist)
 				cancel()
 				ev = evPersisted{id: w.persist.CheckpointID, path: path, err: err}
-			case w.record != nil:
-				if err := jm.store.WriteRecord(ctx, w.record); err != nil {
-					jm.log.Error("writing the job record failed", "result", w.record.Result, "err", err)
+			case w.ended != nil:
+				err := jm.record.update(ctx, func(r *checkpointstore.Record) { r.Result, r.Reason = w.ended.result, w.ended.reason })
+				if err != nil {
+					jm.log.Error("writing the run's end to the job record failed", "result", w.ended.result, "err", err)
 				}
 			case w.copy != nil:
 				ev = jm.copySavepoint(ctx, *w.copy)
@@ -213,6 +216,23 @@ func (jm *JobManager) ioWorker(ctx context.Context) {
 		default:
 		}
 	}
+}
+
+// persistMetadata writes a checkpoint's metadata, then records it as the
+// run's newest completed checkpoint in the job record: the checkpoint
+// completes, and the sinks are told to commit it, only once both are
+// written, so that a JobManager started again never resumes from an older
+// one.
+func (jm *JobManager) persistMetadata(ctx context.Context, md *checkpoint.Metadata) (string, error) {
+	path, err := jm.store.WriteMetadata(ctx, md)
+	if err != nil {
+		return "", err
+	}
+	err = jm.record.update(ctx, func(r *checkpointstore.Record) { r.Completed = max(r.Completed, md.CheckpointID) })
+	if err != nil {
+		return "", fmt.Errorf("record checkpoint %d in the job record: %w", md.CheckpointID, err)
+	}
+	return path, nil
 }
 
 // copySavepoint copies a completed savepoint to its target directory, under
@@ -273,6 +293,13 @@ func (jm *JobManager) loop(ctx context.Context) error {
 		}
 		jm.drain(ctx)
 		jm.publish()
+		if jm.replaced != nil {
+			// Its TaskManagers drop their tasks and register again, with
+			// whichever JobManager answers at their address.
+			jm.log.Error("stopping: another JobManager has taken charge of the job", "err", jm.replaced)
+			jm.shutdownTMs()
+			return jm.replaced
+		}
 	}
 }
 

@@ -149,3 +149,25 @@ func TestBadControlMessages(t *testing.T) {
 		t.Fatalf("the job is no longer running after bad messages: %+v", st)
 	}
 }
+
+// TestRefusalsSayWhetherToRetry: a TaskManager of another version is refused
+// for good; one that registers while the job has ended and its JobManager is
+// stopping is refused for now, so that it keeps registering for the next
+// JobManager at that address.
+func TestRefusalsSayWhetherToRetry(t *testing.T) {
+	jm, addr, _ := startJM(t)
+	if _, first := connect(t, addr, "v0-other"); first.Refused == nil || first.Refused.Retry {
+		t.Fatalf("another version got %+v, want a refusal for good", first.Refused)
+	}
+	if err := jm.Backend().Cancel(context.Background(), jm.JobID()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for jm.Backend().Overview().JobsCancelled == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, first := connect(t, addr, "v1")
+	if first.Refused == nil || !first.Refused.Retry || !strings.Contains(first.Refused.Reason, "CANCELED") {
+		t.Fatalf("registration with an ended job got %+v, want a refusal for now", first.Refused)
+	}
+}

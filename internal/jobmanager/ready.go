@@ -2,6 +2,7 @@ package jobmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,10 +34,7 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 			// The run has ended: a JobManager started for the job again
 			// begins a new run (FINISHED, CANCELED) or retries this one
 			// from its checkpoint (FAILED), instead of resuming it.
-			rec := *jm.record
-			rec.Result, rec.Reason, rec.UpdatedUnixMilli = tr.To.JobStatus(), tr.Reason, time.Now().UnixMilli()
-			jm.record = &rec
-			jm.io.writeRecord(&rec)
+			jm.io.endRun(runEnd{result: tr.To.JobStatus(), reason: tr.Reason})
 			if jm.cur != nil && jm.cur.started {
 				jm.coord.Step(checkpoint.AttemptStopped{Attempt: jm.cur.id})
 			}
@@ -149,6 +147,9 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 func (jm *JobManager) persist(md *checkpoint.Metadata) { jm.io.persistMetadata(md) }
 
 func (jm *JobManager) onPersisted(e evPersisted) {
+	if errors.Is(e.err, errReplaced) {
+		jm.replaced = e.err
+	}
 	if e.err != nil {
 		jm.log.Error("writing checkpoint metadata failed; the checkpoint does not count", "checkpoint", e.id, "err", e.err)
 	}

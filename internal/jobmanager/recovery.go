@@ -43,7 +43,8 @@ func JobID(name string, args []string, maxParallelism int) string {
 // record at a time. Reserving is a blob write, so it is done rarely.
 const attemptLease = 1000
 
-// start is what a JobManager starts the job from, decided by recover.
+// start is what a JobManager starts the job from, decided by recover and
+// written to the job record by claim.
 type start struct {
 	// initial is the state the first attempt restores; nil: empty state.
 	initial *restorePoint
@@ -52,6 +53,8 @@ type start struct {
 	firstID checkpoint.ID
 	// attemptsAfter is the last attempt number predecessors may have used.
 	attemptsAfter uint64
+	// record is the job record to claim the job with.
+	record checkpointstore.Record
 }
 
 // storeRetries bounds the reads and writes recover retries when the
@@ -77,16 +80,20 @@ func (jm *JobManager) retry(ctx context.Context, what string, permanent func(err
 	}
 }
 
-// recover decides how the job starts, following jobmanager.recovery, and
-// writes the job record before anything runs:
+// recover decides how the job starts, following jobmanager.recovery. It
+// reads and checks, and writes nothing: claim writes the decision once the
+// JobManager holds its ports, so that a JobManager that cannot start does
+// not take the job from one that runs.
 //
-//   - a job whose previous run has not ended (its JobManager stopped or
-//     died) resumes from the run's newest completed checkpoint, which must
-//     be restorable: the sinks may have committed it, so starting from an
-//     older one or from nothing would repeat committed output;
-//   - a job that never ran, whose previous run FINISHED or was CANCELED, or
-//     with jobmanager.recovery: none starts a new run, from
-//     execution.savepoint.path if set, else from empty state.
+//   - A job whose run has not ended (its JobManager stopped or died), or
+//     ended (FINISHED, CANCELED, FAILED) with no execution.savepoint.path to
+//     start a new run from, resumes the run from the checkpoint the record
+//     names as its newest completed one. It must be restorable: the sinks
+//     may have committed it, so starting from an older one or from nothing
+//     would repeat committed output. A finished run resumed from its final
+//     checkpoint finishes again at once, emitting nothing twice.
+//   - A job that never ran, a run that ended and is given a savepoint to
+//     start from, and jobmanager.recovery: none start a new run.
 //
 // The log says which, and why.
 func (jm *JobManager) recover(ctx context.Context) (*start, error) {
@@ -97,7 +104,8 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w (remove it to start the job afresh)", err)
+		return nil, fmt.Errorf("%w: restore one of the job's checkpoints with execution.savepoint.path, or start the job over "+
+			"with jobmanager.recovery: none (into a new output)", err)
 	}
 	var newest, completed checkpoint.ID
 	if err := jm.retry(ctx, "list checkpoints", never, func() (err error) {
@@ -107,20 +115,27 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 		return nil, err
 	}
 	s := &start{firstID: newest + 1}
+	next := checkpointstore.Record{JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs, MaxParallelism: jm.cfg.MaxParallelism}
 	if rec != nil {
 		s.attemptsAfter = rec.AttemptsBelow
+		next.Epoch = rec.Epoch
 	}
+	next.Epoch++
+	next.AttemptsBelow = s.attemptsAfter + attemptLease
 	var fresh string
 	switch {
 	case jm.cfg.Recovery == config.RecoveryNone:
 		fresh = "jobmanager.recovery is none"
+	case rec == nil && completed > 0:
+		return nil, fmt.Errorf("state.checkpoints.dir holds checkpoints of this job (the newest: %s) but no job record %s: "+
+			"it was deleted, or they are from a Tide that did not write one. Starting over would repeat output they may have "+
+			"committed: restore one with execution.savepoint.path, or start the job over with jobmanager.recovery: none (into a new output)",
+			jm.location(jm.store.Dir(completed)), jm.location(jm.store.RecordPath()))
 	case rec == nil:
 		fresh = "no earlier run of this job in state.checkpoints.dir"
-	case rec.Result == "FINISHED" || rec.Result == "CANCELED":
-		fresh = fmt.Sprintf("its previous run (run %d) ended %s (%s)", rec.Run, rec.Result, rec.Reason)
+	case rec.Result != "" && jm.cfg.SavepointPath != "":
+		fresh = fmt.Sprintf("its previous run (run %d) ended %s and execution.savepoint.path is set", rec.Run, rec.Result)
 	}
-	next := &checkpointstore.Record{JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs, MaxParallelism: jm.cfg.MaxParallelism,
-		AttemptsBelow: s.attemptsAfter + attemptLease}
 	if fresh != "" {
 		next.Run, next.FirstCheckpoint = 1, s.firstID
 		if rec != nil {
@@ -131,36 +146,42 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.initial = rp
+			s.initial, next.StartedFrom = rp, p
 			jm.log.Info("starting the job from a savepoint", "why", fresh, "run", next.Run, "savepoint", p, "checkpoint", rp.md.CheckpointID)
 		} else {
 			jm.log.Info("starting the job fresh", "why", fresh, "run", next.Run)
 		}
 	} else {
-		next.Run, next.FirstCheckpoint = rec.Run, rec.FirstCheckpoint
-		if completed >= rec.FirstCheckpoint {
-			rp, err := jm.loadLatest(ctx, completed)
+		next.Run, next.FirstCheckpoint, next.StartedFrom, next.Completed = rec.Run, rec.FirstCheckpoint, rec.StartedFrom, rec.Completed
+		why := "its previous JobManager stopped before the job ended"
+		switch rec.Result {
+		case "FAILED":
+			why = fmt.Sprintf("its run FAILED (%s): a restart retries it", rec.Reason)
+		case "FINISHED", "CANCELED":
+			why = fmt.Sprintf("its run ended %s: resuming it emits nothing twice (jobmanager.recovery: none starts it over, into a new output)", rec.Result)
+		}
+		switch {
+		case rec.Completed != 0:
+			rp, err := jm.loadLatest(ctx, rec.Completed)
 			if err != nil {
 				return nil, err
 			}
 			s.initial = rp
-			if jm.cfg.SavepointPath != "" {
-				jm.log.Info("ignoring execution.savepoint.path: the run it started goes on from its own checkpoints", "savepoint", jm.cfg.SavepointPath)
-			}
-			jm.log.Info("resuming the job from its latest checkpoint: its previous JobManager stopped before the job ended",
-				"run", rec.Run, "checkpoint", rp.md.CheckpointID, "path", jm.location(rp.path))
-		} else if p := jm.cfg.SavepointPath; p != "" {
-			// The run started from this savepoint and completed no checkpoint
-			// since: nothing was committed after it.
-			rp, err := jm.loadSavepoint(ctx, p)
+			jm.log.Info("resuming the job from its latest checkpoint", "why", why, "run", rec.Run, "checkpoint", rp.md.CheckpointID, "path", jm.location(rp.path))
+		case rec.StartedFrom != "":
+			// No checkpoint completed since the run started from its
+			// savepoint: nothing was committed after it.
+			rp, err := jm.loadSavepoint(ctx, rec.StartedFrom)
 			if err != nil {
 				return nil, err
 			}
 			s.initial = rp
-			jm.log.Info("resuming the job from its savepoint: its previous JobManager stopped before the first checkpoint completed",
-				"run", rec.Run, "savepoint", p)
-		} else {
-			jm.log.Info("resuming the job from empty state: its previous JobManager stopped before the first checkpoint completed, so nothing was committed", "run", rec.Run)
+			jm.log.Info("resuming the job from the savepoint its run started from: no checkpoint completed since", "why", why, "run", rec.Run, "savepoint", rec.StartedFrom)
+		default:
+			jm.log.Info("resuming the job from empty state: no checkpoint of its run completed, so nothing was committed", "why", why, "run", rec.Run)
+		}
+		if p := jm.cfg.SavepointPath; p != "" && p != rec.StartedFrom {
+			jm.log.Info("ignoring execution.savepoint.path: the run it would start is already going on from its own checkpoints", "savepoint", p)
 		}
 	}
 	if s.initial != nil {
@@ -168,12 +189,16 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 			return nil, err
 		}
 	}
-	next.UpdatedUnixMilli = time.Now().UnixMilli()
-	if err := jm.retry(ctx, "write the job record", never, func() error { return jm.store.WriteRecord(ctx, next) }); err != nil {
-		return nil, err
-	}
-	jm.record = next
+	s.record = next
 	return s, nil
+}
+
+// claim takes charge of the job: it writes the job record with this
+// JobManager's epoch, run and attempt lease.
+func (jm *JobManager) claim(ctx context.Context) error {
+	return jm.retry(ctx, "write the job record", func(error) bool { return false }, func() error {
+		return jm.record.claim(ctx, jm.start.record)
+	})
 }
 
 // loadSavepoint loads and verifies an explicit execution.savepoint.path. It
@@ -232,7 +257,7 @@ func (jm *JobManager) loadLatest(ctx context.Context, id checkpoint.ID) (*restor
 		if isCorrupt(err) {
 			return nil, fmt.Errorf("the job's latest checkpoint %d cannot be restored (%w), and resuming from an older one "+
 				"would repeat output its sinks may have committed: restore a savepoint with execution.savepoint.path, "+
-				"or start the job over with jobmanager.recovery: none", id, err)
+				"or start the job over with jobmanager.recovery: none (into a new output)", id, err)
 		}
 		return nil, fmt.Errorf("resume the job from checkpoint %d: %w", id, err)
 	}
@@ -292,5 +317,5 @@ func (jm *JobManager) checkClaimed(md *checkpoint.Metadata) error {
 // JobManager only asks for checkpoints it knows completed, so their
 // storage is unreachable, not wrong.
 func isCorrupt(err error) bool {
-	return errors.Is(err, checkpoint.ErrCorrupt) || errors.Is(err, checkpoint.ErrInvalid)
+	return errors.Is(err, checkpoint.ErrCorrupt) || errors.Is(err, checkpoint.ErrInvalid) || errors.Is(err, checkpointstore.ErrStateMissing)
 }

@@ -78,8 +78,11 @@ func (f *fixture) start(edit func(*jobmanager.Config)) (string, error) {
 	if edit != nil {
 		edit(&cfg)
 	}
-	// New decides and writes the job record; the JobManager is never run.
-	_, err := jobmanager.New(cfg)
+	// New decides, Claim writes the job record; the job never runs.
+	jm, err := jobmanager.New(cfg)
+	if err == nil {
+		err = jm.Claim(context.Background())
+	}
 	return log.String(), err
 }
 
@@ -101,7 +104,19 @@ func (f *fixture) checkpoint(jobID string, id checkpoint.ID, op string, withStat
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	if jobID == f.jobID() {
+		f.completed(id)
+	}
 	return f.dir + "/" + path
+}
+
+// completed records checkpoint id as the run's newest completed one, as the
+// JobManager does before its sinks commit.
+func (f *fixture) completed(id checkpoint.ID) {
+	f.t.Helper()
+	r := f.record()
+	r.Completed = id
+	f.writeRecord(r)
 }
 
 func (f *fixture) record() *checkpointstore.Record {
@@ -176,7 +191,11 @@ func TestRestartResumesFromTheLatestCheckpoint(t *testing.T) {
 	}
 }
 
-func TestRestartAfterTheRunEndedStartsFresh(t *testing.T) {
+// TestRestartAfterTheRunEnded: a run that FINISHED or was CANCELED is
+// resumed from its last checkpoint (nothing is emitted twice), unless a
+// savepoint to start a new run from is given.
+func TestRestartAfterTheRunEnded(t *testing.T) {
+	other := jobmanager.JobID("job", []string{"old"}, 128)
 	for _, result := range []string{"FINISHED", "CANCELED"} {
 		t.Run(result, func(t *testing.T) {
 			f := newFixture(t)
@@ -191,10 +210,25 @@ func TestRestartAfterTheRunEndedStartsFresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(log, "starting the job fresh") || !strings.Contains(log, "ended "+result) {
-				t.Fatalf("log does not say the job starts fresh because its run ended:\n%s", log)
+			if !strings.Contains(log, "resuming the job from its latest checkpoint") || !strings.Contains(log, "ended "+result) {
+				t.Fatalf("log does not say the ended run is resumed:\n%s", log)
 			}
-			if r2 := f.record(); r2.Run != r.Run+1 || r2.FirstCheckpoint != 2 || r2.Result != "" {
+			if r2 := f.record(); r2.Run != r.Run || r2.Completed != 1 {
+				t.Fatalf("record of the resumed run: %+v", r2)
+			}
+
+			r = f.record()
+			r.Result = result
+			f.writeRecord(r)
+			sp := f.checkpoint(other, 1, "numbers", true)
+			log, err = f.start(func(c *jobmanager.Config) { c.SavepointPath = sp })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log, "starting the job from a savepoint") || !strings.Contains(log, "ended "+result) {
+				t.Fatalf("log does not say a new run starts from the savepoint:\n%s", log)
+			}
+			if r2 := f.record(); r2.Run != r.Run+1 || r2.FirstCheckpoint != 2 || r2.Result != "" || r2.Completed != 0 || r2.StartedFrom != sp {
 				t.Fatalf("record of the new run: %+v", r2)
 			}
 		})
@@ -243,14 +277,61 @@ func TestCorruptLatestCheckpointRefusesTheResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.checkpoint(f.jobID(), 1, "numbers", true)
-	// Checkpoint 2's metadata exists (so its output may be committed) but
-	// does not verify.
+	// Checkpoint 2 completed (the record says so) but its metadata does
+	// not verify.
 	if err := f.st.Write(context.Background(), f.store(f.jobID()).MetadataPath(2), []byte("not metadata")); err != nil {
 		t.Fatal(err)
 	}
+	f.completed(2)
 	_, err := f.start(nil)
 	if err == nil || !strings.Contains(err.Error(), "latest checkpoint 2 cannot be restored") {
 		t.Fatalf("start = %v, want a refusal naming checkpoint 2", err)
+	}
+}
+
+// TestNewerOrOlderCheckpointsDoNotMoveTheResume: the record names the
+// checkpoint to resume from. A newer one whose record write failed (it
+// never completed) is not used, and an older one is never used instead of
+// it when it is gone: its output may be committed.
+func TestNewerOrOlderCheckpointsDoNotMoveTheResume(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	f.checkpoint(f.jobID(), 2, "numbers", true)
+	f.completed(1)
+	log, err := f.start(nil)
+	if err != nil || !strings.Contains(log, "checkpoint=1") {
+		t.Fatalf("start = %v, want a resume from checkpoint 1, the record's:\n%s", err, log)
+	}
+	f.completed(2)
+	if err := f.st.Delete(context.Background(), f.store(f.jobID()).MetadataPath(2)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.start(nil)
+	if err == nil || !strings.Contains(err.Error(), "checkpoint 2") {
+		t.Fatalf("start with the record's checkpoint gone = %v, want a refusal naming checkpoint 2", err)
+	}
+}
+
+// TestCheckpointsWithoutRecordRefuseTheStart: checkpoints of the job with no
+// job record (deleted) are no fresh start.
+func TestCheckpointsWithoutRecordRefuseTheStart(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	if err := f.st.Delete(context.Background(), f.store(f.jobID()).RecordPath()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.start(nil)
+	if err == nil || !strings.Contains(err.Error(), "no job record") {
+		t.Fatalf("start = %v, want a refusal", err)
+	}
+	if _, err := f.start(func(c *jobmanager.Config) { c.Recovery = config.RecoveryNone }); err != nil {
+		t.Fatalf("with jobmanager.recovery none: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package jobmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,8 +53,14 @@ func (jm *JobManager) serveStream(ctx context.Context, st rpc.Stream) error {
 		return ctx.Err()
 	}
 	if err := <-reply; err != nil {
-		jm.log.Warn("refused a taskmanager", "resource", tm.info.ResourceID, "reason", err)
-		return st.Send(&rpc.Envelope{Refused: &rpc.Refused{Reason: err.Error()}})
+		var later *refusedForNow
+		retry := errors.As(err, &later)
+		if retry {
+			jm.log.Info("refused a taskmanager for now", "resource", tm.info.ResourceID, "reason", err)
+		} else {
+			jm.log.Warn("refused a taskmanager", "resource", tm.info.ResourceID, "reason", err)
+		}
+		return st.Send(&rpc.Envelope{Refused: &rpc.Refused{Reason: err.Error(), Retry: retry}})
 	}
 	recvErr := make(chan error, 1)
 	go func() { // owner: this handler; ends when the stream ends (handler return cancels it)
@@ -95,6 +102,12 @@ func (jm *JobManager) serveStream(ctx context.Context, st rpc.Stream) error {
 	return nil
 }
 
+// refusedForNow refuses a registration that may succeed with the next
+// JobManager at the same address.
+type refusedForNow struct{ reason string }
+
+func (e *refusedForNow) Error() string { return e.reason }
+
 // register admits a TaskManager: version check, slot pool, heartbeats.
 func (jm *JobManager) register(tm *tmConn) error {
 	if tm.info.Version != jm.cfg.Version {
@@ -102,7 +115,7 @@ func (jm *JobManager) register(tm *tmConn) error {
 			tm.info.ResourceID, tm.info.Version, jm.cfg.Version)
 	}
 	if jm.sched.State().Terminal() {
-		return fmt.Errorf("job %s is %s", jm.jobID, jm.sched.State().JobStatus())
+		return &refusedForNow{reason: fmt.Sprintf("job %s is %s and its jobmanager is stopping", jm.jobID, jm.sched.State().JobStatus())}
 	}
 	jm.nextReg++
 	tm.reg = fmt.Sprintf("%s#%d", tm.info.ResourceID, jm.nextReg)

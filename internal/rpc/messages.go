@@ -67,6 +67,11 @@ type Registered struct {
 // Refused ends a registration attempt with a reason for the TaskManager's log.
 type Refused struct {
 	Reason string `json:"reason"`
+	// Retry says the refusal is for now (the job has ended and its
+	// JobManager is about to go): the TaskManager keeps registering, for
+	// the next JobManager at its address. Without it the refusal is for
+	// good (another version).
+	Retry bool `json:"retry,omitempty"`
 }
 
 // Heartbeat is the JobManager's periodic liveness request.

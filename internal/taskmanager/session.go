@@ -49,9 +49,12 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("await registration at %s: %w", tm.cfg.JobManager, err)
 	}
-	if first.Refused != nil {
-		tm.log.Error("jobmanager refused the registration", "reason", first.Refused.Reason)
-		return false, fmt.Errorf("%w: %s", ErrRefused, first.Refused.Reason)
+	if r := first.Refused; r != nil {
+		if r.Retry {
+			return false, fmt.Errorf("jobmanager %s refused the registration for now: %s", tm.cfg.JobManager, r.Reason)
+		}
+		tm.log.Error("jobmanager refused the registration", "reason", r.Reason)
+		return false, fmt.Errorf("%w: %s", ErrRefused, r.Reason)
 	}
 	reg := first.Registered
 	if reg == nil {

@@ -1,0 +1,7 @@
+package jobmanager
+
+import "context"
+
+// Claim takes charge of the job as Run does first, for tests that check
+// what a start decides without running the job.
+func (jm *JobManager) Claim(ctx context.Context) error { return jm.claim(ctx) }
