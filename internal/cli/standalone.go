@@ -78,27 +78,6 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 	return cmd
 }
 
-func stopDaemon(cmd *cobra.Command, kind daemon.Kind, all bool) error {
-	home, err := homeDir()
-	if err != nil {
-		return err
-	}
-	wait := 60 * time.Second
-	if all {
-		ps, err := daemon.StopAll(home, kind, syscall.SIGTERM, wait)
-		for _, p := range ps {
-			fmt.Fprintf(cmd.OutOrStdout(), "Stopped %s (pid %d)\n", kind, p.PID)
-		}
-		return err
-	}
-	p, err := daemon.Stop(home, kind, syscall.SIGTERM, wait)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Stopped %s (pid %d)\n", kind, p.PID)
-	return nil
-}
-
 func homeDir() (string, error) {
 	conf, err := config.Load(config.LoadOptions{Environ: os.Environ()})
 	if err != nil {

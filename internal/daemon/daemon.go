@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Kind names a kind of Tide process. It is part of pid and log file names, so it may only
@@ -39,6 +40,9 @@ type Process struct {
 	Out string
 	// Index numbers the instances of a kind; a higher index was started later.
 	Index int
+	// StopTimeout is how long the process said it may take to exit after SIGTERM (see
+	// [RecordStopTimeout]); 0 if it did not say.
+	StopTimeout time.Duration
 }
 
 // ErrNotRunning is wrapped by errors of [Stop] and [StopAll] when no instance is running.
@@ -48,14 +52,23 @@ var ErrNotRunning = errors.New("daemon: not running")
 // exited within the wait.
 var ErrStillRunning = errors.New("daemon: still running")
 
-// NotRunningError reports that no instance of Kind is running in Home. It matches
-// [ErrNotRunning] with errors.Is.
+// NotRunningError reports that no instance of Kind is running in Home, or none that can be
+// proven to be one. It matches [ErrNotRunning] with errors.Is.
 type NotRunningError struct {
 	Kind Kind
 	Home string
+	// Unverified counts pid files naming a running process that could not be proven to be the
+	// one recorded, and so was not signalled.
+	Unverified int
 }
 
-func (e *NotRunningError) Error() string { return fmt.Sprintf("no %s running in %s", e.Kind, e.Home) }
+func (e *NotRunningError) Error() string {
+	if e.Unverified > 0 {
+		return fmt.Sprintf("no %s running in %s that can be verified (%d pid file(s) name a running "+
+			"process of unknown identity, not signalled)", e.Kind, e.Home, e.Unverified)
+	}
+	return fmt.Sprintf("no %s running in %s", e.Kind, e.Home)
+}
 
 // Is reports whether target is [ErrNotRunning].
 func (e *NotRunningError) Is(target error) bool { return target == ErrNotRunning }
@@ -102,11 +115,11 @@ func StartWithOptions(home string, kind Kind, foregroundArgs []string, opts Star
 
 	var p Process
 	err = r.locked(func() error {
-		live, err := r.liveLocked()
+		l, err := r.listLocked()
 		if err != nil {
 			return err
 		}
-		p.Index = nextIndex(live)
+		p.Index = l.nextIndex()
 		base := fmt.Sprintf("tide-%s-%d-%s", kind, p.Index, host)
 		p.Log = filepath.Join(logDir, base+".log")
 		p.Out = filepath.Join(logDir, base+".out")
@@ -188,13 +201,13 @@ func Register(home string, kind Kind) (release func(), err error) {
 				return nil
 			}
 		}
-		live, err := r.liveLocked()
+		l, err := r.listLocked()
 		if err != nil {
 			return err
 		}
 		rec := record{PID: pid}
 		rec.Start, _ = procStartTime(pid)
-		path = r.pidFile(nextIndex(live))
+		path = r.pidFile(l.nextIndex())
 		return writePIDFile(path, rec)
 	})
 	if err != nil {
@@ -205,4 +218,37 @@ func Register(home string, kind Kind) (release func(), err error) {
 		_ = r.locked(func() error { return r.removeIfPIDLocked(path, pid) })
 	})
 	return release, nil
+}
+
+// RecordStopTimeout notes in the current process's pid file (written by [Register] or
+// [Start]) that it may take up to d to exit after SIGTERM, so that `stop` can say how long it
+// will wait and wait long enough. A TaskManager declares its taskmanager.decommission.timeout.
+func RecordStopTimeout(home string, kind Kind, d time.Duration) error {
+	r, err := openRegistry(home, kind)
+	if err != nil {
+		return fmt.Errorf("record stop timeout: %w", err)
+	}
+	pid := os.Getpid()
+	err = r.locked(func() error {
+		l, err := r.listLocked()
+		if err != nil {
+			return err
+		}
+		for _, in := range l.live {
+			if in.PID != pid {
+				continue
+			}
+			rec, err := readPIDFile(in.path)
+			if err != nil {
+				return err
+			}
+			rec.StopTimeout = d
+			return writePIDFile(in.path, rec)
+		}
+		return fmt.Errorf("no pid file names pid %d", pid)
+	})
+	if err != nil {
+		return fmt.Errorf("record stop timeout of %s pid %d in %s: %w", kind, pid, r.home, err)
+	}
+	return nil
 }

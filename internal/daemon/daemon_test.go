@@ -290,3 +290,22 @@ func pidFiles(t *testing.T, home string) []string {
 	slices.Sort(names)
 	return names
 }
+
+func TestRecordStopTimeout(t *testing.T) {
+	home := t.TempDir()
+	if err := RecordStopTimeout(home, KindTaskManager, time.Minute); err == nil {
+		t.Fatal("RecordStopTimeout without a pid file succeeded")
+	}
+	release, err := Register(home, KindTaskManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if err := RecordStopTimeout(home, KindTaskManager, 45*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Running(home, KindTaskManager)
+	if err != nil || len(got) != 1 || got[0].StopTimeout != 45*time.Second || got[0].PID != os.Getpid() {
+		t.Fatalf("Running = %+v, %v; want our entry with a 45s stop timeout", got, err)
+	}
+}
