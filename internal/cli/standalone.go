@@ -60,9 +60,10 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 			}
 			p, err := daemon.Start(conf.Home, daemon.KindStandaloneJob, fargs)
 			if err != nil {
-				return err
+				return startFailed(err, "standalone-job")
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Starting standalonejob daemon (pid %d) on host; log %s\n", p.PID, p.Log)
+			fmt.Fprintf(cmd.OutOrStdout(), "Started standalonejob daemon (pid %d): job %s, REST API %s, RPC %s; log %s\n",
+				p.PID, job, p.Ready["rest"], p.Ready["rpc"], p.Log)
 			return nil
 		},
 	}
@@ -76,6 +77,15 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 	}
 	cmd.AddCommand(fg, start, stop)
 	return cmd
+}
+
+// startFailed explains a daemon that did not come up; what is the command's name.
+func startFailed(err error, what string) error {
+	var serr *daemon.StartError
+	if errors.As(err, &serr) && serr.Exit == "" {
+		return fmt.Errorf("%w\nStop it with `tide %s stop`, or look at its log.", err, what)
+	}
+	return err
 }
 
 func homeDir() (string, error) {
@@ -112,6 +122,10 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 	defer srv.Close(context.Background())
 	log.Info("jobmanager started", "job", job, "job_id", jm.JobID(), "rpc", rpcAddr, "rest", "http://"+srv.Addr(),
 		"scheduler", conf.SchedulerMode, "version", Version)
+	// Up: both ports are bound. Tell `standalone-job start` or `tide run`, if they wait.
+	if err := daemon.NotifyReady(map[string]string{"rpc": rpcAddr, "rest": "http://" + srv.Addr(), "job_id": jm.JobID()}); err != nil {
+		log.Warn("cannot report readiness to the starting process", "err", err)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := jm.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

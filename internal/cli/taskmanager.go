@@ -39,9 +39,10 @@ func (a *App) taskManagerCmd() *cobra.Command {
 			}
 			p, err := daemon.Start(conf.Home, daemon.KindTaskManager, append([]string{"taskmanager", "start-foreground"}, c.forwardedFlags()...))
 			if err != nil {
-				return err
+				return startFailed(err, "taskmanager")
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Starting taskmanager daemon (pid %d); log %s\n", p.PID, p.Log)
+			fmt.Fprintf(cmd.OutOrStdout(), "Started taskmanager daemon (pid %d), registering with the JobManager at %s; log %s\n",
+				p.PID, p.Ready["jobmanager"], p.Log)
 			return nil
 		},
 	}
@@ -82,6 +83,11 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	}
 	log.Info("taskmanager started", "jobmanager", tc.JobManager,
 		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)
+	// Up: the data plane is bound and registering begins (a JobManager that is not up yet is
+	// waited for). Tell `taskmanager start` or `tide run`, if they wait.
+	if err := daemon.NotifyReady(map[string]string{"jobmanager": tc.JobManager, "data": tm.DataAddr()}); err != nil {
+		log.Warn("cannot report readiness to the starting process", "err", err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sigs := make(chan os.Signal, 2)

@@ -25,11 +25,14 @@
 //
 //  1. `start`: call [Start] with the argv of the foreground command ("taskmanager",
 //     "start-foreground", flags...). It re-executes the binary detached (new session, stdin from
-//     /dev/null, stdout/stderr to the files above), records its pid, and returns without waiting.
-//     It prints nothing; the CLI prints.
+//     /dev/null, stdout/stderr to the files above), records its pid, and waits until the process
+//     reports that it is up or exits (a [*StartError] with the end of its log), for at most
+//     [DefaultReadyTimeout]. It prints nothing; the CLI prints.
 //  2. `start-foreground` (also what a daemon runs): call [Register] early and defer the returned
 //     release. Inside a daemon started by [Start], Register adopts the pid file [Start] wrote
 //     (found through the [EnvPIDFile] environment variable) instead of adding a second entry.
+//     Call [NotifyReady] once the process is up (its ports are bound); it does nothing when no
+//     one waits ([EnvReadyFD] describes the protocol).
 //  3. `stop` / `stop-all`: call [Stop] / [StopAll] with SIGTERM and a wait. An error wrapping
 //     [ErrStillRunning] means the process outlived the wait; the caller may retry with SIGKILL.
 //     With nothing running the error wraps [ErrNotRunning].
