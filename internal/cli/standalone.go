@@ -128,6 +128,16 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// Under `tide run`: stop if it is gone (kill -9), as Linux's parent-death signal would
+	// already have done.
+	stopWatch, err := daemon.WatchParent(func() {
+		log.Error("the tide run that started this jobmanager is gone; exiting")
+		stop()
+	})
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
 	if err := jm.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -90,6 +90,16 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Under `tide run`: exit at once if it is gone (kill -9), as Linux's parent-death signal
+	// would already have done.
+	stopWatch, err := daemon.WatchParent(func() {
+		log.Error("the tide run that started this taskmanager is gone; exiting")
+		cancel()
+	})
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)

@@ -24,6 +24,7 @@ const (
 	envExit       = "DAEMON_TEST_EXIT"        // "1": exit at once
 	envFail       = "DAEMON_TEST_FAIL"        // "1": log an error and exit 3 before it is up
 	envNoReady    = "DAEMON_TEST_NO_READY"    // "1": never report that it is up
+	envWatch      = "DAEMON_TEST_WATCH"       // "1": watch the parent; exit 7 when it is gone
 )
 
 // childLifetime bounds how long a helper lives, so that a broken test cannot leak processes
@@ -43,6 +44,9 @@ func childMain() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if os.Getenv(envExit) == "1" {
 		return 0
+	}
+	if os.Getenv(envWatch) == "1" {
+		return watchMain(log)
 	}
 	if os.Getenv(envFail) == "1" {
 		for i := range 30 {
@@ -91,6 +95,32 @@ func childMain() int {
 		return 0
 	case <-time.After(childLifetime):
 		log.Error("child lived too long")
+		return 2
+	}
+}
+
+// watchMain watches the parent through its lifeline, reports that it is up, and exits 7 once
+// the parent is gone.
+func watchMain(log *slog.Logger) int {
+	gone := make(chan struct{})
+	stop, err := WatchParent(func() { close(gone) })
+	if err != nil {
+		log.Error("watch parent", "err", err)
+		return 1
+	}
+	defer stop()
+	if v := os.Getenv(EnvLifelineFD); v != "" {
+		log.Error("the lifeline would be inherited", "fd", v)
+		return 1
+	}
+	if err := NotifyReady(nil); err != nil {
+		log.Error("notify ready", "err", err)
+		return 1
+	}
+	select {
+	case <-gone:
+		return 7
+	case <-time.After(childLifetime):
 		return 2
 	}
 }
