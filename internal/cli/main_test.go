@@ -126,7 +126,12 @@ func (e *env) killDaemons() {
 				_ = syscall.Kill(p.PID, syscall.SIGCONT)
 			}
 		}
-		_, _ = daemon.StopAll(e.home, kind, syscall.SIGKILL, 10*time.Second)
+		ps, _ := daemon.StopAll(e.home, kind, syscall.SIGKILL, 10*time.Second)
+		for _, p := range ps {
+			// Reap it if it is our child (a subreaper's adopted orphan); a no-op otherwise.
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(p.PID, &ws, syscall.WNOHANG, nil)
+		}
 	}
 }
 
