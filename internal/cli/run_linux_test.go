@@ -146,8 +146,3 @@ func describe(ws syscall.WaitStatus) string {
 	}
 	return fmt.Sprintf("exit status %d", ws.ExitStatus())
 }
-
-func readFile(path string) string {
-	b, _ := os.ReadFile(path)
-	return string(b)
-}

@@ -75,6 +75,11 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 		return err
 	}
 	defer release()
+	// Tell `taskmanager stop` how long a graceful stop may take, so that it can say so and wait
+	// long enough.
+	if err := daemon.RecordStopTimeout(conf.Home, daemon.KindTaskManager, conf.DecommissionTimeout); err != nil {
+		log.Warn("stop will not know this taskmanager's decommission timeout", "err", err)
+	}
 	tc := taskmanager.FromConfig(conf)
 	tc.Version, tc.Jobs, tc.Logger = Version, a.Jobs, log
 	tm, err := taskmanager.New(tc)

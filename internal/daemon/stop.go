@@ -12,6 +12,10 @@ import (
 // pollInterval is how often a stop checks whether a signalled process has exited.
 const pollInterval = 20 * time.Millisecond
 
+// StopGrace is how long a stop waits beyond the StopTimeout a process declared: the time it
+// needs to shut down once that timeout has passed.
+const StopGrace = 30 * time.Second
+
 // defaultWaitingEvery is the default of StopOptions.WaitingEvery.
 const defaultWaitingEvery = 5 * time.Second
 
@@ -20,6 +24,8 @@ type StopOptions struct {
 	// Signal is sent to the processes. Default: SIGTERM.
 	Signal syscall.Signal
 	// Wait bounds the wait for the signalled processes to exit, in total. Zero: do not wait.
+	// A process that declared it may take longer ([RecordStopTimeout]) is waited for at least
+	// its StopTimeout plus [StopGrace].
 	Wait time.Duration
 	// All stops every running instance instead of the most recently started one.
 	All bool
@@ -125,8 +131,14 @@ func (r *registry) signalAndWait(ins []instance, opts StopOptions) error {
 		}
 	}
 
+	wait := opts.Wait
+	for _, in := range pending {
+		if in.StopTimeout > 0 {
+			wait = max(wait, in.StopTimeout+StopGrace)
+		}
+	}
 	start := time.Now()
-	deadline := start.Add(opts.Wait)
+	deadline := start.Add(wait)
 	nextWaiting := start.Add(opts.WaitingEvery)
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
@@ -144,7 +156,7 @@ func (r *registry) signalAndWait(ins []instance, opts StopOptions) error {
 	}
 	for _, in := range pending {
 		errs = append(errs, fmt.Errorf("%s pid %d (index %d) did not exit within %v after %v: %w",
-			r.kind, in.PID, in.Index, opts.Wait, opts.Signal, ErrStillRunning))
+			r.kind, in.PID, in.Index, wait, opts.Signal, ErrStillRunning))
 	}
 
 	// Forget the exited ones now rather than at the next listing. A process that registered
