@@ -85,7 +85,6 @@ func (a *App) runLocal(ctx context.Context, c *common, job string, jargs []strin
 
 	lc := newLocalCluster(exe, a.Stdout, a.Stderr, 1+n)
 	defer lc.close()
-	say := lc.say
 
 	jmArgs := append([]string{"standalone-job", "start-foreground", "-j", job}, c.forwardedFlags()...)
 	if len(jargs) > 0 {
@@ -116,7 +115,7 @@ func (a *App) runLocal(ctx context.Context, c *common, job string, jargs []strin
 			return &exitError{code: 1, msg: fmt.Sprintf("tide run: %v", err)}
 		}
 	}
-	say("local cluster up: a JobManager (REST API and web UI at %s) and %d TaskManager(s); Ctrl-C cancels the job", api.base, n)
+	lc.say("local cluster up: a JobManager (REST API and web UI at %s) and %d TaskManager(s); Ctrl-C cancels the job", api.base, n)
 
 	final, canceled := lc.follow(ctx, api, jm, sigs)
 	lc.stopping = true
@@ -186,7 +185,7 @@ func (lc *localCluster) follow(ctx context.Context, api *restClient, jm *child, 
 		case <-tick.C:
 			v, err := api.view()
 			if err != nil {
-				continue // the JobManager may be busy; its exit is noticed through jm.done
+				continue // the JobManager may be busy; its exit comes through lc.exits
 			}
 			last = v
 			if v.terminal() {
