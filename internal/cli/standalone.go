@@ -60,9 +60,10 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 			}
 			p, err := daemon.Start(conf.Home, daemon.KindStandaloneJob, fargs)
 			if err != nil {
-				return err
+				return startFailed(err, "standalone-job")
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Starting standalonejob daemon (pid %d) on host; log %s\n", p.PID, p.Log)
+			fmt.Fprintf(cmd.OutOrStdout(), "Started standalonejob daemon (pid %d): job %s, REST API %s, RPC %s; log %s\n",
+				p.PID, job, p.Ready["rest"], p.Ready["rpc"], p.Log)
 			return nil
 		},
 	}
@@ -83,25 +84,13 @@ func (a *App) standaloneJobCmd() *cobra.Command {
 	return cmd
 }
 
-func stopDaemon(cmd *cobra.Command, kind daemon.Kind, all bool) error {
-	home, err := homeDir()
-	if err != nil {
-		return err
+// startFailed explains a daemon that did not come up; what is the command's name.
+func startFailed(err error, what string) error {
+	var serr *daemon.StartError
+	if errors.As(err, &serr) && serr.Exit == "" {
+		return fmt.Errorf("%w\nStop it with `tide %s stop`, or look at its log.", err, what)
 	}
-	wait := 60 * time.Second
-	if all {
-		ps, err := daemon.StopAll(home, kind, syscall.SIGTERM, wait)
-		for _, p := range ps {
-			fmt.Fprintf(cmd.OutOrStdout(), "Stopped %s (pid %d)\n", kind, p.PID)
-		}
-		return err
-	}
-	p, err := daemon.Stop(home, kind, syscall.SIGTERM, wait)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Stopped %s (pid %d)\n", kind, p.PID)
-	return nil
+	return err
 }
 
 func homeDir() (string, error) {
@@ -138,8 +127,22 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 	defer srv.Close(context.Background())
 	log.Info("jobmanager started", "job", job, "job_id", jm.JobID(), "rpc", rpcAddr, "rest", "http://"+srv.Addr(),
 		"scheduler", conf.SchedulerMode, "version", Version)
+	// Up: both ports are bound. Tell `standalone-job start` or `tide run`, if they wait.
+	if err := daemon.NotifyReady(map[string]string{"rpc": rpcAddr, "rest": "http://" + srv.Addr(), "job_id": jm.JobID()}); err != nil {
+		log.Warn("cannot report readiness to the starting process", "err", err)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// Under `tide run`: stop if it is gone (kill -9), as Linux's parent-death signal would
+	// already have done.
+	stopWatch, err := daemon.WatchParent(func() {
+		log.Error("the tide run that started this jobmanager is gone; exiting")
+		stop()
+	})
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
 	if err := jm.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -39,9 +39,10 @@ func (a *App) taskManagerCmd() *cobra.Command {
 			}
 			p, err := daemon.Start(conf.Home, daemon.KindTaskManager, append([]string{"taskmanager", "start-foreground"}, c.forwardedFlags()...))
 			if err != nil {
-				return err
+				return startFailed(err, "taskmanager")
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Starting taskmanager daemon (pid %d); log %s\n", p.PID, p.Log)
+			fmt.Fprintf(cmd.OutOrStdout(), "Started taskmanager daemon (pid %d), registering with the JobManager at %s; log %s\n",
+				p.PID, p.Ready["jobmanager"], p.Log)
 			return nil
 		},
 	}
@@ -74,6 +75,11 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 		return err
 	}
 	defer release()
+	// Tell `taskmanager stop` how long a graceful stop may take, so that it can say so and wait
+	// long enough.
+	if err := daemon.RecordStopTimeout(conf.Home, daemon.KindTaskManager, conf.DecommissionTimeout); err != nil {
+		log.Warn("stop will not know this taskmanager's decommission timeout", "err", err)
+	}
 	tc := taskmanager.FromConfig(conf)
 	tc.Version, tc.Jobs, tc.Logger = Version, a.Jobs, log
 	tm, err := taskmanager.New(tc)
@@ -82,8 +88,23 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	}
 	log.Info("taskmanager started", "jobmanager", tc.JobManager,
 		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)
+	// Up: the data plane is bound and registering begins (a JobManager that is not up yet is
+	// waited for). Tell `taskmanager start` or `tide run`, if they wait.
+	if err := daemon.NotifyReady(map[string]string{"jobmanager": tc.JobManager, "data": tm.DataAddr()}); err != nil {
+		log.Warn("cannot report readiness to the starting process", "err", err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Under `tide run`: exit at once if it is gone (kill -9), as Linux's parent-death signal
+	// would already have done.
+	stopWatch, err := daemon.WatchParent(func() {
+		log.Error("the tide run that started this taskmanager is gone; exiting")
+		cancel()
+	})
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)

@@ -290,3 +290,46 @@ func pidFiles(t *testing.T, home string) []string {
 	slices.Sort(names)
 	return names
 }
+
+func TestRecordStopTimeout(t *testing.T) {
+	home := t.TempDir()
+	if err := RecordStopTimeout(home, KindTaskManager, time.Minute); err == nil {
+		t.Fatal("RecordStopTimeout without a pid file succeeded")
+	}
+	release, err := Register(home, KindTaskManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if err := RecordStopTimeout(home, KindTaskManager, 45*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Running(home, KindTaskManager)
+	if err != nil || len(got) != 1 || got[0].StopTimeout != 45*time.Second || got[0].PID != os.Getpid() {
+		t.Fatalf("Running = %+v, %v; want our entry with a 45s stop timeout", got, err)
+	}
+}
+
+func TestStopReportsProgress(t *testing.T) {
+	home := t.TempDir()
+	p := startChild(t, home, KindTaskManager, envIgnoreTerm+"=1")
+	var signalled []Process
+	var waited []time.Duration
+	_, err := StopWithOptions(home, KindTaskManager, StopOptions{
+		Wait:         300 * time.Millisecond,
+		WaitingEvery: 50 * time.Millisecond,
+		Signalled:    func(q Process) { signalled = append(signalled, q) },
+		Waiting: func(pending []Process, elapsed time.Duration) {
+			if len(pending) != 1 || pending[0] != p {
+				t.Errorf("Waiting(%+v), want [%+v]", pending, p)
+			}
+			waited = append(waited, elapsed)
+		},
+	})
+	if !errors.Is(err, ErrStillRunning) {
+		t.Fatalf("Stop = %v, want ErrStillRunning (the child ignores SIGTERM)", err)
+	}
+	if len(signalled) != 1 || signalled[0] != p || len(waited) == 0 || !slices.IsSorted(waited) {
+		t.Fatalf("Signalled %+v, Waiting %v; want one signal and progress reports", signalled, waited)
+	}
+}

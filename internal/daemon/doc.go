@@ -10,9 +10,11 @@
 //	$TIDE_HOME/log/tide-<kind>-<index>-<host>.out     stdout of a daemon (where print sinks write)
 //
 // A pid file's first line is the decimal pid, as in Flink, so shell tools can read it. Further
-// lines are key=value pairs: "start" is the process start time in clock ticks (Linux
-// /proc/<pid>/stat field 22; used to detect a reused pid), "log" and "out" name the daemon's
-// output files (absent for a foreground process). Unknown keys are ignored.
+// lines are key=value pairs: "start" is the process start time (Linux: clock ticks since boot,
+// /proc/<pid>/stat field 22; macOS: microseconds since the epoch), which proves that the pid
+// still names the recorded process; "log" and "out" name the daemon's output files (absent for
+// a foreground process); "stop-timeout" is how long the process may take to exit after SIGTERM
+// ([RecordStopTimeout]). Unknown keys are ignored.
 //
 // The index of a new instance is one more than the highest index of a live instance of the
 // same kind, so "the most recently started instance" (the highest index) is well defined, and
@@ -23,20 +25,28 @@
 //
 //  1. `start`: call [Start] with the argv of the foreground command ("taskmanager",
 //     "start-foreground", flags...). It re-executes the binary detached (new session, stdin from
-//     /dev/null, stdout/stderr to the files above), records its pid, and returns without waiting.
-//     It prints nothing; the CLI prints.
+//     /dev/null, stdout/stderr to the files above), records its pid, and waits until the process
+//     reports that it is up or exits (a [*StartError] with the end of its log), for at most
+//     [DefaultReadyTimeout]. It prints nothing; the CLI prints.
 //  2. `start-foreground` (also what a daemon runs): call [Register] early and defer the returned
 //     release. Inside a daemon started by [Start], Register adopts the pid file [Start] wrote
 //     (found through the [EnvPIDFile] environment variable) instead of adding a second entry.
+//     Call [NotifyReady] once the process is up (its ports are bound); it does nothing when no
+//     one waits ([EnvReadyFD] describes the protocol).
 //  3. `stop` / `stop-all`: call [Stop] / [StopAll] with SIGTERM and a wait. An error wrapping
 //     [ErrStillRunning] means the process outlived the wait; the caller may retry with SIGKILL.
 //     With nothing running the error wraps [ErrNotRunning].
 //
-// # Liveness
+// # Liveness and identity
 //
-// A pid counts as live when kill(pid, 0) succeeds (or fails with EPERM) and, where /proc is
-// available, the process is not a zombie and its start time matches the one recorded. Pid files
-// of dead processes are stale: [Running], [Stop], [StopAll] and new registrations remove them.
+// Pids are reused, so a pid alone proves nothing. A pid file names a running instance only if
+// the process exists (kill(pid, 0) succeeds or fails with EPERM), is not a zombie, and its start
+// time equals the recorded one. Pid files of exited processes, and of pids now held by a process
+// with another start time, are stale: [Running], [Stop], [StopAll] and new registrations remove
+// them. A pid file that names a running process but records no start time (a hand-written or
+// Flink-style file), or on a system that does not report start times, is unverifiable: it is
+// never signalled, never removed while the process runs, and reported through
+// [StopOptions.Skipped].
 //
 // All functions are safe for concurrent use by goroutines and by processes sharing TIDE_HOME;
 // each takes the kind's lock file for the short time it reads or changes pid files, and never

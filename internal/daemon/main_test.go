@@ -22,6 +22,9 @@ const (
 	envKind       = "DAEMON_TEST_KIND"        // kind for Register
 	envIgnoreTerm = "DAEMON_TEST_IGNORE_TERM" // "1": ignore SIGTERM (only SIGKILL stops it)
 	envExit       = "DAEMON_TEST_EXIT"        // "1": exit at once
+	envFail       = "DAEMON_TEST_FAIL"        // "1": log an error and exit 3 before it is up
+	envNoReady    = "DAEMON_TEST_NO_READY"    // "1": never report that it is up
+	envWatch      = "DAEMON_TEST_WATCH"       // "1": watch the parent; exit 7 when it is gone
 )
 
 // childLifetime bounds how long a helper lives, so that a broken test cannot leak processes
@@ -41,6 +44,16 @@ func childMain() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if os.Getenv(envExit) == "1" {
 		return 0
+	}
+	if os.Getenv(envWatch) == "1" {
+		return watchMain(log)
+	}
+	if os.Getenv(envFail) == "1" {
+		for i := range 30 {
+			log.Info("preparing", "step", i) // more lines than the tail a failed start shows
+		}
+		log.Error("listen tcp 127.0.0.1:1: bind: address already in use")
+		return 3
 	}
 	terms := make(chan os.Signal, 1)
 	if os.Getenv(envIgnoreTerm) == "1" {
@@ -64,6 +77,17 @@ func childMain() int {
 	fmt.Fprintf(out, "pid=%d pgid=%d stdin=%s\nready\n", os.Getpid(), pgid, stdinKind())
 	_ = out.Flush()
 	log.Info("child started", "pid", os.Getpid())
+	if os.Getenv(envNoReady) != "1" {
+		if err := NotifyReady(map[string]string{"pid": fmt.Sprint(os.Getpid())}); err != nil {
+			log.Error("notify ready failed", "err", err)
+			return 1
+		}
+		// A second report is a no-op, and the descriptor is not inherited further.
+		if err := NotifyReady(nil); err != nil || os.Getenv(EnvReadyFD) != "" {
+			log.Error("second NotifyReady", "err", err)
+			return 1
+		}
+	}
 
 	select {
 	case <-terms:
@@ -71,6 +95,32 @@ func childMain() int {
 		return 0
 	case <-time.After(childLifetime):
 		log.Error("child lived too long")
+		return 2
+	}
+}
+
+// watchMain watches the parent through its lifeline, reports that it is up, and exits 7 once
+// the parent is gone.
+func watchMain(log *slog.Logger) int {
+	gone := make(chan struct{})
+	stop, err := WatchParent(func() { close(gone) })
+	if err != nil {
+		log.Error("watch parent", "err", err)
+		return 1
+	}
+	defer stop()
+	if v := os.Getenv(EnvLifelineFD); v != "" {
+		log.Error("the lifeline would be inherited", "fd", v)
+		return 1
+	}
+	if err := NotifyReady(nil); err != nil {
+		log.Error("notify ready", "err", err)
+		return 1
+	}
+	select {
+	case <-gone:
+		return 7
+	case <-time.After(childLifetime):
 		return 2
 	}
 }
@@ -106,7 +156,10 @@ func startChild(t *testing.T, home string, kind Kind, extraEnv ...string) Proces
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() { killAndReap(p.PID) })
-	return p
+	if want := fmt.Sprint(p.PID); p.Ready["pid"] != want {
+		t.Fatalf("Start reported %v, want the child's report pid=%s", p.Ready, want)
+	}
+	return p.Process
 }
 
 // killAndReap kills pid and reaps it if it is our child (Start releases its children, so

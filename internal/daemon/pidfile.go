@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxPIDFileSize bounds what readPIDFile accepts; real pid files are well under 1 KiB.
@@ -15,9 +16,12 @@ const maxPIDFileSize = 64 << 10
 // record is the content of a pid file.
 type record struct {
 	PID   int
-	Start uint64 // process start time in clock ticks since boot; 0 if unknown
+	Start uint64 // process start time (see procStat for the unit); 0 if unknown
 	Log   string
 	Out   string
+	// StopTimeout is how long the process may take to exit after SIGTERM, as it declared
+	// with [RecordStopTimeout]; 0 if it did not.
+	StopTimeout time.Duration
 }
 
 // encode renders r: the pid on the first line, then key=value lines.
@@ -32,6 +36,9 @@ func (r record) encode() []byte {
 	}
 	if r.Out != "" {
 		fmt.Fprintf(&b, "out=%s\n", r.Out)
+	}
+	if r.StopTimeout > 0 {
+		fmt.Fprintf(&b, "stop-timeout=%s\n", r.StopTimeout)
 	}
 	return []byte(b.String())
 }
@@ -63,6 +70,10 @@ func parseRecord(data []byte) (record, error) {
 			r.Log = val
 		case "out":
 			r.Out = val
+		case "stop-timeout":
+			if d, err := time.ParseDuration(val); err == nil && d > 0 {
+				r.StopTimeout = d
+			}
 		}
 	}
 	return r, nil

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -22,6 +23,8 @@ func TestParseRecord(t *testing.T) {
 			want: record{PID: 7, Start: 99, Log: "/h/log/a.log", Out: "/h/log/a.out"}},
 		{name: "unknown keys and junk ignored", in: "7\nfuture=1\njunk\nstart=x\n", want: record{PID: 7}},
 		{name: "value with equals", in: "7\nlog=/a=b\n", want: record{PID: 7, Log: "/a=b"}},
+		{name: "stop timeout", in: "7\nstart=9\nstop-timeout=30s\n", want: record{PID: 7, Start: 9, StopTimeout: 30 * time.Second}},
+		{name: "bad stop timeouts ignored", in: "7\nstop-timeout=soon\nstop-timeout=-1s\n", want: record{PID: 7}},
 		{name: "empty", in: "", wantErr: true},
 		{name: "not a number", in: "abc\n", wantErr: true},
 		{name: "zero", in: "0\n", wantErr: true},
@@ -44,7 +47,7 @@ func TestParseRecord(t *testing.T) {
 func TestRecordRoundTrip(t *testing.T) {
 	for _, r := range []record{
 		{PID: 1},
-		{PID: 123456, Start: 1 << 40, Log: "/tmp/x y/tide.log", Out: "/tmp/x y/tide.out"},
+		{PID: 123456, Start: 1 << 40, Log: "/tmp/x y/tide.log", Out: "/tmp/x y/tide.out", StopTimeout: 90 * time.Second},
 	} {
 		got, err := parseRecord(r.encode())
 		if err != nil {

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// procStat reads /proc/<pid>/stat. It returns false if the file cannot be read or parsed.
+// procStat reads /proc/<pid>/stat: the state and the start time in clock ticks since boot
+// (field 22). It returns false if the file cannot be read or parsed.
 func procStat(pid int) (stat, bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {

@@ -1,7 +1,7 @@
-//go:build unix && !linux
+//go:build unix && !linux && !darwin
 
 package daemon
 
-// procStat is unavailable without /proc; liveness then relies on kill(pid, 0) alone, which
-// counts a zombie as alive.
+// procStat is not implemented here: without a process start time no pid file can be
+// verified, so [Stop] and [StopAll] refuse to signal and say so.
 func procStat(int) (stat, bool) { return stat{}, false }

@@ -104,21 +104,64 @@ func (r *registry) owns(path string) bool {
 	return ok
 }
 
-// instance is a live entry of the registry.
+// instance is an entry of the registry whose process is running.
 type instance struct {
 	Process
 	start uint64 // recorded start time, see record.Start
 	path  string // its pid file
 }
 
-// liveLocked returns the live instances, oldest first, removing the pid files of dead ones and
-// unreadable ones. The caller holds the lock.
-func (r *registry) liveLocked() ([]instance, error) {
+// Skipped is a pid file that a listing did not count as a running instance: either it was
+// stale and has been removed, or it names a running process that cannot be proven to be the
+// one the file was written for, which is never signalled and whose file is kept.
+type Skipped struct {
+	// Path is the pid file.
+	Path string
+	// PID is the pid it names; 0 if the file could not be read.
+	PID int
+	// Removed is true for a stale file that has been deleted; false for a kept one.
+	Removed bool
+	// Reason says why, as a clause: "pid 42 is not running".
+	Reason string
+}
+
+func (s Skipped) String() string {
+	if s.Removed {
+		return fmt.Sprintf("removed stale pid file %s: %s", s.Path, s.Reason)
+	}
+	return fmt.Sprintf("not signalling pid %d named by %s: %s; if that process is not a Tide daemon of this "+
+		"TIDE_HOME, delete the pid file", s.PID, s.Path, s.Reason)
+}
+
+// listing is the registry's content, sorted by index.
+type listing struct {
+	live       []instance // running, proven ours: these may be signalled
+	unverified []instance // running, not proven ours: never signalled, files kept
+	skipped    []Skipped  // unverified ones, and stale files removed by the listing
+}
+
+// nextIndex is the index for a new instance: one more than the highest index of any instance
+// that may be running, verified or not, so that no running process's log file is reused.
+func (l listing) nextIndex() int {
+	n := 0
+	for _, in := range l.live {
+		n = max(n, in.Index)
+	}
+	for _, in := range l.unverified {
+		n = max(n, in.Index)
+	}
+	return n + 1
+}
+
+// listLocked reads every pid file of r's kind, removing stale ones: unreadable files, and
+// those whose process has exited or whose pid now names a process started at another time.
+// The caller holds the lock.
+func (r *registry) listLocked() (listing, error) {
 	entries, err := os.ReadDir(r.dir)
 	if err != nil {
-		return nil, fmt.Errorf("list pid files: %w", err)
+		return listing{}, fmt.Errorf("list pid files: %w", err)
 	}
-	var live []instance
+	var l listing
 	for _, e := range entries {
 		idx, ok := r.indexOf(e.Name())
 		if !ok || !e.Type().IsRegular() {
@@ -129,20 +172,42 @@ func (r *registry) liveLocked() ([]instance, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if err == nil && alive(rec.PID, rec.Start) {
-			live = append(live, instance{
-				Process: Process{PID: rec.PID, Log: rec.Log, Out: rec.Out, Index: idx},
+		var reason string
+		if err != nil {
+			reason = err.Error()
+		} else {
+			in := instance{
+				Process: Process{PID: rec.PID, Log: rec.Log, Out: rec.Out, Index: idx, StopTimeout: rec.StopTimeout},
 				start:   rec.Start,
 				path:    path,
-			})
-			continue
+			}
+			switch check(rec.PID, rec.Start) {
+			case ours:
+				l.live = append(l.live, in)
+				continue
+			case unverified:
+				why := "the pid file records no start time, so the process may not be the one it was written for"
+				if rec.Start != 0 {
+					why = "this system does not report the process's start time, so it cannot be matched with the recorded one"
+				}
+				l.unverified = append(l.unverified, in)
+				l.skipped = append(l.skipped, Skipped{Path: path, PID: rec.PID, Reason: fmt.Sprintf("pid %d is running but %s", rec.PID, why)})
+				continue
+			}
+			reason = fmt.Sprintf("pid %d is not running", rec.PID)
+			if rec.Start != 0 && exists(rec.PID) {
+				reason = fmt.Sprintf("pid %d now belongs to another process (its start time differs from the recorded one)", rec.PID)
+			}
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("remove stale pid file: %w", err)
+			return listing{}, fmt.Errorf("remove stale pid file: %w", err)
 		}
+		l.skipped = append(l.skipped, Skipped{Path: path, PID: rec.PID, Removed: true, Reason: reason})
 	}
-	slices.SortFunc(live, func(a, b instance) int { return a.Index - b.Index })
-	return live, nil
+	byIndex := func(a, b instance) int { return a.Index - b.Index }
+	slices.SortFunc(l.live, byIndex)
+	slices.SortFunc(l.unverified, byIndex)
+	return l, nil
 }
 
 // removeIfPIDLocked removes the pid file at path if it still names pid. The caller holds the lock.
@@ -160,34 +225,40 @@ func (r *registry) removeIfPIDLocked(path string, pid int) error {
 	return nil
 }
 
-// nextIndex returns the index for a new instance: one more than the newest live one.
-func nextIndex(live []instance) int {
-	if len(live) == 0 {
-		return 1
-	}
-	return live[len(live)-1].Index + 1
-}
-
-// Running returns the live instances of kind in home, oldest first. Pid files of processes that
-// have exited are removed.
+// Running returns the running instances of kind in home that are proven to be the processes
+// their pid files were written for, oldest first. Stale pid files are removed.
 func Running(home string, kind Kind) ([]Process, error) {
 	r, err := openRegistry(home, kind)
 	if err != nil {
 		return nil, fmt.Errorf("list running %s: %w", kind, err)
 	}
-	var live []instance
-	err = r.locked(func() error {
-		live, err = r.liveLocked()
+	l, err := r.list()
+	if err != nil {
+		return nil, err
+	}
+	return processes(l.live), nil
+}
+
+// list takes the lock and lists the registry.
+func (r *registry) list() (listing, error) {
+	var l listing
+	err := r.locked(func() error {
+		var err error
+		l, err = r.listLocked()
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list running %s in %s: %w", kind, r.home, err)
+		return listing{}, fmt.Errorf("list %s in %s: %w", r.kind, r.home, err)
 	}
-	procs := make([]Process, len(live))
-	for i, in := range live {
+	return l, nil
+}
+
+func processes(ins []instance) []Process {
+	procs := make([]Process, len(ins))
+	for i, in := range ins {
 		procs[i] = in.Process
 	}
-	return procs, nil
+	return procs
 }
 
 func hostname() (string, error) {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
@@ -68,6 +69,9 @@ type TaskManager struct {
 	peerLost    chan string
 	// local keeps keyed state across attempts (local recovery).
 	local *localState
+	// leaveAt is when Leave was first called, Unix ns; 0 before. Written by Leave (any
+	// goroutine), read by Run.
+	leaveAt atomic.Int64
 }
 
 // New creates a TaskManager and starts its data-plane listener.
@@ -110,6 +114,7 @@ func (tm *TaskManager) DataAddr() string { return tm.net.Addr() }
 // Leave asks the TaskManager to decommission: tell the JobManager, keep
 // serving until released or DecommissionTimeout, then Run returns nil.
 func (tm *TaskManager) Leave(reason string) {
+	tm.leaveAt.CompareAndSwap(0, time.Now().UnixNano())
 	select {
 	case tm.leave <- reason:
 	default:
@@ -131,7 +136,11 @@ func (tm *TaskManager) Run(ctx context.Context) error {
 		released, err := tm.session(ctx)
 		switch {
 		case released:
-			tm.log.Info("released by the jobmanager; exiting")
+			if !tm.decommissionTimedOut() {
+				tm.log.Info("released by the jobmanager; exiting")
+			}
+			// Otherwise the session has said that the decommission timeout passed and that it
+			// exits; "released" would contradict it.
 			return nil
 		case errors.Is(err, ErrRefused):
 			return err
@@ -163,6 +172,17 @@ func (tm *TaskManager) Run(ctx context.Context) error {
 			backoff = 100 * time.Millisecond
 		}
 	}
+}
+
+// decommissionTimedOut reports whether DecommissionTimeout has passed since Leave. A session
+// ends "released" both when the JobManager released it and when that timeout passed (see
+// session), and only the first is a release.
+//
+// TODO: the session returns why it ended (released, decommission timeout, asked twice) instead,
+// once session.go is open to that change; then this clock reading goes.
+func (tm *TaskManager) decommissionTimedOut() bool {
+	at := tm.leaveAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) >= tm.cfg.DecommissionTimeout
 }
 
 // reporter sends envelopes on the control stream from any goroutine,

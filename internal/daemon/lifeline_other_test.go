@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package daemon
+
+import "syscall"
+
+func clearParentDeathSignal(*syscall.SysProcAttr) {}
