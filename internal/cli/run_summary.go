@@ -119,7 +119,11 @@ func (c *restClient) view() (jobView, error) {
 		Rescales []rest.Rescale `json:"rescales"`
 	}
 	if err := c.get("/jobs/"+c.jobID+"/rescales", &rs); err == nil {
-		v.Rescales = rs.Rescales
+		for _, r := range rs.Rescales {
+			if r.Trigger != rest.TriggerInitial {
+				v.Rescales = append(v.Rescales, r)
+			}
+		}
 	}
 	return v, nil
 }
@@ -162,7 +166,7 @@ func (s summary) String() string {
 		var items []string
 		var pause int64
 		for i, r := range v.Rescales {
-			pause += r.PauseMs
+			pause += max(0, r.PauseMs)
 			if i < maxRescalesShown {
 				items = append(items, fmt.Sprintf("%s %d→%d", r.Trigger, r.From, r.To))
 			}

@@ -73,7 +73,7 @@ func (jm *JobManager) savepointDone(requestID string, id checkpoint.ID, path, fa
 		jm.io.copyCheckpoint(copyJob{requestID: requestID, checkpoint: uint64(id), path: path, target: sp.target})
 		return
 	}
-	jm.savepointCopied(evCopied{requestID: requestID, checkpoint: uint64(id), location: jm.location(path), failure: failure})
+	jm.savepointCopied(evCopied{requestID: requestID, checkpoint: uint64(id), location: jm.externalPath(path), failure: failure})
 }
 
 // savepointCopied ends a savepoint request.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/scheduler"
@@ -118,6 +119,15 @@ func port(addr string) int {
 	return p
 }
 
+// externalPath is a checkpoint's location as Flink's REST API gives it: the
+// full URI of its directory.
+func (jm *JobManager) externalPath(metadataKey string) string {
+	if metadataKey == "" {
+		return ""
+	}
+	return jm.location(strings.TrimSuffix(metadataKey, "/"+checkpointstore.MetadataName))
+}
+
 func (jm *JobManager) checkpointView() rest.CheckpointStats {
 	st := jm.coord.Stats()
 	out := rest.CheckpointStats{Counts: rest.CheckpointCounts{Completed: int64(st.Counts.Completed), Failed: int64(st.Counts.Failed),
@@ -125,16 +135,16 @@ func (jm *JobManager) checkpointView() rest.CheckpointStats {
 	for _, h := range st.History {
 		out.History = append(out.History, rest.CheckpointRecord{ID: int64(h.ID), Status: rest.CheckpointStatus(h.Status),
 			IsSavepoint: h.IsSavepoint, TriggerTimestamp: h.TriggerTimestamp, LatestAckTimestamp: h.LatestAckTimestamp,
-			EndToEndDuration: h.EndToEndDuration, StateSize: h.StateSize, ExternalPath: h.ExternalPath,
+			EndToEndDuration: h.EndToEndDuration, StateSize: h.StateSize, ExternalPath: jm.externalPath(h.ExternalPath),
 			NumSubtasks: h.NumSubtasks, NumAcknowledgedSubtask: h.NumAcknowledgedSubtasks, FailureMessage: h.FailureMessage})
 	}
 	if c := st.Latest.Completed; c != nil {
 		out.Latest.Completed = &rest.CheckpointRecord{ID: int64(c.ID), Status: rest.CheckpointStatus(c.Status), IsSavepoint: c.IsSavepoint,
 			TriggerTimestamp: c.TriggerTimestamp, LatestAckTimestamp: c.LatestAckTimestamp, EndToEndDuration: c.EndToEndDuration,
-			StateSize: c.StateSize, ExternalPath: c.ExternalPath, NumSubtasks: c.NumSubtasks, NumAcknowledgedSubtask: c.NumAcknowledgedSubtasks}
+			StateSize: c.StateSize, ExternalPath: jm.externalPath(c.ExternalPath), NumSubtasks: c.NumSubtasks, NumAcknowledgedSubtask: c.NumAcknowledgedSubtasks}
 	}
 	if r := st.Latest.Restored; r != nil {
-		out.Latest.Restored = &rest.RestoredCheckpoint{ID: int64(r.ID), ExternalPath: r.ExternalPath, RestoreTimestamp: r.RestoreTimestamp, IsSavepoint: r.IsSavepoint}
+		out.Latest.Restored = &rest.RestoredCheckpoint{ID: int64(r.ID), ExternalPath: jm.externalPath(r.ExternalPath), RestoreTimestamp: r.RestoreTimestamp, IsSavepoint: r.IsSavepoint}
 	}
 	return out
 }
