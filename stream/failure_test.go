@@ -2,6 +2,8 @@ package stream_test
 
 import (
 	"errors"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -164,4 +166,37 @@ func TestLargeOperatorStateCheckpoints(t *testing.T) {
 		Dynamic:            map[string]string{"restart-strategy": "none"},
 	})
 	c.WaitCheckpoints(2, timeout)
+}
+
+// TestFileSinkRefusesAnotherJobsOutput: a job whose file sink writes into a
+// directory that holds another job's output fails — at once, not after
+// restarts — and the first job's output is left as it was.
+func TestFileSinkRefusesAnotherJobsOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	job := func(env *stream.Env, _ []string) error {
+		src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
+		stream.FileSink(src, "out", dir, func(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) })
+		return nil
+	}
+	first := tidetest.Start(t, tidetest.Config{Name: "first", Job: job, TaskManagers: 1})
+	first.WaitState(tidetest.Finished, timeout)
+	first.Stop()
+	before, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := tidetest.Start(t, tidetest.Config{Name: "second", Job: job, TaskManagers: 1})
+	second.WaitState(tidetest.Failed, timeout)
+	if rs := second.Rescales(); len(rs) != 0 {
+		t.Errorf("the job restarted: %+v; the failure is permanent", rs)
+	}
+	after, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("the first job's output changed: %d entries, then %d", len(before), len(after))
+	}
 }

@@ -27,6 +27,8 @@ type SinkWriter[T any] interface {
 
 // SinkContext is what a sink writer sees of its subtask.
 type SinkContext interface {
+	// JobID is the id of the job the sink runs in.
+	JobID() string
 	Subtask() int
 	Parallelism() int
 	Attempt() uint64
@@ -142,6 +144,9 @@ type fileWriter[T any] struct {
 }
 
 func (f *fileWriter[T]) Open(ctx SinkContext, restored [][]byte) error {
+	if err := filesink.Claim(f.dir, ctx.JobID()); err != nil {
+		return Permanent(err)
+	}
 	if err := filesink.RecoverAndCommit(f.dir, restored); err != nil {
 		return fmt.Errorf("file sink %s: recover: %w", f.dir, err)
 	}
@@ -173,3 +178,8 @@ func (f *fileWriter[T]) Close() error {
 	}
 	return f.w.Abort()
 }
+
+// Permanent marks err, returned by a user function or a sink, as a failure
+// that no restart can mend — a misconfiguration, say — so that the job
+// fails with it (FAILED) instead of restarting under the restart strategy.
+func Permanent(err error) error { return operator.Permanent(err) }

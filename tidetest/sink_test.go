@@ -7,6 +7,7 @@ import (
 
 type fakeSinkContext struct{}
 
+func (fakeSinkContext) JobID() string              { return "job" }
 func (fakeSinkContext) Subtask() int               { return 0 }
 func (fakeSinkContext) Parallelism() int           { return 1 }
 func (fakeSinkContext) Attempt() uint64            { return 1 }

@@ -331,7 +331,7 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 				jm.corrupt[a.restored] = fmt.Sprintf("%v: %s", st.Task, st.Error)
 			}
 			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("%v failed: %s", st.Task, st.Error),
-				Retryable: true, Trigger: scheduler.TriggerFailure})
+				Retryable: st.Domain != "permanent", Trigger: scheduler.TriggerFailure})
 		}
 		jm.maybeStopped()
 	}

@@ -10,6 +10,7 @@
 package operator
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -137,4 +138,27 @@ type Source interface {
 	// Position is the number of records this subtask's splits have emitted
 	// in total, including before the restore (for reprocessed_records).
 	Position() int64
+}
+
+// permanent marks a failure that restarting cannot mend.
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return p.err.Error() }
+func (p *permanent) Unwrap() error { return p.err }
+
+// Permanent marks err as a failure that no restart can mend — a
+// misconfiguration, an output that belongs to another job — so that the
+// job fails with it instead of restarting for ever.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanent{err: err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked
+// Permanent.
+func IsPermanent(err error) bool {
+	var p *permanent
+	return errors.As(err, &p)
 }

@@ -331,7 +331,8 @@ func (t *Task) progress() {
 // Failure is a task failure with its domain, which the scheduler uses to
 // decide between restarting and failing the job.
 type Failure struct {
-	// Domain is "user", "external", "internal" or "corrupt-checkpoint".
+	// Domain is "user", "external", "internal", "corrupt-checkpoint" or
+	// "permanent" (operator.Permanent: restarting cannot mend it).
 	Domain string
 	Err    error
 }
@@ -342,6 +343,8 @@ func (f *Failure) Unwrap() error { return f.Err }
 func domainOf(err error) string {
 	var f *Failure
 	switch {
+	case operator.IsPermanent(err):
+		return "permanent"
 	case errors.As(err, &f):
 		return f.Domain
 	case errors.Is(err, state.ErrCorrupt):

@@ -1,0 +1,39 @@
+package filesink
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestClaim(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs { // the subtasks of one job claim at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = Claim(dir, "job-a")
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("subtask %d: %v", i, err)
+		}
+	}
+	if err := Claim(dir, "job-a"); err != nil {
+		t.Fatalf("the owner claiming again: %v", err)
+	}
+	err := Claim(dir, "job-b")
+	if !errors.Is(err, ErrOwnedByAnotherJob) {
+		t.Fatalf("another job's claim = %v, want ErrOwnedByAnotherJob", err)
+	}
+	es, _ := os.ReadDir(dir)
+	if len(es) != 1 || es[0].Name() != OwnerName {
+		t.Fatalf("the directory holds %v; want only %s (no temporary files left)", es, OwnerName)
+	}
+}
