@@ -3,7 +3,10 @@ package stream_test
 import (
 	"errors"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,33 +173,61 @@ func TestLargeOperatorStateCheckpoints(t *testing.T) {
 
 // TestFileSinkRefusesAnotherJobsOutput: a job whose file sink writes into a
 // directory that holds another job's output fails — at once, not after
-// restarts — and the first job's output is left as it was.
+// restarts — and leaves that output as it was; a job restored from a
+// savepoint of the owner continues the output.
 func TestFileSinkRefusesAnotherJobsOutput(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir, checkpoints := t.TempDir(), "file://"+t.TempDir()
 	job := func(env *stream.Env, _ []string) error {
-		src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
-		stream.FileSink(src, "out", dir, func(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) })
+		src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(2000), tidetest.Splits(numSplits), tidetest.Rate(2000)), stream.UID("numbers"))
+		stream.FileSink(src, "out", dir, func(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }, stream.UID("out"))
 		return nil
 	}
-	first := tidetest.Start(t, tidetest.Config{Name: "first", Job: job, TaskManagers: 1})
-	first.WaitState(tidetest.Finished, timeout)
+	first := tidetest.Start(t, tidetest.Config{Name: "first", Job: job, TaskManagers: 1, CheckpointsDir: checkpoints, CheckpointInterval: 100 * time.Millisecond})
+	first.WaitCheckpoints(1, timeout)
+	loc := first.StopWithSavepoint(timeout)
 	first.Stop()
-	before, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := lines(t, dir)
 
-	second := tidetest.Start(t, tidetest.Config{Name: "second", Job: job, TaskManagers: 1})
+	second := tidetest.Start(t, tidetest.Config{Name: "second", Job: job, TaskManagers: 1, CheckpointsDir: checkpoints})
 	second.WaitState(tidetest.Failed, timeout)
 	if rs := second.Rescales(); len(rs) != 0 {
 		t.Errorf("the job restarted: %+v; the failure is permanent", rs)
 	}
-	after, err := os.ReadDir(dir)
+	second.Stop()
+	if after := lines(t, dir); !slices.Equal(before, after) {
+		t.Fatalf("the first job's output changed: %d lines, then %d", len(before), len(after))
+	}
+
+	third := tidetest.Start(t, tidetest.Config{Name: "third", Job: job, TaskManagers: 1, CheckpointsDir: checkpoints, SavepointPath: loc})
+	third.WaitState(tidetest.Finished, timeout)
+	got := lines(t, dir)
+	if len(got) != 2000 {
+		t.Fatalf("after the restore from the first job's savepoint: %d lines, want each of the 2000 once", len(got))
+	}
+	slices.Sort(got)
+	if n := len(slices.Compact(got)); n != 2000 {
+		t.Fatalf("%d distinct lines of 2000: duplicates", n)
+	}
+}
+
+// lines reads the committed lines of a file sink's directory.
+func lines(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(after) != len(before) {
-		t.Fatalf("the first job's output changed: %d entries, then %d", len(before), len(after))
+	var out []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Name(), ".") || e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Fields(string(b))...)
 	}
+	return out
 }

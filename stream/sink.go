@@ -144,7 +144,7 @@ type fileWriter[T any] struct {
 }
 
 func (f *fileWriter[T]) Open(ctx SinkContext, restored [][]byte) error {
-	if err := filesink.Claim(f.dir, ctx.JobID()); err != nil {
+	if err := filesink.Claim(f.dir, ctx.JobID(), ctx.RestoredCheckpoint() != 0); err != nil {
 		return Permanent(err)
 	}
 	if err := filesink.RecoverAndCommit(f.dir, restored); err != nil {

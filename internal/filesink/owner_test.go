@@ -16,7 +16,7 @@ func TestClaim(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = Claim(dir, "job-a")
+			errs[i] = Claim(dir, "job-a", false)
 		}()
 	}
 	wg.Wait()
@@ -25,12 +25,19 @@ func TestClaim(t *testing.T) {
 			t.Fatalf("subtask %d: %v", i, err)
 		}
 	}
-	if err := Claim(dir, "job-a"); err != nil {
+	if err := Claim(dir, "job-a", false); err != nil {
 		t.Fatalf("the owner claiming again: %v", err)
 	}
-	err := Claim(dir, "job-b")
+	err := Claim(dir, "job-b", false)
 	if !errors.Is(err, ErrOwnedByAnotherJob) {
 		t.Fatalf("another job's claim = %v, want ErrOwnedByAnotherJob", err)
+	}
+	// A job restored from a savepoint of job-a continues its output.
+	if err := Claim(dir, "job-c", true); err != nil {
+		t.Fatalf("a restored job taking over: %v", err)
+	}
+	if err := Claim(dir, "job-a", false); !errors.Is(err, ErrOwnedByAnotherJob) {
+		t.Fatalf("job-a after job-c took over = %v, want ErrOwnedByAnotherJob", err)
 	}
 	es, _ := os.ReadDir(dir)
 	if len(es) != 1 || es[0].Name() != OwnerName {
