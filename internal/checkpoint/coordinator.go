@@ -84,12 +84,18 @@ const historySize = 10
 // cfg.Validate.
 func NewCoordinator(cfg Config, now time.Time) *Coordinator {
 	cfg.EnsureDefaults()
-	return &Coordinator{
+	c := &Coordinator{
 		cfg:    cfg,
 		log:    cfg.Logger.With(slog.String("component", "checkpoint-coordinator"), slog.String("job", cfg.JobID)),
 		now:    now,
 		nextID: max(1, cfg.FirstID),
 	}
+	for _, r := range cfg.Retained {
+		c.retained = append(c.retained, retained{id: r.ID, path: r.Path})
+		c.nextID = max(c.nextID, r.ID+1)
+	}
+	slices.SortFunc(c.retained, func(a, b retained) int { return cmp.Compare(a.id, b.id) })
+	return c
 }
 
 // Step applies an event. It returns an error only for input that cannot be

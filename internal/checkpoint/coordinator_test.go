@@ -327,3 +327,15 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("defaults: %+v, %v", ok, err)
 	}
 }
+
+// TestRetainedFromAnEarlierJobManager: checkpoints a recovered JobManager
+// found are retained as if it had taken them, and discarded in turn.
+func TestRetainedFromAnEarlierJobManager(t *testing.T) {
+	h := newHarness(t, Config{NumRetained: 2, Retained: []Retained{{ID: 7, Path: "chk-7"}, {ID: 5, Path: "chk-5"}}})
+	h.step(job)
+	h.step(TriggerRequest{Reason: "manual", RequestID: "r"})
+	h.c.Advance(h.c.Ready())
+	h.complete(1, 8)
+	h.expect(`completed chk-8 a1 path=chk-8 savepoint=false reason=manual req=r
+		discard chk-5`)
+}

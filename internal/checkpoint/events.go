@@ -131,12 +131,23 @@ type Config struct {
 	JobID string
 	// MaxParallelism is the job's number of key groups. Required.
 	MaxParallelism int
+	// Retained are completed checkpoints (not savepoints) of the job that a
+	// recovered JobManager found, kept as if it had taken them: retention
+	// (NumRetained) discards them in turn.
+	Retained []Retained
 	// FirstID is the id of the first checkpoint, 1 when zero. A
 	// JobManager that finds checkpoint directories of earlier runs of the
 	// job starts above them, so that no directory is used twice.
 	FirstID ID
 	// Logger receives the coordinator's log; nil discards it.
 	Logger *slog.Logger
+}
+
+// Retained is a completed checkpoint the coordinator keeps until newer ones
+// subsume it.
+type Retained struct {
+	ID   ID
+	Path string
 }
 
 // Defaults of Config.

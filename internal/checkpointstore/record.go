@@ -143,6 +143,23 @@ func (s *Store) Scan(ctx context.Context) (newest, completed checkpoint.ID, err 
 // checkpoint names does not exist.
 var ErrStateMissing = errors.New("checkpointstore: state object missing")
 
+// Inventory lists the job's checkpoint directories, oldest first: those
+// with metadata (completed, or a savepoint) and the torn ones without.
+func (s *Store) Inventory(ctx context.Context) (withMetadata, torn []checkpoint.ID, err error) {
+	cands, err := s.list(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := len(cands) - 1; i >= 0; i-- {
+		if cands[i].hasMetadata {
+			withMetadata = append(withMetadata, cands[i].id)
+		} else {
+			torn = append(torn, cands[i].id)
+		}
+	}
+	return withMetadata, torn, nil
+}
+
 // Verify checks that every state object m names exists, so that a restore
 // does not find out half way. A missing object makes m unrestorable: the
 // error wraps ErrStateMissing and names it. A listing that fails is an

@@ -259,8 +259,11 @@ func (jm *JobManager) init(ctx context.Context) error {
 	jm.sched = scheduler.New(jm.cfg.Scheduler, vs, now)
 	cc := jm.cfg.Checkpoint
 	cc.JobID, cc.MaxParallelism, cc.Logger = jm.jobID, jm.cfg.MaxParallelism, jm.log
-	cc.FirstID = jm.start.firstID
+	cc.FirstID, cc.Retained = jm.start.firstID, jm.start.retained
 	jm.coord = checkpoint.NewCoordinator(cc, now)
+	for _, id := range jm.start.discard {
+		jm.io.discardCheckpoint(id)
+	}
 	jm.publish()
 	return nil
 }

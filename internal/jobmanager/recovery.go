@@ -55,6 +55,11 @@ type start struct {
 	attemptsAfter uint64
 	// record is the job record to claim the job with.
 	record checkpointstore.Record
+	// retained are the resumed run's completed checkpoints older than the
+	// one it resumes from, for retention to discard in turn; discard are
+	// its checkpoint directories that never completed.
+	retained []checkpoint.Retained
+	discard  []checkpoint.ID
 }
 
 // storeRetries bounds the reads and writes recover retries when the
@@ -167,6 +172,9 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 				return nil, err
 			}
 			s.initial = rp
+			if err := jm.tidy(ctx, s, rec); err != nil {
+				return nil, err
+			}
 			jm.log.Info("resuming the job from its latest checkpoint", "why", why, "run", rec.Run, "checkpoint", rp.md.CheckpointID, "path", jm.location(rp.path))
 		case rec.StartedFrom != "":
 			// No checkpoint completed since the run started from its
@@ -191,6 +199,47 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 	}
 	s.record = next
 	return s, nil
+}
+
+// tidy finds what earlier JobManagers of a resumed run left: completed
+// checkpoints older than the one it resumes from, which retention then
+// discards in turn as new ones complete, and directories of checkpoints
+// that never completed (torn, or whose completion the record does not
+// name), which are discarded. Savepoints and earlier runs' checkpoints
+// stay.
+func (jm *JobManager) tidy(ctx context.Context, s *start, rec *checkpointstore.Record) error {
+	var withMetadata, torn []checkpoint.ID
+	if err := jm.retry(ctx, "list checkpoints", func(error) bool { return false }, func() (err error) {
+		withMetadata, torn, err = jm.store.Inventory(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, id := range torn {
+		if id >= rec.FirstCheckpoint {
+			s.discard = append(s.discard, id)
+		}
+	}
+	for _, id := range withMetadata {
+		if id < rec.FirstCheckpoint || id == rec.Completed {
+			continue
+		}
+		md, err := jm.store.Load(ctx, jm.store.MetadataPath(id))
+		switch {
+		case err != nil && !isCorrupt(err):
+			return err
+		case err == nil && md.Savepoint:
+			continue
+		case err == nil && id < rec.Completed:
+			s.retained = append(s.retained, checkpoint.Retained{ID: id, Path: jm.store.MetadataPath(id)})
+		default: // newer than the run's newest completed one, or corrupt
+			s.discard = append(s.discard, id)
+		}
+	}
+	if len(s.retained)+len(s.discard) > 0 {
+		jm.log.Info("found checkpoints of earlier JobManagers of the run", "retained", len(s.retained), "to_discard", s.discard)
+	}
+	return nil
 }
 
 // claim takes charge of the job: it writes the job record with this

@@ -385,3 +385,29 @@ func TestSavepointChecks(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeTidiesWhatEarlierJobManagersLeft: the resumed run's older
+// completed checkpoints are retained (retention discards them in turn),
+// and directories of checkpoints that never completed are discarded.
+func TestResumeTidiesWhatEarlierJobManagersLeft(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	for id := checkpoint.ID(1); id <= 3; id++ {
+		f.checkpoint(f.jobID(), id, "numbers", true)
+	}
+	// 4 is torn; 5 has metadata but the record never named it.
+	if err := f.st.Write(context.Background(), f.store(f.jobID()).Dir(4)+"numbers-0-a1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 5, "numbers", true)
+	f.completed(3)
+	log, err := f.start(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "retained=2") || !strings.Contains(log, "to_discard=\"[4 5]\"") {
+		t.Fatalf("log does not say 2 retained and 4, 5 discarded:\n%s", log)
+	}
+}
