@@ -307,3 +307,41 @@ func TestSavepointWithMissingStateFailsTheStart(t *testing.T) {
 	}
 	verifyOutput(t, out, "8", "0")
 }
+
+// TestJobManagerRestartedWhileTheStoreIsAway: the JobManager is killed and
+// started again while the checkpoint directory is away (an unmounted
+// volume): it finds an empty directory, which looks like a job that never
+// ran. The TaskManagers that ran the job say otherwise when they register,
+// and it stops instead of running the job over its committed output. Once
+// the directory is back, a JobManager resumes the job, exactly once.
+func TestJobManagerRestartedWhileTheStoreIsAway(t *testing.T) {
+	c := newCluster(t, "-Dexecution.checkpointing.interval=500ms")
+	out := filepath.Join(c.dir, "out")
+	args := []string{"--keys", "8", "--count", "30000", "--rate", "5000", "--output", out}
+	jm := c.startJMAs("jobmanager-1", "Verify", args...)
+	id := c.jobID(t)
+	c.startTM()
+	c.startTM()
+	c.waitRunningAt(t, id, countSum, 2)
+	c.waitCheckpoints(t, id, 2)
+	jm.signal(syscall.SIGKILL)
+	jm.wait(t, 10*time.Second)
+
+	dir := filepath.Join(c.home, "checkpoints")
+	away := dir + ".away"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	jm2 := c.startJMAs("jobmanager-2", "Verify", args...)
+	if err := jm2.wait(t, 60*time.Second); err == nil {
+		t.Fatal("the jobmanager that found an empty checkpoint directory ran the job to the end")
+	}
+	if log := logOf(t, jm2); !strings.Contains(log, "is not the directory the job ran with") {
+		t.Fatalf("the jobmanager does not say why it stopped:\n%s", log)
+	}
+	mergeInto(t, away, dir)
+
+	jm3 := c.startJMAs("jobmanager-3", "Verify", args...)
+	c.waitFinished(t, id, jm3, 120*time.Second)
+	verifyOutput(t, out, "8", "30000")
+}

@@ -208,7 +208,7 @@ func (jm *JobManager) leaseAttempt(ctx context.Context, attempt uint64) error {
 	defer cancel()
 	err := jm.record.update(wctx, func(r *checkpointstore.Record) { r.AttemptsBelow = attempt + attemptLease })
 	if errors.Is(err, errReplaced) {
-		jm.replaced = err
+		jm.stopErr = err
 	}
 	return err
 }

@@ -98,9 +98,10 @@ type JobManager struct {
 	start *start
 	// record is the job record, claimed at Run.
 	record *jobRecord
-	// replaced is set when another JobManager has taken charge of the job
-	// (errReplaced): the loop stops.
-	replaced error
+	// stopErr is set when the JobManager must not go on — another one has
+	// taken charge of the job (errReplaced), or its checkpoint directory is
+	// not the one the job ran with: the loop stops with it.
+	stopErr error
 	// corrupt holds the checkpoints a restore found corrupt, with why.
 	corrupt    map[uint64]string
 	rescales   []*rescale

@@ -293,12 +293,12 @@ func (jm *JobManager) loop(ctx context.Context) error {
 		}
 		jm.drain(ctx)
 		jm.publish()
-		if jm.replaced != nil {
+		if jm.stopErr != nil {
 			// Its TaskManagers drop their tasks and register again, with
 			// whichever JobManager answers at their address.
-			jm.log.Error("stopping: another JobManager has taken charge of the job", "err", jm.replaced)
+			jm.log.Error("stopping the jobmanager", "err", jm.stopErr)
 			jm.shutdownTMs()
-			return jm.replaced
+			return jm.stopErr
 		}
 	}
 }

@@ -148,7 +148,7 @@ func (jm *JobManager) persist(md *checkpoint.Metadata) { jm.io.persistMetadata(m
 
 func (jm *JobManager) onPersisted(e evPersisted) {
 	if errors.Is(e.err, errReplaced) {
-		jm.replaced = e.err
+		jm.stopErr = e.err
 	}
 	if e.err != nil {
 		jm.log.Error("writing checkpoint metadata failed; the checkpoint does not count", "checkpoint", e.id, "err", e.err)

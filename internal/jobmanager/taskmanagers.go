@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
@@ -113,6 +114,17 @@ func (jm *JobManager) register(tm *tmConn) error {
 	if tm.info.Version != jm.cfg.Version {
 		return fmt.Errorf("taskmanager %s runs tide %s, the jobmanager runs %s: start the same build everywhere",
 			tm.info.ResourceID, tm.info.Version, jm.cfg.Version)
+	}
+	if i := tm.info; jm.cfg.Recovery != config.RecoveryNone && i.LastJobID == jm.jobID && i.LastAttempt > jm.start.attemptsAfter {
+		// The TaskManager ran an attempt of this job that the job record
+		// never leased: the record is not the one the job ran with.
+		// Starting from it would emit committed output again.
+		jm.stopErr = fmt.Errorf("taskmanager %s ran attempt %d of this job, but its job record %s knows attempts up to %d only: "+
+			"state.checkpoints.dir is not the directory the job ran with (unreachable, replaced or emptied when this JobManager started?); "+
+			"stopping rather than running the job over its committed output. Start the JobManager again once the directory is back "+
+				"(or, to start the job over on purpose, with jobmanager.recovery: none)",
+			i.ResourceID, i.LastAttempt, jm.location(jm.store.RecordPath()), jm.start.attemptsAfter)
+		return &refusedForNow{reason: "the jobmanager is stopping: " + jm.stopErr.Error()}
 	}
 	if jm.sched.State().Terminal() {
 		return &refusedForNow{reason: fmt.Sprintf("job %s is %s and its jobmanager is stopping", jm.jobID, jm.sched.State().JobStatus())}

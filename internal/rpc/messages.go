@@ -42,6 +42,12 @@ type Register struct {
 	DataAddr string `json:"dataAddr"`
 	Host     string `json:"host"`
 	PID      int    `json:"pid"`
+	// LastJobID and LastAttempt are the job this TaskManager ran last and
+	// the newest attempt of it that it ran: a JobManager whose job record
+	// knows fewer attempts is not looking at the checkpoint directory the
+	// job ran with.
+	LastJobID   string `json:"lastJobId,omitempty"`
+	LastAttempt uint64 `json:"lastAttempt,omitempty"`
 }
 
 // Registered accepts a registration. RegistrationID fences: every later

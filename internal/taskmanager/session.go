@@ -42,6 +42,7 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 	if err := st.Send(&rpc.Envelope{Register: &rpc.Register{
 		ResourceID: tm.cfg.ResourceID, Version: tm.cfg.Version, Slots: tm.cfg.Slots,
 		DataAddr: tm.net.Addr(), Host: host, PID: os.Getpid(),
+		LastJobID: tm.jobID, LastAttempt: tm.lastAttempt,
 	}}); err != nil {
 		return false, fmt.Errorf("send registration to %s: %w", tm.cfg.JobManager, err)
 	}
@@ -217,6 +218,7 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 		}
 	}
 	tm.net.FenceBelow(d.Attempt)
+	tm.lastAttempt = max(tm.lastAttempt, d.Attempt)
 	addrs := map[string][]string{}
 	for _, p := range d.Placements {
 		addrs[p.Vertex] = p.DataAddrs
@@ -286,6 +288,9 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 		// the old one's attempts may reach the new one's tasks.
 		tm.net.Reset()
 		tm.log.Info("registered with another jobmanager than before; starting over", "job", reg.JobName, "job_id", reg.JobID, "previous_job_id", tm.jobID)
+	}
+	if reg.JobID != tm.jobID {
+		tm.lastAttempt = 0
 	}
 	tm.graph, tm.jobID, tm.incarnation = jg, reg.JobID, reg.Incarnation
 	return nil

@@ -65,6 +65,8 @@ type TaskManager struct {
 	storageDir  string
 	jobID       string
 	incarnation string
+	// lastAttempt is the newest attempt of job jobID this TaskManager ran.
+	lastAttempt uint64
 	leaving     bool
 	peerLost    chan string
 	// local keeps keyed state across attempts (local recovery).
