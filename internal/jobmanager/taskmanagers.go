@@ -122,7 +122,7 @@ func (jm *JobManager) register(tm *tmConn) error {
 		jm.stopErr = fmt.Errorf("taskmanager %s ran attempt %d of this job, but its job record %s knows attempts up to %d only: "+
 			"state.checkpoints.dir is not the directory the job ran with (unreachable, replaced or emptied when this JobManager started?); "+
 			"stopping rather than running the job over its committed output. Start the JobManager again once the directory is back "+
-				"(or, to start the job over on purpose, with jobmanager.recovery: none)",
+			"(or, to start the job over on purpose, with jobmanager.recovery: none)",
 			i.ResourceID, i.LastAttempt, jm.location(jm.store.RecordPath()), jm.start.attemptsAfter)
 		return &refusedForNow{reason: "the jobmanager is stopping: " + jm.stopErr.Error()}
 	}
