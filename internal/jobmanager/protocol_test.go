@@ -74,6 +74,17 @@ type fakeTM struct {
 
 func connect(t *testing.T, addr, version string) (*fakeTM, *rpc.Envelope) {
 	t.Helper()
+	tm, first, err := connectAs(t, addr, rpc.Register{ResourceID: "fake", Version: version, Slots: 1, DataAddr: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm, first
+}
+
+// connectAs registers reg and returns the JobManager's answer, or the
+// error that ended the stream first.
+func connectAs(t *testing.T, addr string, reg rpc.Register) (*fakeTM, *rpc.Envelope, error) {
+	t.Helper()
 	cc, err := rpc.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
@@ -84,14 +95,11 @@ func connect(t *testing.T, addr, version string) (*fakeTM, *rpc.Envelope) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Send(&rpc.Envelope{Register: &rpc.Register{ResourceID: "fake", Version: version, Slots: 1, DataAddr: "127.0.0.1:1"}}); err != nil {
+	if err := st.Send(&rpc.Envelope{Register: &reg}); err != nil {
 		t.Fatal(err)
 	}
 	first, err := st.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fakeTM{t: t, st: st}, first
+	return &fakeTM{t: t, st: st}, first, err
 }
 
 func (f *fakeTM) send(e *rpc.Envelope) {
@@ -170,4 +178,40 @@ func TestRefusalsSayWhetherToRetry(t *testing.T) {
 	if first.Refused == nil || !first.Refused.Retry || !strings.Contains(first.Refused.Reason, "CANCELED") {
 		t.Fatalf("registration with an ended job got %+v, want a refusal for now", first.Refused)
 	}
+}
+
+// TestTaskManagersVouchForTheJobRecord: a TaskManager that ran an attempt of
+// this job that the JobManager deployed itself registers again (after being
+// fenced, say); one that ran an attempt nobody leased in the job record
+// shows that the record is not the one the job ran with, and the
+// JobManager stops rather than run the job over its committed output.
+func TestTaskManagersVouchForTheJobRecord(t *testing.T) {
+	jm, addr, logs := startJM(t)
+	if _, first := connect(t, addr, "v1"); first.Registered == nil {
+		t.Fatalf("registration answered %+v", first)
+	}
+	var ran uint64
+	deadline := time.Now().Add(10 * time.Second)
+	for ran == 0 && time.Now().Before(deadline) {
+		if j, err := jm.Backend().Job(jm.JobID()); err == nil {
+			ran = uint64(j.Attempt)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ran == 0 {
+		t.Fatal("the jobmanager deployed no attempt")
+	}
+	_, again, err := connectAs(t, addr, rpc.Register{ResourceID: "back", Version: "v1", Slots: 1, DataAddr: "127.0.0.1:2",
+		LastJobID: jm.JobID(), LastAttempt: ran})
+	if err != nil || again.Registered == nil {
+		t.Fatalf("a taskmanager that ran attempt %d of this jobmanager was refused: %+v %v", ran, again, err)
+	}
+	// The JobManager stops at once: the refusal may not reach the
+	// TaskManager before its stream ends.
+	_, stranger, err := connectAs(t, addr, rpc.Register{ResourceID: "stranger", Version: "v1", Slots: 1, DataAddr: "127.0.0.1:3",
+		LastJobID: jm.JobID(), LastAttempt: ran + 5})
+	if err == nil && (stranger.Refused == nil || !stranger.Refused.Retry) {
+		t.Fatalf("a taskmanager that ran an attempt nobody leased got %+v, want a refusal for now", stranger)
+	}
+	waitLog(t, logs, "is not the directory the job ran with")
 }

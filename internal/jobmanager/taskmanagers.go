@@ -115,10 +115,12 @@ func (jm *JobManager) register(tm *tmConn) error {
 		return fmt.Errorf("taskmanager %s runs tide %s, the jobmanager runs %s: start the same build everywhere",
 			tm.info.ResourceID, tm.info.Version, jm.cfg.Version)
 	}
-	if i := tm.info; jm.cfg.Recovery != config.RecoveryNone && i.LastJobID == jm.jobID && i.LastAttempt > jm.start.attemptsAfter {
-		// The TaskManager ran an attempt of this job that the job record
-		// never leased: the record is not the one the job ran with.
-		// Starting from it would emit committed output again.
+	if i := tm.info; jm.cfg.Recovery != config.RecoveryNone && i.LastJobID == jm.jobID &&
+		i.LastAttempt > jm.start.attemptsAfter && i.LastAttempt > jm.sched.Attempt() {
+		// The TaskManager ran an attempt of this job that neither an
+		// earlier JobManager leased in the job record nor this one
+		// deployed: the record is not the one the job ran with. Starting
+		// from it would emit committed output again.
 		jm.stopErr = fmt.Errorf("taskmanager %s ran attempt %d of this job, but its job record %s knows attempts up to %d only: "+
 			"state.checkpoints.dir is not the directory the job ran with (unreachable, replaced or emptied when this JobManager started?); "+
 			"stopping rather than running the job over its committed output. Start the JobManager again once the directory is back "+
