@@ -121,7 +121,9 @@ func (r *Result) WriteSummary(w io.Writer) {
 		fmt.Fprintln(w, e.String())
 	}
 	fmt.Fprintf(w, "\n== rescales (%d)\n", len(r.Rescales))
-	var total, worst int64
+	// pause_ms is -1 where it is unknown (no records before or after: a
+	// JobManager's first deployment, a rescale in progress).
+	var total, worst, paused int64
 	lastJM := jmName(r.JobManagerRestarts + 1)
 	for i, rs := range r.Rescales {
 		if r.JobManagerRestarts > 0 && (i == 0 || rs.JobManager != r.Rescales[i-1].JobManager) {
@@ -140,11 +142,14 @@ func (r *Result) WriteSummary(w io.Writer) {
 			fmt.Fprint(w, " (its JobManager went away before it ended)")
 		}
 		fmt.Fprintln(w)
-		total += rs.PauseMs
-		worst = max(worst, rs.PauseMs)
+		if rs.PauseMs >= 0 {
+			total += rs.PauseMs
+			worst = max(worst, rs.PauseMs)
+			paused++
+		}
 	}
-	if len(r.Rescales) > 0 {
-		fmt.Fprintf(w, "pause_ms total %d, max %d, mean %d\n", total, worst, total/int64(len(r.Rescales)))
+	if paused > 0 {
+		fmt.Fprintf(w, "pause_ms total %d, max %d, mean %d (over the %d rescales that measured one)\n", total, worst, total/paused, paused)
 	}
 	if len(r.Anomalies) > 0 {
 		fmt.Fprintf(w, "\n== anomalies (%d)\n", len(r.Anomalies))

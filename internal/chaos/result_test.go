@@ -46,3 +46,23 @@ func TestSummaryJobManagerRestarts(t *testing.T) {
 		t.Errorf("a run without JobManager restarts names its JobManager:\n%s", b.String())
 	}
 }
+
+// TestSummaryPauseTotals: an unknown pause_ms (-1) counts toward neither
+// the total nor the mean.
+func TestSummaryPauseTotals(t *testing.T) {
+	r := &Result{Rescales: []Rescale{
+		{Rescale: rest.Rescale{ID: 1, Trigger: "initial", PauseMs: -1, Status: rest.RescaleCompleted}},
+		{Rescale: rest.Rescale{ID: 2, PauseMs: 300, Status: rest.RescaleCompleted}},
+		{Rescale: rest.Rescale{ID: 3, PauseMs: 100, Status: rest.RescaleCompleted}},
+	}}
+	var b bytes.Buffer
+	r.WriteSummary(&b)
+	if want := "pause_ms total 400, max 300, mean 200 (over the 2 rescales that measured one)"; !strings.Contains(b.String(), want) {
+		t.Errorf("the summary lacks %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	(&Result{Rescales: r.Rescales[:1]}).WriteSummary(&b)
+	if strings.Contains(b.String(), "pause_ms total") {
+		t.Errorf("totals of no measured pause:\n%s", b.String())
+	}
+}
