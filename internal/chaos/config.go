@@ -3,6 +3,7 @@ package chaos
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,13 @@ const (
 	KindKill Kind = "kill"
 	// KindStopCont sends SIGSTOP, then SIGCONT after 1–3 heartbeat timeouts.
 	KindStopCont Kind = "stop-cont"
+	// KindJMKill sends SIGKILL to the JobManager, waits for it to be gone
+	// and starts it again with the same command line and environment; the
+	// next event waits until its REST API shows the job.
+	KindJMKill Kind = "jm-kill"
+	// KindJMStop is KindJMKill with SIGTERM: the JobManager stops gracefully
+	// (the job's run does not end) before it is started again.
+	KindJMStop Kind = "jm-stop"
 )
 
 // Observations and setup steps recorded in the timeline; they are not chaos
@@ -33,12 +41,44 @@ const (
 	KindExit Kind = "exit"
 	// KindSetup is a process started to set the cluster up or to finish the run.
 	KindSetup Kind = "setup"
+	// KindRestart is the JobManager started again after a KindJMKill or
+	// KindJMStop.
+	KindRestart Kind = "restart"
 )
 
-// AllKinds is the default of Config.Kinds: every chaos event.
+// AllKinds is the default of Config.Kinds: every TaskManager event. The
+// JobManager's events (JobManagerKinds) are drawn only when Config.Kinds
+// names them.
 var AllKinds = []Kind{KindStart, KindStop, KindKill, KindStopCont}
 
-// ParseKinds parses a list such as "start,stop,kill,stop-cont".
+// JobManagerKinds are the events aimed at the JobManager. They are legal
+// whatever the TaskManagers' states.
+var JobManagerKinds = []Kind{KindJMKill, KindJMStop}
+
+// everyKind lists every chaos event in a fixed order, the one pick draws
+// from: the TaskManagers' first, so that runs without JobManager events
+// draw as they did before those existed.
+var everyKind = append(append([]Kind(nil), AllKinds...), JobManagerKinds...)
+
+// kindNames is for messages: "start, stop, …, jm-kill or jm-stop".
+func kindNames() string {
+	var b strings.Builder
+	for i, k := range everyKind {
+		switch {
+		case i == len(everyKind)-1:
+			b.WriteString(" or ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(k))
+	}
+	return b.String()
+}
+
+// jobManager reports whether k is aimed at the JobManager.
+func (k Kind) jobManager() bool { return slices.Contains(JobManagerKinds, k) }
+
+// ParseKinds parses a list such as "start,stop,kill,stop-cont,jm-kill".
 func ParseKinds(list []string) ([]Kind, error) {
 	var out []Kind
 	for _, s := range list {
@@ -47,10 +87,8 @@ func ParseKinds(list []string) ([]Kind, error) {
 			if k == "" {
 				continue
 			}
-			switch k {
-			case KindStart, KindStop, KindKill, KindStopCont:
-			default:
-				return nil, fmt.Errorf("chaos: unknown event kind %q: want start, stop, kill or stop-cont", k)
+			if !slices.Contains(everyKind, k) {
+				return nil, fmt.Errorf("chaos: unknown event kind %q: want %s", k, kindNames())
 			}
 			out = append(out, k)
 		}
@@ -96,7 +134,8 @@ type Config struct {
 	// Interval is the time between events. Default 2s.
 	Interval time.Duration
 	// Kinds lists the events to draw from, uniformly among the legal ones.
-	// Default AllKinds.
+	// Default AllKinds (the TaskManager events); JobManagerKinds may be
+	// added.
 	Kinds []Kind
 	// Dir holds logs/<process>.log, home/ (TIDE_HOME: checkpoints, pid
 	// files) and out/ (the job's output). "" makes a temporary directory,
@@ -113,8 +152,8 @@ type Config struct {
 	// FinishTimeout bounds the wait for the job to finish after the last
 	// event. Default 60s + Count/Rate seconds.
 	FinishTimeout time.Duration
-	// StartTimeout bounds the wait for the JobManager's REST API and job.
-	// Default 30s.
+	// StartTimeout bounds the wait for the JobManager's REST API and job,
+	// at the start and after each JobManager restart. Default 30s.
 	StartTimeout time.Duration
 }
 
@@ -194,10 +233,8 @@ func (c *Config) Validate() error {
 		bad("no event kinds")
 	}
 	for _, k := range c.Kinds {
-		switch k {
-		case KindStart, KindStop, KindKill, KindStopCont:
-		default:
-			bad("unknown event kind %q: want start, stop, kill or stop-cont", k)
+		if !slices.Contains(everyKind, k) {
+			bad("unknown event kind %q: want %s", k, kindNames())
 		}
 	}
 	for _, d := range c.Dynamic {

@@ -73,4 +73,21 @@ func TestParseKinds(t *testing.T) {
 	if _, err := ParseKinds([]string{"start,cont"}); err == nil {
 		t.Fatal("ParseKinds accepted cont, which is not an event kind")
 	}
+	got, err = ParseKinds([]string{"start,stop,kill,stop-cont,jm-kill", "jm-stop"})
+	if want := everyKind; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ParseKinds = %v, %v; want %v", got, err, want)
+	}
+	if _, err := ParseKinds([]string{"jm-restart"}); err == nil || !strings.Contains(err.Error(), "jm-kill or jm-stop") {
+		t.Fatalf("ParseKinds(jm-restart): %v, want an error listing the kinds up to jm-kill or jm-stop", err)
+	}
+	for _, k := range JobManagerKinds {
+		if slices.Contains(AllKinds, k) {
+			t.Errorf("%s is among the default kinds", k)
+		}
+	}
+	c := Config{Kinds: []Kind{KindJMKill}}
+	c.EnsureDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate with kinds [jm-kill]: %v", err)
+	}
 }

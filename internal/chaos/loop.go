@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ func (r *runner) loop(ctx context.Context) {
 				continue
 			}
 			done++
-			r.event(done)
+			r.event(ctx, done)
 			if done == r.cfg.Events {
 				events = nil
 				deadline = r.endEvents()
@@ -84,36 +85,59 @@ func (r *runner) loop(ctx context.Context) {
 
 // awaitJob polls the REST API until the JobManager shows its job.
 func (r *runner) awaitJob(ctx context.Context) bool {
-	deadline := time.NewTimer(r.cfg.StartTimeout)
+	id, err := r.awaitREST(ctx)
+	if id == "" {
+		r.fail(fmt.Sprintf("no job on the JobManager's REST API within %s (last error: %v); see logs/%s.log", r.cfg.StartTimeout, err, r.jm.name))
+		return false
+	}
+	r.res.JobID = id
+	return true
+}
+
+// awaitREST polls the REST API of the JobManager until it shows a job, for
+// at most Config.StartTimeout, and returns its id ("" if none showed, with
+// the last error).
+func (r *runner) awaitREST(ctx context.Context) (id string, lastErr error) {
+	r.waitFor(ctx, r.cfg.StartTimeout, func() bool {
+		var err error
+		if id, err = r.api.jobID(ctx); err != nil {
+			lastErr = err
+		}
+		return id != ""
+	})
+	return id, lastErr
+}
+
+// waitFor handles exits, due SIGCONTs and overdue leaves until cond holds
+// (checked at once, then after each exit and every 100 ms), for at most d.
+// It returns false when d passed first, or when the run failed or ctx ended
+// meanwhile (the run fails as "interrupted").
+func (r *runner) waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	var lastErr error
 	for r.res.Failure == "" {
+		if cond() {
+			return true
+		}
 		select {
 		case <-ctx.Done():
 			r.fail("interrupted")
 		case m := <-r.cl.exits:
 			r.handleExit(m)
+		case now := <-tick.C:
+			r.resumeDue(now)
+			r.leaveOverdue(now)
 		case <-deadline.C:
-			r.fail(fmt.Sprintf("no job on the JobManager's REST API within %s (last error: %v); see logs/jobmanager.log", r.cfg.StartTimeout, lastErr))
-		case <-tick.C:
-			id, err := r.api.jobID(ctx)
-			if err != nil {
-				lastErr = err
-				continue
-			}
-			if id != "" {
-				r.res.JobID = id
-				return true
-			}
+			return false
 		}
 	}
 	return false
 }
 
 // event draws and applies event number n.
-func (r *runner) event(n int) {
+func (r *runner) event(ctx context.Context, n int) {
 	states, procs := r.tmStates()
 	c, ok := pick(r.rng, r.cfg.Kinds, states, r.cfg.MinTMs, r.cfg.MaxTMs, r.heartbeat)
 	if !ok {
@@ -121,13 +145,17 @@ func (r *runner) event(n int) {
 		r.printf("event %d/%d: none legal (%d TaskManagers up)", n, r.cfg.Events, up(states))
 		return
 	}
-	if err := r.apply(c, procs); err != nil {
+	jm := r.jm
+	if err := r.apply(ctx, c, procs); err != nil {
 		r.fail(fmt.Sprintf("event %d (%s): %v", n, c.kind, err))
 		return
 	}
 	e := r.res.Events[len(r.res.Events)-1]
 	e.At = 0
 	r.printf("event %d/%d: %s", n, r.cfg.Events, strings.TrimSpace(e.String()))
+	if c.kind.jobManager() && jm.expectExit { // the signal went out
+		r.restartJM(ctx, jm, c.kind)
+	}
 }
 
 // endEvents resumes the paused TaskManagers, makes sure one runs and
@@ -175,7 +203,10 @@ func (r *runner) poll(ctx context.Context) {
 	r.failedPolls = 0
 	r.last = s
 	r.res.FinalState = s.state
-	r.res.Rescales = s.rescales
+	r.res.Rescales = slices.Clone(r.earlier)
+	for _, rs := range s.rescales {
+		r.res.Rescales = append(r.res.Rescales, Rescale{Rescale: rs, JobManager: r.jm.name})
+	}
 	if s.state == rest.JobFinished {
 		r.finished = true
 	}
@@ -188,7 +219,11 @@ func (r *runner) status() {
 	for _, p := range procs {
 		counts[p.state]++
 	}
-	r.printf("status: job %s p=%d attempt %d | REST taskmanagers %d | processes: %d running, %d paused, %d leaving | rescales %d",
+	var restarts string
+	if r.res.JobManagerRestarts > 0 {
+		restarts = fmt.Sprintf(" | JobManager restarts %d", r.res.JobManagerRestarts)
+	}
+	r.printf("status: job %s p=%d attempt %d | REST taskmanagers %d | processes: %d running, %d paused, %d leaving | rescales %d%s",
 		r.last.state, r.last.parallelism, r.last.attempt, r.last.taskManagers,
-		counts[tmRunning], counts[tmPaused], counts[tmLeaving], len(r.last.rescales))
+		counts[tmRunning], counts[tmPaused], counts[tmLeaving], len(r.res.Rescales), restarts)
 }

@@ -39,7 +39,8 @@ func (s tmState) String() string {
 }
 
 // choice is one drawn event: its kind, the index of its target TaskManager
-// (-1 for KindStart) and, for KindStopCont, the pause.
+// (-1 for KindStart and the JobManager's events) and, for KindStopCont, the
+// pause.
 type choice struct {
 	kind   Kind
 	target int
@@ -65,9 +66,10 @@ func up(states []tmState) int {
 //
 // The legal events: start while fewer than hi are up; stop (of a running
 // one) and kill (of a running or paused one) while more than lo are up;
-// stop-cont of a running one. Out of bounds (a TaskManager exited on its
-// own), only the event that moves back toward them is legal, if it is in
-// kinds. ok is false when no event is legal.
+// stop-cont of a running one; jm-kill and jm-stop always (they leave the
+// TaskManagers alone). Out of bounds (a TaskManager exited on its own), the
+// only TaskManager event that is legal is the one that moves back toward
+// them, if it is in kinds. ok is false when no event is legal.
 func pick(r *rand.Rand, kinds []Kind, states []tmState, lo, hi int, heartbeatTimeout time.Duration) (c choice, ok bool) {
 	n := up(states)
 	var running, alive []int
@@ -81,11 +83,13 @@ func pick(r *rand.Rand, kinds []Kind, states []tmState, lo, hi int, heartbeatTim
 		}
 	}
 	var legal []Kind
-	for _, k := range AllKinds { // a fixed order keeps draws reproducible
+	for _, k := range everyKind { // a fixed order keeps draws reproducible
 		if !slices.Contains(kinds, k) {
 			continue
 		}
 		switch {
+		case k.jobManager():
+			legal = append(legal, k)
 		case n < lo:
 			if k == KindStart {
 				legal = append(legal, k)

@@ -26,6 +26,14 @@ func TestPickLegal(t *testing.T) {
 		{"only stop at min: none", []Kind{KindStop}, []tmState{R}, 1, 4, nil},
 		{"below min without start: none", []Kind{KindKill, KindStop}, []tmState{K}, 1, 4, nil},
 		{"leaving and killed do not count", []Kind{KindStart}, []tmState{L, L, K, K, R}, 1, 2, []Kind{KindStart}},
+		// The JobManager's events are legal whatever the TaskManagers' states.
+		{"between, every kind", everyKind, []tmState{R, R}, 1, 4, everyKind},
+		{"jm-kill only, no TaskManagers", []Kind{KindJMKill}, nil, 1, 4, []Kind{KindJMKill}},
+		{"jm-kill below min: with start", []Kind{KindStart, KindStop, KindJMKill}, []tmState{K, X}, 1, 4, []Kind{KindStart, KindJMKill}},
+		{"jm-kill at min: no stop or kill", []Kind{KindStop, KindKill, KindJMKill}, []tmState{R}, 1, 4, []Kind{KindJMKill}},
+		{"jm kinds above max: with stop and kill", everyKind, []tmState{R, P, R}, 1, 2, []Kind{KindStop, KindKill, KindJMKill, KindJMStop}},
+		{"jm kinds at max, all paused", everyKind, []tmState{P, P}, 1, 2, []Kind{KindKill, KindJMKill, KindJMStop}},
+		{"jm-stop alone", []Kind{KindJMStop}, []tmState{P, L, X}, 1, 4, []Kind{KindJMStop}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,9 +68,9 @@ func TestPickLegal(t *testing.T) {
 // checkTarget checks that c aims at a TaskManager in a state it may hit.
 func checkTarget(t *testing.T, c choice, states []tmState, hb time.Duration) {
 	t.Helper()
-	if c.kind == KindStart {
-		if c.target != -1 {
-			t.Fatalf("start has target %d", c.target)
+	if c.kind == KindStart || c.kind.jobManager() {
+		if c.target != -1 || c.pause != 0 {
+			t.Fatalf("%v has target %d, pause %v", c.kind, c.target, c.pause)
 		}
 		return
 	}
@@ -87,20 +95,61 @@ func checkTarget(t *testing.T, c choice, states []tmState, hb time.Duration) {
 
 func TestPickReplays(t *testing.T) {
 	states := []tmState{tmRunning, tmPaused, tmRunning}
-	draw := func(seed uint64) []choice {
-		r := rand.New(rand.NewPCG(seed, 7))
-		var out []choice
-		for range 50 {
-			c, _ := pick(r, AllKinds, states, 1, 4, time.Second)
-			out = append(out, c)
+	for _, kinds := range [][]Kind{AllKinds, everyKind, {KindStart, KindKill, KindJMKill}} {
+		draw := func(seed uint64) []choice {
+			r := rand.New(rand.NewPCG(seed, 7))
+			var out []choice
+			for range 50 {
+				c, _ := pick(r, kinds, states, 1, 4, time.Second)
+				out = append(out, c)
+			}
+			return out
 		}
-		return out
+		a, b, c := draw(42), draw(42), draw(43)
+		if !slices.Equal(a, b) {
+			t.Fatalf("%v: the same seed drew different events", kinds)
+		}
+		if slices.Equal(a, c) {
+			t.Fatalf("%v: seeds 42 and 43 drew the same 50 events", kinds)
+		}
 	}
-	a, b, c := draw(42), draw(42), draw(43)
-	if !slices.Equal(a, b) {
-		t.Fatal("the same seed drew different events")
+}
+
+// TestPickDefaultsReplay: the JobManager's events leave the draws of the
+// TaskManager kinds as they were before they existed, so that a seed of an
+// earlier run replays the same events.
+func TestPickDefaultsReplay(t *testing.T) {
+	want := []choice{ // drawn by pick before jm-kill and jm-stop existed
+		{KindStop, 2, 0}, {KindStart, -1, 0}, {KindStopCont, 0, 2352185722}, {KindKill, 1, 0},
+		{KindStart, -1, 0}, {KindStop, 0, 0}, {KindStopCont, 2, 2062126175}, {KindKill, 0, 0},
+		{KindStart, -1, 0}, {KindStart, -1, 0}, {KindStop, 0, 0}, {KindKill, 2, 0},
 	}
-	if slices.Equal(a, c) {
-		t.Fatal("seeds 42 and 43 drew the same 50 events")
+	states := []tmState{tmRunning, tmPaused, tmRunning}
+	r := rand.New(rand.NewPCG(42, 7))
+	for i, w := range want {
+		if c, _ := pick(r, AllKinds, states, 1, 4, time.Second); c != w {
+			t.Fatalf("draw %d: %+v, want %+v", i, c, w)
+		}
+	}
+}
+
+// TestPickJobManagerShare: with one TaskManager kind legal besides
+// jm-kill, each is drawn about half the time, so a run with jm-kill in
+// --kinds does hit the JobManager.
+func TestPickJobManagerShare(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	n := 0
+	const draws = 2000
+	for range draws {
+		c, ok := pick(r, []Kind{KindStart, KindStop, KindJMKill}, []tmState{tmRunning}, 1, 4, time.Second)
+		if !ok {
+			t.Fatal("no legal event")
+		}
+		if c.kind == KindJMKill {
+			n++
+		}
+	}
+	if n < draws*4/10 || n > draws*6/10 {
+		t.Fatalf("jm-kill drawn %d times in %d, want about half (start is the other legal kind)", n, draws)
 	}
 }

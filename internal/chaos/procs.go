@@ -18,13 +18,18 @@ type proc struct {
 	index int
 	name  string
 	cmd   *exec.Cmd
-	// state is the TaskManager's state (the JobManager's is tmRunning until
-	// it exits).
+	// jm is set for a JobManager: the first one or one started again after
+	// a jm-kill or jm-stop.
+	jm bool
+	// state is the TaskManager's state. A JobManager's is tmRunning until
+	// it is signalled (tmKilled after SIGKILL, tmLeaving after SIGTERM) and
+	// tmExited once it is gone.
 	state tmState
 	// resumeAt is when a paused TaskManager gets its SIGCONT.
 	resumeAt time.Time
 	// expectExit is set once the run asked the process to go (SIGTERM,
-	// SIGKILL); an exit without it is an anomaly.
+	// SIGKILL); an exit without it is an anomaly (a failure for the
+	// JobManager, unless the job finished).
 	expectExit bool
 }
 

@@ -59,9 +59,13 @@ type Result struct {
 	Duration time.Duration
 	// Events is the timeline: every chaos event and observation, in order.
 	Events []Event
-	// Rescales are the job's rescales as GET /jobs/:id/rescales last
-	// showed them.
-	Rescales []rest.Rescale
+	// Rescales are the job's rescales as GET /jobs/:id/rescales of each
+	// JobManager last showed them, the JobManagers in the order they ran (a
+	// JobManager started again lists only its own).
+	Rescales []Rescale
+	// JobManagerRestarts counts the JobManagers started again after a
+	// jm-kill or jm-stop.
+	JobManagerRestarts int
 	// Report is the Verify checker's report, nil if the check did not run.
 	Report *verify.Report
 	// Anomalies lists what went wrong besides the verdict: a process that
@@ -70,6 +74,25 @@ type Result struct {
 	Anomalies []string
 	// Failure says why the run failed; "" when it passed.
 	Failure string
+}
+
+// Rescale is one of the job's rescales and the JobManager that ran it.
+type Rescale struct {
+	rest.Rescale
+	// JobManager names the JobManager process whose REST API showed the
+	// rescale: "jobmanager", then "jobmanager-2", … (see jmName). Each
+	// numbers its rescales from 1; a rescale its JobManager did not live to
+	// end stays IN_PROGRESS.
+	JobManager string
+}
+
+// jmName names the JobManager process started n-th: "jobmanager" for the
+// first, "jobmanager-2" for the second, …; it is also the name of its log.
+func jmName(n int) string {
+	if n <= 1 {
+		return "jobmanager"
+	}
+	return fmt.Sprintf("jobmanager-%d", n)
 }
 
 // Passed reports whether the job finished and its output checked OK.
@@ -89,13 +112,23 @@ func (r *Result) WriteSummary(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "not run")
 	}
-	fmt.Fprintf(w, "\n== events (%d)\n", len(r.Events))
+	fmt.Fprintf(w, "\n== events (%d", len(r.Events))
+	if r.JobManagerRestarts > 0 {
+		fmt.Fprintf(w, "; JobManager restarts %d", r.JobManagerRestarts)
+	}
+	fmt.Fprintln(w, ")")
 	for _, e := range r.Events {
 		fmt.Fprintln(w, e.String())
 	}
 	fmt.Fprintf(w, "\n== rescales (%d)\n", len(r.Rescales))
-	var total, worst int64
-	for _, rs := range r.Rescales {
+	// pause_ms is -1 where it is unknown (no records before or after: a
+	// JobManager's first deployment, a rescale in progress).
+	var total, worst, paused int64
+	lastJM := jmName(r.JobManagerRestarts + 1)
+	for i, rs := range r.Rescales {
+		if r.JobManagerRestarts > 0 && (i == 0 || rs.JobManager != r.Rescales[i-1].JobManager) {
+			fmt.Fprintf(w, "-- %s\n", rs.JobManager)
+		}
 		end := "-"
 		if rs.End > 0 {
 			end = fmt.Sprintf("%dms", rs.End-rs.Start)
@@ -105,12 +138,18 @@ func (r *Result) WriteSummary(w io.Writer) {
 		if rs.Message != "" {
 			fmt.Fprintf(w, " (%s)", rs.Message)
 		}
+		if rs.Status == rest.RescaleInProgress && rs.JobManager != lastJM {
+			fmt.Fprint(w, " (its JobManager went away before it ended)")
+		}
 		fmt.Fprintln(w)
-		total += rs.PauseMs
-		worst = max(worst, rs.PauseMs)
+		if rs.PauseMs >= 0 {
+			total += rs.PauseMs
+			worst = max(worst, rs.PauseMs)
+			paused++
+		}
 	}
-	if len(r.Rescales) > 0 {
-		fmt.Fprintf(w, "pause_ms total %d, max %d, mean %d\n", total, worst, total/int64(len(r.Rescales)))
+	if paused > 0 {
+		fmt.Fprintf(w, "pause_ms total %d, max %d, mean %d (over the %d rescales that measured one)\n", total, worst, total/paused, paused)
 	}
 	if len(r.Anomalies) > 0 {
 		fmt.Fprintf(w, "\n== anomalies (%d)\n", len(r.Anomalies))

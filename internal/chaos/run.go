@@ -72,7 +72,13 @@ type runner struct {
 	outDir  string
 	cl      *cluster
 	api     *client
-	jm      *proc
+	// jm is the current JobManager; jmArgs and jobArgs are its command
+	// line, the same for every JobManager of the run.
+	jm              *proc
+	jmArgs, jobArgs []string
+	// earlier holds the rescales of the JobManagers before jm, as each last
+	// showed them.
+	earlier []Rescale
 	// heartbeat and decommission are the cluster's effective timeouts.
 	heartbeat, decommission time.Duration
 	// nextTM numbers the TaskManagers: taskmanager-1, -2, …
@@ -136,22 +142,37 @@ func newRunner(cfg Config, out io.Writer) (*runner, error) {
 		return nil, fmt.Errorf("chaos: cluster configuration: %w", err)
 	}
 	r.heartbeat, r.decommission = conf.HeartbeatTimeout, conf.DecommissionTimeout
-	// The JobManager, the initial TaskManagers, one per event, one at the end.
+	// The JobManager, the initial TaskManagers, one per event (a TaskManager
+	// or the JobManager started again), one at the end.
 	r.cl = newCluster(exe, home, logs, dynamic, 1+cfg.InitialTMs+cfg.Events+1)
 	r.api = newClient(restPort)
 	r.start = time.Now()
-	jobArgs := []string{"--keys", strconv.Itoa(cfg.Keys), "--count", strconv.Itoa(cfg.Count),
+	r.jmArgs = []string{"standalone-job", "start-foreground", "-j", "Verify"}
+	r.jobArgs = []string{"--keys", strconv.Itoa(cfg.Keys), "--count", strconv.Itoa(cfg.Count),
 		"--rate", strconv.Itoa(cfg.Rate), "--output", r.outDir}
-	r.jm, err = r.cl.start("jobmanager", []string{"standalone-job", "start-foreground", "-j", "Verify"}, jobArgs)
-	if err != nil {
+	if err := r.startJM(); err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
 	}
 	r.record(Event{Kind: KindSetup, Target: r.jm.name, PID: r.jm.cmd.Process.Pid,
-		Detail: fmt.Sprintf("rest http://127.0.0.1:%d, rpc 127.0.0.1:%d, Verify %s", restPort, rpcPort, joinArgs(jobArgs))})
+		Detail: fmt.Sprintf("rest http://127.0.0.1:%d, rpc 127.0.0.1:%d, Verify %s", restPort, rpcPort, joinArgs(r.jobArgs))})
 	return r, nil
 }
 
 func joinArgs(args []string) string { return strings.Join(args, " ") }
+
+// startJM starts a JobManager, the first or one more after a jm-kill or
+// jm-stop, with the run's one command line and environment (TIDE_HOME, the
+// ports, the job's arguments), each with its own log: jobmanager.log,
+// jobmanager-2.log, …
+func (r *runner) startJM() error {
+	p, err := r.cl.start(jmName(r.res.JobManagerRestarts+1), r.jmArgs, r.jobArgs)
+	if err != nil {
+		return err
+	}
+	p.jm = true
+	r.jm = p
+	return nil
+}
 
 // since is the time since the run started.
 func (r *runner) since() time.Duration { return time.Since(r.start) }
@@ -188,7 +209,7 @@ func (r *runner) tmStates() ([]tmState, []*proc) {
 	var states []tmState
 	var procs []*proc
 	for _, p := range r.cl.procs {
-		if p != r.jm {
+		if !p.jm {
 			states = append(states, p.state)
 			procs = append(procs, p)
 		}
@@ -212,10 +233,15 @@ func evFor(kind Kind, p *proc, detail string) Event {
 	return Event{Kind: kind, Chaos: true, Target: p.name, PID: p.cmd.Process.Pid, Detail: detail}
 }
 
-// apply performs a drawn event.
-func (r *runner) apply(c choice, procs []*proc) error {
+// apply performs a drawn event. A JobManager event only signals the
+// JobManager; restartJM does the rest.
+func (r *runner) apply(ctx context.Context, c choice, procs []*proc) error {
 	if c.kind == KindStart {
 		return r.startTM(KindStart, true, "")
+	}
+	if c.kind.jobManager() {
+		r.signalJM(ctx, c.kind)
+		return nil
 	}
 	p := procs[c.target]
 	var detail string
@@ -281,9 +307,13 @@ func (r *runner) handleExit(m exitMsg) {
 	r.printf("%s exited: %s", p.name, status)
 	log := filepath.Join("logs", p.name+".log")
 	switch {
-	case p == r.jm && !r.finished:
-		r.fail(fmt.Sprintf("jobmanager exited (%s) before the job was seen FINISHED (last state %q); see %s", status, r.last.state, log))
-	case p == r.jm:
+	case p.jm && p.expectExit: // a jm-kill or jm-stop; restartJM waits for it
+		if was == tmLeaving && m.err != nil {
+			r.anomaly("%s exited with %s after SIGTERM; see %s", p.name, status, log)
+		}
+	case p.jm && !r.finished:
+		r.fail(fmt.Sprintf("%s exited (%s) before the job was seen FINISHED (last state %q); see %s", p.name, status, r.last.state, log))
+	case p.jm:
 	case !p.expectExit:
 		r.anomaly("%s exited on its own (%s) while %s; see %s", p.name, status, was, log)
 	case was == tmLeaving && m.err != nil:
@@ -323,7 +353,7 @@ func (r *runner) shutdown() {
 		if p.state == tmPaused {
 			_ = r.cl.signal(p, syscall.SIGCONT)
 		}
-		if p != r.jm {
+		if p != r.jm { // a TaskManager, or a JobManager that restartJM gave up on
 			p.expectExit = true
 			_ = r.cl.signal(p, syscall.SIGKILL)
 		}
