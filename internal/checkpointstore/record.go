@@ -8,12 +8,13 @@ import (
 	"path"
 	"slices"
 
-	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 )
 
-// RecordName is the name of the job record object: "<job-id>/_job".
-const RecordName = "_job"
+// RecordDir is the directory of the job record's versions:
+// "<job-id>/_job/<epoch>-<seq>", both 16 hex digits, so that names sort as
+// the versions do.
+const RecordDir = "_job/"
 
 // Record is what the JobManagers of one job keep about it between the runs
 // of their processes, next to its checkpoints: which run of the job is
@@ -34,6 +35,11 @@ type Record struct {
 	Epoch uint64 `json:"epoch"`
 	// StartedFrom is the savepoint the run started from; empty for none.
 	StartedFrom string `json:"started_from,omitempty"`
+	// Owner names the JobManager process that wrote this version (its
+	// incarnation): two that claimed the same epoch tell each other apart.
+	Owner string `json:"owner,omitempty"`
+	// Seq numbers the versions written under one epoch.
+	Seq uint64 `json:"seq"`
 	// Completed is the run's newest completed checkpoint, written before
 	// the sinks are told to commit it: the run must resume from it, never
 	// from an older one, whose output the sinks may have committed since.
@@ -88,34 +94,63 @@ func DecodeRecord(b []byte) (*Record, error) {
 	return &r, nil
 }
 
-// RecordPath returns "<job-id>/_job".
-func (s *Store) RecordPath() string { return s.jobID + "/" + RecordName }
+// RecordPath returns the directory of the job record's versions.
+func (s *Store) RecordPath() string { return s.jobID + "/" + RecordDir }
 
-// ReadRecord reads the job record; (nil, nil) if the job has none, as
+// recordKey is the object of one version of the record.
+func (s *Store) recordKey(r *Record) string {
+	return fmt.Sprintf("%s%016x-%016x", s.RecordPath(), r.Epoch, r.Seq)
+}
+
+// ReadRecord reads the job record: its newest version, the one with the
+// highest epoch and sequence number. (nil, nil) if the job has none, as
 // before its first run.
+//
+// The record is written as a new object per version, never overwritten,
+// because blob stores have no compare-and-swap: a JobManager that was
+// replaced and writes late writes a version of its older epoch, which
+// sorts below the newer JobManager's and is never read.
 func (s *Store) ReadRecord(ctx context.Context) (*Record, error) {
-	b, err := s.s.Read(ctx, s.RecordPath())
-	if errors.Is(err, blob.ErrNotFound) {
+	keys, err := s.s.List(ctx, s.RecordPath())
+	if err != nil {
+		return nil, fmt.Errorf("read the job record: %w", err)
+	}
+	if len(keys) == 0 {
 		return nil, nil
 	}
+	key := keys[len(keys)-1]
+	b, err := s.s.Read(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("read the job record: %w", err)
 	}
 	r, err := DecodeRecord(b)
 	if err != nil {
-		return nil, fmt.Errorf("read the job record %s: %w", s.RecordPath(), err)
+		return nil, fmt.Errorf("read the job record %s: %w", key, err)
+	}
+	if key != s.recordKey(r) {
+		return nil, fmt.Errorf("read the job record %s: %w: it holds epoch %d version %d", key, ErrRecordInvalid, r.Epoch, r.Seq)
 	}
 	return r, nil
 }
 
-// WriteRecord writes the job record, replacing the previous one.
+// WriteRecord writes a version of the job record, then deletes the versions
+// below it but one (a crash between the two leaves more, never fewer).
 func (s *Store) WriteRecord(ctx context.Context, r *Record) error {
 	b, err := EncodeRecord(r)
 	if err != nil {
 		return fmt.Errorf("write the job record: %w", err)
 	}
-	if err := s.s.Write(ctx, s.RecordPath(), b); err != nil {
+	key := s.recordKey(r)
+	if err := s.s.Write(ctx, key, b); err != nil {
 		return fmt.Errorf("write the job record: %w", err)
+	}
+	keys, err := s.s.List(ctx, s.RecordPath())
+	if err != nil {
+		return nil // old versions stay; the next write removes them
+	}
+	i, _ := slices.BinarySearch(keys, key)
+	for _, old := range keys[:max(0, i-1)] {
+		_ = s.s.Delete(ctx, old) // best effort: old versions are never read
 	}
 	return nil
 }

@@ -32,6 +32,11 @@ func Claim(dir, job string, restored bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}
+	// Output directories nest neither way: a reader of the outer one
+	// (tide verify) reads the inner one too.
+	if err := checkNesting(dir, job); err != nil {
+		return err
+	}
 	path := filepath.Join(dir, OwnerName)
 	tmp, err := os.CreateTemp(dir, OwnerName+".*.tmp")
 	if err != nil {
@@ -64,4 +69,40 @@ func Claim(dir, job string, restored bool) error {
 			ErrOwnedByAnotherJob, dir, owner, job)
 	}
 	return nil
+}
+
+// checkNesting refuses a directory inside or around another job's output.
+func checkNesting(dir, job string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("file sink: %w", err)
+	}
+	owned := func(d string) (string, bool) {
+		b, err := os.ReadFile(filepath.Join(d, OwnerName))
+		if err != nil {
+			return "", false
+		}
+		owner := strings.TrimSpace(string(b))
+		return owner, owner != job
+	}
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		if owner, other := owned(d); other {
+			return fmt.Errorf("%w: %s is inside %s, which holds the output of job %s: write elsewhere", ErrOwnedByAnotherJob, dir, d, owner)
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	var inner error
+	_ = filepath.WalkDir(abs, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.IsDir() || p == abs {
+			return nil
+		}
+		if owner, other := owned(p); other {
+			inner = fmt.Errorf("%w: %s holds %s, the output of job %s: write elsewhere", ErrOwnedByAnotherJob, dir, p, owner)
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return inner
 }

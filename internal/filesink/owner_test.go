@@ -44,3 +44,24 @@ func TestClaim(t *testing.T) {
 		t.Fatalf("the directory holds %v; want only %s (no temporary files left)", es, OwnerName)
 	}
 }
+
+func TestClaimRefusesNestedOutputs(t *testing.T) {
+	root := t.TempDir()
+	outer, inner := filepath.Join(root, "out"), filepath.Join(root, "out", "sub")
+	if err := Claim(outer, "job-a", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Claim(inner, "job-b", false); !errors.Is(err, ErrOwnedByAnotherJob) {
+		t.Fatalf("a directory inside another job's output: %v, want ErrOwnedByAnotherJob", err)
+	}
+	other := filepath.Join(root, "b")
+	if err := Claim(filepath.Join(other, "x"), "job-b", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Claim(other, "job-c", false); !errors.Is(err, ErrOwnedByAnotherJob) {
+		t.Fatalf("a directory around another job's output: %v, want ErrOwnedByAnotherJob", err)
+	}
+	if err := Claim(filepath.Join(outer, "again"), "job-a", false); err != nil {
+		t.Fatalf("the same job nesting its own outputs: %v", err)
+	}
+}

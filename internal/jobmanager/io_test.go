@@ -48,7 +48,7 @@ func TestDiscardsAreNeverDropped(t *testing.T) {
 	store := checkpointstore.New(st, "job", nil)
 	jm := &JobManager{io: newIOState(), events: make(chan event, 1), log: slog.New(slog.DiscardHandler),
 		store: store, record: &jobRecord{store: store}}
-	if err := jm.record.claim(context.Background(), checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1}); err != nil {
+	if err := jm.record.claim(context.Background(), nil, checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})

@@ -151,7 +151,7 @@ func (jm *JobManager) onPersisted(e evPersisted) {
 		jm.stopErr = e.err
 	}
 	if e.err != nil {
-		jm.log.Error("writing checkpoint metadata failed; the checkpoint does not count", "checkpoint", e.id, "err", e.err)
+		jm.log.Error("completing the checkpoint failed (its metadata or the job record could not be written); it does not count", "checkpoint", e.id, "err", e.err)
 	}
 	if err := jm.coord.Step(checkpoint.Persisted{Checkpoint: e.id, Path: e.path, Err: e.err}); err != nil {
 		jm.log.Warn("coordinator refused persisted", "err", err)

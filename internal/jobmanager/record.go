@@ -14,34 +14,54 @@ import (
 // one must neither complete checkpoints nor deploy anything more.
 var errReplaced = errors.New("another JobManager has taken charge of the job")
 
+// errRecordChanged says the job record changed while a JobManager started.
+var errRecordChanged = errors.New("the job record changed while this JobManager started")
+
 // jobRecord is the job record (checkpointstore.Record) as this JobManager
-// keeps it, shared by the loop and the IO worker. Every update checks, just
-// before it writes, that the stored record is still this JobManager's — same
-// epoch — and writes the newest state, under one lock, so that writes never
-// go back and a JobManager that has been replaced (a second one started for
-// the same job, a zombie that comes back from SIGSTOP or a partition) or
-// whose checkpoint directory was swapped for another finds out at its next
-// checkpoint instead of committing output beside the other. The check and
-// the write are not atomic: two JobManagers that overlap may both complete
-// one checkpoint before the older one sees the newer epoch.
+// keeps it, shared by the loop and the IO worker.
+//
+// A JobManager takes charge of the job by writing a version of the record
+// with a higher epoch than any before (claim), and checks before each later
+// write (update) that the newest version is still its own. One that finds
+// a newer epoch, or its epoch written by another process, has been replaced
+// — a second JobManager was started for the job, or it is a zombie back
+// from SIGSTOP or a partition — and stops instead of completing checkpoints
+// beside the other; one that finds no record at all is not looking at the
+// directory it started with. Every version is a new object named by epoch
+// and sequence number (checkpointstore.ReadRecord), so a write that lands
+// late, after its writer was replaced, sorts below the newer versions and
+// changes nothing. Checking and writing are not atomic: two JobManagers that
+// overlap may both complete one checkpoint before the older one sees the
+// newer epoch.
 type jobRecord struct {
 	store *checkpointstore.Store
-	mu    sync.Mutex
+	mu    sync.Mutex // serializes writes; guards rec
 	rec   checkpointstore.Record
 }
 
-// get returns the record as last written or claimed.
+// get returns the record as last written.
 func (r *jobRecord) get() checkpointstore.Record {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.rec
 }
 
-// claim writes rec as the new state of the job, taking charge of it.
-func (r *jobRecord) claim(ctx context.Context, rec checkpointstore.Record) error {
+// claim takes charge of the job with rec, whose epoch is one above seen's,
+// the version recover decided from. If the record has changed since — a
+// JobManager of the job is running and completing checkpoints — it refuses:
+// resuming from what recover read would repeat what that one committed.
+func (r *jobRecord) claim(ctx context.Context, seen *checkpointstore.Record, rec checkpointstore.Record) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec.UpdatedUnixMilli = time.Now().UnixMilli()
+	cur, err := r.store.ReadRecord(ctx)
+	if err != nil {
+		return err
+	}
+	if changed := (cur == nil) != (seen == nil) || cur != nil && (cur.Epoch != seen.Epoch || cur.Seq != seen.Seq); changed {
+		return fmt.Errorf("%w (now %s): another JobManager of the job is running; stop it first (run one JobManager per job)",
+			errRecordChanged, describe(cur))
+	}
+	rec.Seq, rec.UpdatedUnixMilli = 0, time.Now().UnixMilli()
 	if err := r.store.WriteRecord(ctx, &rec); err != nil {
 		return err
 	}
@@ -49,8 +69,16 @@ func (r *jobRecord) claim(ctx context.Context, rec checkpointstore.Record) error
 	return nil
 }
 
-// update applies f to the record and writes it, if the stored record is
-// still this JobManager's. An error wrapping errReplaced means it is not.
+func describe(r *checkpointstore.Record) string {
+	if r == nil {
+		return "none"
+	}
+	return fmt.Sprintf("epoch %d version %d, by %s, newest completed checkpoint %d", r.Epoch, r.Seq, r.Owner, r.Completed)
+}
+
+// update applies f to the record and writes it as a new version, if the
+// newest version is still this JobManager's. An error wrapping errReplaced
+// means it is not.
 func (r *jobRecord) update(ctx context.Context, f func(*checkpointstore.Record)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -60,13 +88,12 @@ func (r *jobRecord) update(ctx context.Context, f func(*checkpointstore.Record))
 		return err
 	case cur == nil:
 		return fmt.Errorf("the job record %s is gone: is state.checkpoints.dir the same directory as at start?", r.store.RecordPath())
-	case cur.Epoch > r.rec.Epoch:
-		return fmt.Errorf("%w: the job record has epoch %d, this JobManager %d", errReplaced, cur.Epoch, r.rec.Epoch)
+	case cur.Epoch > r.rec.Epoch || cur.Epoch == r.rec.Epoch && cur.Owner != r.rec.Owner:
+		return fmt.Errorf("%w: the job record is at %s; this JobManager has epoch %d", errReplaced, describe(cur), r.rec.Epoch)
 	}
-	// A lower epoch is a replaced JobManager's late write: this one, the
-	// newer, writes over it.
 	next := r.rec
 	f(&next)
+	next.Seq = max(cur.Seq, r.rec.Seq) + 1
 	next.UpdatedUnixMilli = time.Now().UnixMilli()
 	if err := r.store.WriteRecord(ctx, &next); err != nil {
 		return err

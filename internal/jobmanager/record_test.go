@@ -11,8 +11,8 @@ import (
 
 // TestRecordFencesAReplacedJobManager: two JobManagers of one job. The
 // second claims the job with a higher epoch; the first's next update fails
-// with errReplaced and writes nothing, and a late write of the first (the
-// window between its check and its write) is written over by the second.
+// with errReplaced and writes nothing, and a write of the first that lands
+// late (after its check) changes nothing the second or a third reads.
 func TestRecordFencesAReplacedJobManager(t *testing.T) {
 	ctx := context.Background()
 	st, err := blob.Open(ctx, "mem://")
@@ -21,43 +21,59 @@ func TestRecordFencesAReplacedJobManager(t *testing.T) {
 	}
 	store := checkpointstore.New(st, "job", nil)
 	a, b := &jobRecord{store: store}, &jobRecord{store: store}
-	base := checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1}
-	base.Epoch = 1
-	if err := a.claim(ctx, base); err != nil {
+	base := checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1, Owner: "a"}
+	if err := a.claim(ctx, nil, base); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.update(ctx, func(r *checkpointstore.Record) { r.Completed = 3 }); err != nil {
 		t.Fatal(err)
 	}
-	next := a.get()
-	next.Epoch = 2
-	if err := b.claim(ctx, next); err != nil {
+	seen, _ := store.ReadRecord(ctx)
+	next := *seen
+	next.Epoch, next.Owner = 2, "b"
+	if err := b.claim(ctx, seen, next); err != nil {
 		t.Fatal(err)
 	}
 	err = a.update(ctx, func(r *checkpointstore.Record) { r.Completed = 4 })
 	if !errors.Is(err, errReplaced) {
 		t.Fatalf("update of the replaced JobManager = %v, want errReplaced", err)
 	}
-	if r, _ := store.ReadRecord(ctx); r.Completed != 3 || r.Epoch != 2 {
-		t.Fatalf("record after the refused update: %+v", r)
-	}
-	// A late write of the old epoch lands anyway; the new JobManager writes
-	// over it at its next update.
+	// A late write of the old epoch (its check passed before b claimed).
 	late := a.get()
-	late.Completed = 9
+	late.Seq, late.Completed = 9, 14
 	if err := store.WriteRecord(ctx, &late); err != nil {
 		t.Fatal(err)
+	}
+	if r, _ := store.ReadRecord(ctx); r.Completed != 3 || r.Epoch != 2 {
+		t.Fatalf("record after the late write: %+v; want b's", r)
 	}
 	if err := b.update(ctx, func(r *checkpointstore.Record) { r.Completed = 5 }); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := store.ReadRecord(ctx); r.Completed != 5 || r.Epoch != 2 {
-		t.Fatalf("record after the new JobManager's update: %+v", r)
+	if r, _ := store.ReadRecord(ctx); r.Completed != 5 || r.Epoch != 2 || r.Seq != 1 {
+		t.Fatalf("record after b's update: %+v", r)
+	}
+	// Two JobManagers that claimed the same epoch tell each other apart.
+	c := &jobRecord{store: store}
+	c.rec = b.get()
+	c.rec.Owner = "c"
+	if err := c.update(ctx, func(*checkpointstore.Record) {}); !errors.Is(err, errReplaced) {
+		t.Fatalf("update by another owner of the same epoch = %v, want errReplaced", err)
+	}
+	// A claim decided from a version that is no longer the newest refuses.
+	d := &jobRecord{store: store}
+	stale := *seen
+	stale.Epoch = 3
+	if err := d.claim(ctx, seen, stale); !errors.Is(err, errRecordChanged) {
+		t.Fatalf("claim from a stale version = %v, want errRecordChanged", err)
 	}
 	// A record that is gone — the directory swapped for an empty one — is
 	// no place to record a checkpoint in.
-	if err := st.Delete(ctx, store.RecordPath()); err != nil {
-		t.Fatal(err)
+	keys, _ := st.List(ctx, store.RecordPath())
+	for _, k := range keys {
+		if err := st.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := b.update(ctx, func(r *checkpointstore.Record) { r.Completed = 6 }); err == nil {
 		t.Fatal("update with the record gone succeeded")

@@ -53,8 +53,10 @@ type start struct {
 	firstID checkpoint.ID
 	// attemptsAfter is the last attempt number predecessors may have used.
 	attemptsAfter uint64
-	// record is the job record to claim the job with.
+	// record is the job record to claim the job with; seen is the version
+	// it was decided from (nil: none).
 	record checkpointstore.Record
+	seen   *checkpointstore.Record
 	// retained are the resumed run's completed checkpoints older than the
 	// one it resumes from, for retention to discard in turn; discard are
 	// its checkpoint directories that never completed.
@@ -138,8 +140,11 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 			jm.location(jm.store.Dir(completed)), jm.location(jm.store.RecordPath()))
 	case rec == nil:
 		fresh = "no earlier run of this job in state.checkpoints.dir"
-	case rec.Result != "" && jm.cfg.SavepointPath != "":
-		fresh = fmt.Sprintf("its previous run (run %d) ended %s and execution.savepoint.path is set", rec.Run, rec.Result)
+	case rec.Result != "" && jm.cfg.SavepointPath != "" && jm.cfg.SavepointPath != rec.StartedFrom:
+		// A savepoint path the ended run did not start from asks for a new
+		// run. The same one is what a restart with the same command line
+		// (a pod restarted) gives: that resumes, emitting nothing twice.
+		fresh = fmt.Sprintf("its previous run (run %d) ended %s and execution.savepoint.path names another savepoint than it started from", rec.Run, rec.Result)
 	}
 	if fresh != "" {
 		next.Run, next.FirstCheckpoint = 1, s.firstID
@@ -197,7 +202,8 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 			return nil, err
 		}
 	}
-	s.record = next
+	next.Owner = jm.incarnation
+	s.record, s.seen = next, rec
 	return s, nil
 }
 
@@ -245,8 +251,8 @@ func (jm *JobManager) tidy(ctx context.Context, s *start, rec *checkpointstore.R
 // claim takes charge of the job: it writes the job record with this
 // JobManager's epoch, run and attempt lease.
 func (jm *JobManager) claim(ctx context.Context) error {
-	return jm.retry(ctx, "write the job record", func(error) bool { return false }, func() error {
-		return jm.record.claim(ctx, jm.start.record)
+	return jm.retry(ctx, "write the job record", func(err error) bool { return errors.Is(err, errRecordChanged) }, func() error {
+		return jm.record.claim(ctx, jm.start.seen, jm.start.record)
 	})
 }
 
@@ -308,7 +314,8 @@ func (jm *JobManager) loadLatest(ctx context.Context, id checkpoint.ID) (*restor
 				"would repeat output its sinks may have committed: restore a savepoint with execution.savepoint.path, "+
 				"or start the job over with jobmanager.recovery: none (into a new output)", id, err)
 		}
-		return nil, fmt.Errorf("resume the job from checkpoint %d: %w", id, err)
+		return nil, fmt.Errorf("resume the job from checkpoint %d, which its job record names as the run's newest completed one: %w "+
+			"(is state.checkpoints.dir the directory the job ran with, and reachable?)", id, err)
 	}
 	return rp, nil
 }

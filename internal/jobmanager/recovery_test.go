@@ -228,8 +228,24 @@ func TestRestartAfterTheRunEnded(t *testing.T) {
 			if !strings.Contains(log, "starting the job from a savepoint") || !strings.Contains(log, "ended "+result) {
 				t.Fatalf("log does not say a new run starts from the savepoint:\n%s", log)
 			}
-			if r2 := f.record(); r2.Run != r.Run+1 || r2.FirstCheckpoint != 2 || r2.Result != "" || r2.Completed != 0 || r2.StartedFrom != sp {
+			r2 := f.record()
+			if r2.Run != r.Run+1 || r2.FirstCheckpoint != 2 || r2.Result != "" || r2.Completed != 0 || r2.StartedFrom != sp {
 				t.Fatalf("record of the new run: %+v", r2)
+			}
+
+			// The same command line again — a restarted pod — resumes the
+			// run that savepoint started, rather than starting it over.
+			r2.Result = result
+			f.writeRecord(r2)
+			log, err = f.start(func(c *jobmanager.Config) { c.SavepointPath = sp })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(log, "resuming the job from the savepoint its run started from") {
+				t.Fatalf("log does not say the run is resumed:\n%s", log)
+			}
+			if r3 := f.record(); r3.Run != r2.Run {
+				t.Fatalf("record after the same command line again: %+v", r3)
 			}
 		})
 	}
@@ -323,8 +339,11 @@ func TestCheckpointsWithoutRecordRefuseTheStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.checkpoint(f.jobID(), 1, "numbers", true)
-	if err := f.st.Delete(context.Background(), f.store(f.jobID()).RecordPath()); err != nil {
-		t.Fatal(err)
+	keys, _ := f.st.List(context.Background(), f.store(f.jobID()).RecordPath())
+	for _, k := range keys {
+		if err := f.st.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, err := f.start(nil)
 	if err == nil || !strings.Contains(err.Error(), "no job record") {
