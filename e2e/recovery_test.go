@@ -270,13 +270,7 @@ func TestSavepointWithMissingStateFailsTheStart(t *testing.T) {
 	c.startTM()
 	c.waitRunningAt(t, id, countSum, 1)
 	time.Sleep(time.Second)
-	var trig struct {
-		RequestID string `json:"request-id"`
-	}
-	if err := c.post("/jobs/"+id+"/stop", map[string]any{}, &trig); err != nil {
-		t.Fatal(err)
-	}
-	loc := c.waitSavepoint(t, id, trig.RequestID)
+	loc := c.savepoint(t, id, "stop", map[string]any{})
 	jm.wait(t, 60*time.Second)
 	dir := strings.TrimSuffix(strings.TrimPrefix(loc, "file://"), "/_metadata")
 	es, err := os.ReadDir(dir)

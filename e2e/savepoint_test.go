@@ -54,6 +54,19 @@ func (c *cluster) waitSavepoint(t *testing.T, id, req string) string {
 	return loc
 }
 
+// savepoint POSTs body to the job's savepoint endpoint path ("savepoints"
+// or "stop") and waits for the savepoint's location.
+func (c *cluster) savepoint(t *testing.T, id, path string, body map[string]any) string {
+	t.Helper()
+	var trig struct {
+		RequestID string `json:"request-id"`
+	}
+	if err := c.post("/jobs/"+id+"/"+path, body, &trig); err != nil {
+		t.Fatal(err)
+	}
+	return c.waitSavepoint(t, id, trig.RequestID)
+}
+
 // TestStopWithSavepointAndResume takes a savepoint through the REST API,
 // stops the job with a savepoint into a target directory outside
 // state.checkpoints.dir, starts a new JobManager from it on more
@@ -70,21 +83,12 @@ func TestStopWithSavepointAndResume(t *testing.T) {
 	c.waitRunningAt(t, id, countSum, 1)
 	time.Sleep(time.Second)
 
-	var trig struct {
-		RequestID string `json:"request-id"`
-	}
-	if err := c.post("/jobs/"+id+"/savepoints", map[string]any{}, &trig); err != nil {
-		t.Fatal(err)
-	}
-	if loc := c.waitSavepoint(t, id, trig.RequestID); loc == "" {
+	if loc := c.savepoint(t, id, "savepoints", map[string]any{}); loc == "" {
 		t.Fatal("savepoint without a location")
 	}
 	time.Sleep(500 * time.Millisecond)
 	target := filepath.Join(c.dir, "savepoints")
-	if err := c.post("/jobs/"+id+"/stop", map[string]any{"targetDirectory": target}, &trig); err != nil {
-		t.Fatal(err)
-	}
-	loc := c.waitSavepoint(t, id, trig.RequestID)
+	loc := c.savepoint(t, id, "stop", map[string]any{"targetDirectory": target})
 	t.Logf("stopped with savepoint %s", loc)
 	if !strings.HasPrefix(loc, "file://"+target+"/") {
 		t.Fatalf("savepoint at %s, not in its target directory %s", loc, target)

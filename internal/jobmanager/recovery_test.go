@@ -1,11 +1,9 @@
 package jobmanager_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tide-stream/tide/internal/blob"
@@ -18,24 +16,6 @@ import (
 	"github.com/tide-stream/tide/stream"
 	"github.com/tide-stream/tide/tidetest"
 )
-
-// syncBuffer is a log sink safe for the JobManager's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fixture is a checkpoint directory and a job to start JobManagers for.
 type fixture struct {
@@ -72,7 +52,7 @@ func (f *fixture) store(jobID string) *checkpointstore.Store {
 
 // start runs jobmanager.New and returns its log.
 func (f *fixture) start(edit func(*jobmanager.Config)) (string, error) {
-	var log syncBuffer
+	var log jobmanager.LogBuffer
 	cfg := jobmanager.Config{JobName: "job", Jobs: f.reg, MaxParallelism: 128, CheckpointsDir: f.dir,
 		RPCAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&log, nil))}
 	if edit != nil {
