@@ -52,8 +52,11 @@
 // attempt is deployed at the parallelism desired then, restoring the rescale
 // checkpoint (or the latest completed one when it failed).
 //
-// Failures, including lost TaskManagers, stop the attempt, wait for the
-// restart strategy's delay, and deploy from the latest completed checkpoint.
+// Failures stop the attempt, wait for the restart strategy's delay, and
+// deploy from the latest completed checkpoint. In reactive mode a lost
+// TaskManager with slots left is a resource change: the same, at once and
+// not counted by the restart strategy — also when the loss arrives after a
+// failure it caused on the data plane, while Restarting.
 //
 // Rescale records. Every deployment but the first belongs to a rescale
 // record (the first has trigger "initial", From 0): RescaleStarted when it is

@@ -186,7 +186,7 @@ func (e *executing) startRescale(trigger Trigger, want int) {
 		return
 	}
 	s.restoreFrom = 0
-	s.becomeRestarting(fmt.Sprintf("rescale %d -> %d slots (%s)", s.slots, want, trigger), 0, false)
+	s.becomeRestarting(fmt.Sprintf("rescale %d -> %d slots (%s)", s.slots, want, trigger), 0, false, false)
 }
 
 func (e *executing) onCheckpointDone(ev RescaleCheckpointDone) {
@@ -218,7 +218,7 @@ func (e *executing) onCheckpointDone(ev RescaleCheckpointDone) {
 	if s.record != nil {
 		trigger = s.record.Trigger
 	}
-	s.becomeRestarting(fmt.Sprintf("rescale %d -> %d slots (%s)", s.slots, want, trigger), 0, false)
+	s.becomeRestarting(fmt.Sprintf("rescale %d -> %d slots (%s)", s.slots, want, trigger), 0, false, false)
 }
 
 // onFailure handles a failure of the running attempt. stopped says its tasks
@@ -236,6 +236,16 @@ func (e *executing) onFailure(ev TaskFailed, stopped bool) {
 		}
 	}
 	s.restoreFrom = 0
+	if ev.Retryable && s.lossIsResourceChange(trigger) {
+		// A TaskManager died and slots remain: the job's code did not
+		// fail, its resources changed. Restart on what is left at once,
+		// without the restart strategy's delay or count, which guard
+		// against failures of the job's own code.
+		s.beginRecord(trigger, s.slots, s.desiredSlots())
+		s.becomeRestarting(fmt.Sprintf("attempt %d lost its taskmanager (%s); restarting at once on the %d slots left", s.attempt, ev.Reason, s.available),
+			0, stopped, false)
+		return
+	}
 	delay, ok := s.nextRestart(ev.Retryable)
 	if !ok {
 		why := "restart strategy " + s.cfg.Restart.Strategy + " allows no further restart"
@@ -250,5 +260,5 @@ func (e *executing) onFailure(ev TaskFailed, stopped bool) {
 	}
 	s.beginRecord(trigger, s.slots, s.desiredSlots())
 	s.becomeRestarting(fmt.Sprintf("attempt %d failed (%s: %s); restart %d in %v", s.attempt, trigger, ev.Reason, s.restarts, delay),
-		delay, stopped)
+		delay, stopped, true)
 }

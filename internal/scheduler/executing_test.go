@@ -84,7 +84,7 @@ func TestExecutingFailures(t *testing.T) {
 		{
 			name:  "strategy none fails on the first failure",
 			cfg:   withConfig(func(c *Config) { c.Restart = RestartConfig{Strategy: StrategyNone} }),
-			ops:   []op{taskFailed(1, TriggerLost)},
+			ops:   []op{taskFailed(1, TriggerFailure)},
 			want:  []string{"1s Executing -> Failed", "1s stop attempt=1"},
 			state: Failed,
 		},

@@ -2,6 +2,13 @@ package scheduler
 
 import "time"
 
+// lossIsResourceChange says a failure with trigger is a lost TaskManager
+// that reactive mode restarts from at once, without the restart strategy:
+// in reactive mode, with slots left to run on.
+func (s *Scheduler) lossIsResourceChange(trigger Trigger) bool {
+	return s.cfg.Reactive && trigger == TriggerLost && s.available > 0
+}
+
 // nextRestart applies the restart strategy to a failure. It returns the delay
 // before redeploying, or false when the job must fail instead. An allowed
 // restart is counted.

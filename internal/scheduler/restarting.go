@@ -14,12 +14,16 @@ type restarting struct {
 	s       *Scheduler
 	delay   time.Duration // wait after the tasks stopped (restart strategy)
 	stopped bool          // TasksStopped arrived
+	// counted says the restart strategy counted this restart: a failure,
+	// not a rescale or a lost TaskManager.
+	counted bool
 }
 
 // becomeRestarting enters Restarting. stopped says the attempt's tasks are
-// already gone; otherwise it asks for them to stop.
-func (s *Scheduler) becomeRestarting(reason string, delay time.Duration, stopped bool) {
-	r := &restarting{s: s, delay: delay}
+// already gone; otherwise it asks for them to stop. counted says the
+// restart strategy counted the restart.
+func (s *Scheduler) becomeRestarting(reason string, delay time.Duration, stopped, counted bool) {
+	r := &restarting{s: s, delay: delay, counted: counted}
 	s.goTo(Restarting, reason, r)
 	if stopped {
 		r.onStopped()
@@ -42,6 +46,23 @@ func (r *restarting) step(ev Event) bool {
 	case SlotsChanged:
 		if r.stopped && s.available == 0 {
 			s.becomeWaitingForResources("no slots left while restarting")
+			return true
+		}
+		if r.counted && s.lossIsResourceChange(ev.Trigger) {
+			// The failure was the TaskManager's loss, seen first on the
+			// data plane by the tasks that exchanged records with it: a
+			// resource change after all. Take back the count, skip the
+			// delay.
+			r.counted, r.delay = false, 0
+			s.restarts--
+			if s.record != nil {
+				s.record.Trigger = TriggerLost
+			}
+			s.log.Info("scheduler restart is a lost taskmanager's: restarting without the restart delay", "attempt", s.attempt)
+			if r.stopped {
+				s.cancelTimer(timerRestart)
+				r.redeploy("lost taskmanager's tasks stopped")
+			}
 		}
 	case TasksFinished:
 		s.becomeFinished(fmt.Sprintf("all tasks of attempt %d finished while stopping", s.attempt))
