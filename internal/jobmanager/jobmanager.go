@@ -106,6 +106,10 @@ type JobManager struct {
 	corrupt    map[uint64]string
 	rescales   []*rescale
 	savepoints map[string]*savepointReq
+	// savepointOrder is the savepoint requests' ids, oldest first;
+	// savepointSeq numbers the ids the JobManager makes up.
+	savepointOrder []string
+	savepointSeq   int
 	// hasInputs says the graph has vertices fed by the network.
 	hasInputs bool
 	// halted maps the checkpoints whose sources halt after the barrier to

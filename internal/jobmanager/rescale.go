@@ -1,6 +1,8 @@
 package jobmanager
 
 import (
+	"slices"
+
 	"github.com/tide-stream/tide/internal/scheduler"
 )
 
@@ -58,8 +60,20 @@ func (jm *JobManager) rescaleStarted(rec *scheduler.RescaleRecord) {
 		r.message = "the rescale checkpoint failed; restored the latest completed checkpoint"
 	}
 	jm.rescales = append(jm.rescales, r)
+	if len(jm.rescales) > historyLimit {
+		// The oldest records go; one still open (the newest, in practice)
+		// stays.
+		if i := slices.IndexFunc(jm.rescales, func(r *rescale) bool { return r.ended }); i >= 0 {
+			jm.rescales = slices.Delete(jm.rescales, i, i+1)
+		}
+	}
 	jm.log.Info("rescale started", "id", rec.ID, "trigger", rec.Trigger, "from", rec.From, "to", rec.To)
 }
+
+// historyLimit bounds the rescales and the savepoint requests a JobManager
+// remembers for the REST API: a job that runs for months rescales and
+// takes savepoints without end.
+const historyLimit = 100
 
 func (jm *JobManager) rescaleEnded(rec *scheduler.RescaleRecord) {
 	for _, r := range jm.rescales {

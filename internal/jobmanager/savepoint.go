@@ -2,6 +2,7 @@ package jobmanager
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
@@ -47,12 +48,15 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 		return "", &rest.BadRequestError{Msg: fmt.Sprintf("triggerId %q: ids starting with rescale- or final- are Tide's own", id)}
 	}
 	if id == "" {
-		id = fmt.Sprintf("%016x%016x", jm.nextReg+len(jm.savepoints)+1, jm.started.UnixNano())
+		jm.savepointSeq++
+		id = fmt.Sprintf("%016x%016x", jm.savepointSeq, jm.started.UnixNano())
 	}
 	if _, dup := jm.savepoints[id]; dup {
 		return id, nil
 	}
 	jm.savepoints[id] = &savepointReq{stop: stop, target: target}
+	jm.savepointOrder = append(jm.savepointOrder, id)
+	jm.forgetOldSavepoints()
 	if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "savepoint", Savepoint: true, RequestID: id}); err != nil {
 		jm.savepoints[id].status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: err.Error()}
 	}
@@ -95,5 +99,19 @@ func (jm *JobManager) savepointCopied(e evCopied) {
 	jm.log.Info("savepoint complete", "request", e.requestID, "location", e.location)
 	if sp.stop {
 		jm.stepSched(scheduler.Cancel{Finish: true})
+	}
+}
+
+// forgetOldSavepoints keeps the newest historyLimit savepoint requests, and
+// any still in progress, for GET /jobs/:jobid/savepoints/:id.
+func (jm *JobManager) forgetOldSavepoints() {
+	for i := 0; len(jm.savepoints) > historyLimit && i < len(jm.savepointOrder); {
+		id := jm.savepointOrder[i]
+		if st := jm.savepoints[id].status.State; st != rest.SavepointSucceeded && st != rest.SavepointFailed {
+			i++
+			continue
+		}
+		delete(jm.savepoints, id)
+		jm.savepointOrder = slices.Delete(jm.savepointOrder, i, i+1)
 	}
 }
