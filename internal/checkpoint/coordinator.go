@@ -10,23 +10,12 @@ import (
 	"time"
 )
 
-// reasonPeriodic is the Reason of periodic checkpoints.
-const reasonPeriodic = "periodic"
-
-// request is a wish for a checkpoint: periodic or a TriggerRequest.
-type request struct {
-	periodic  bool
-	reason    string
-	savepoint bool
-	requestID string
-}
-
 // inflight is the one checkpoint in flight. It waits for acknowledgements
 // until meta is set, then for Persisted.
 type inflight struct {
 	id        ID
 	attempt   uint64
-	req       request
+	req       Request
 	triggered time.Time
 	waiting   map[TaskKey]bool               // tasks yet to acknowledge
 	acks      map[TaskKey][]OperatorSnapshot // acknowledged tasks
@@ -64,7 +53,7 @@ type Coordinator struct {
 	nextID       ID
 	nextPeriodic time.Time // zero: no periodic checkpoint scheduled
 	cur          *inflight // nil when none is in flight
-	queued       *request  // at most one
+	queued       *Request  // at most one
 
 	retained   []retained // completed checkpoints (not savepoints), by id
 	latestID   ID
@@ -138,7 +127,7 @@ func (c *Coordinator) Tick(now time.Time) {
 	}
 	if c.running && !c.nextPeriodic.IsZero() && !now.Before(c.nextPeriodic) {
 		c.nextPeriodic = now.Add(c.cfg.Interval)
-		c.request(request{periodic: true, reason: reasonPeriodic})
+		c.request(Request{Kind: KindPeriodic})
 	}
 }
 
@@ -239,7 +228,7 @@ func (c *Coordinator) handleAttemptStopped(ev AttemptStopped) error {
 	}
 	if q := c.queued; q != nil {
 		c.queued = nil
-		if !q.periodic {
+		if q.Kind != KindPeriodic {
 			c.reject(*q, "attempt stopped")
 		}
 	}
@@ -248,27 +237,29 @@ func (c *Coordinator) handleAttemptStopped(ev AttemptStopped) error {
 }
 
 func (c *Coordinator) handleTriggerRequest(ev TriggerRequest) {
-	c.request(request{reason: ev.Reason, savepoint: ev.Savepoint, requestID: ev.RequestID})
+	if ev.Request.Kind == KindPeriodic {
+		ev.Request.Kind = KindManual // periodic requests merge; asked-for ones do not
+	}
+	c.request(ev.Request)
 }
 
 // request starts a checkpoint for r, or queues it behind the one in flight.
-func (c *Coordinator) request(r request) {
+func (c *Coordinator) request(r Request) {
 	switch {
 	case !c.running:
-		if !r.periodic {
+		if r.Kind != KindPeriodic {
 			c.reject(r, "job not running")
 		}
 	case c.cur == nil:
 		c.trigger(r)
 	case c.queued == nil:
 		c.queued = &r
-	case r.periodic:
+	case r.Kind == KindPeriodic:
 		// Merged into the queued request: any checkpoint will do.
-	case c.queued.periodic:
+	case c.queued.Kind == KindPeriodic:
 		c.queued = &r // a request subsumes a queued periodic checkpoint
 	default:
-		c.reject(r, fmt.Sprintf("checkpoint %d in progress and request %q (%s) already queued",
-			c.cur.id, c.queued.requestID, c.queued.reason))
+		c.reject(r, fmt.Sprintf("checkpoint %d in progress and request %v already queued", c.cur.id, *c.queued))
 	}
 }
 
@@ -281,7 +272,7 @@ func (c *Coordinator) maybeStartQueued() {
 	c.trigger(r)
 }
 
-func (c *Coordinator) trigger(r request) {
+func (c *Coordinator) trigger(r Request) {
 	id := c.nextID
 	c.nextID++
 	p := &inflight{
@@ -294,8 +285,8 @@ func (c *Coordinator) trigger(r request) {
 		stats: &CheckpointStats{
 			ID:               id,
 			Status:           StatusInProgress,
-			IsSavepoint:      r.savepoint,
-			Reason:           r.reason,
+			IsSavepoint:      r.Kind.Savepoint(),
+			Reason:           r.Kind.String(),
 			TriggerTimestamp: c.now.UnixMilli(),
 			NumSubtasks:      len(c.tasks),
 		},
@@ -308,11 +299,10 @@ func (c *Coordinator) trigger(r request) {
 		c.nextPeriodic = c.now.Add(c.cfg.Interval)
 	}
 	c.out.Triggers = append(c.out.Triggers, Trigger{
-		Attempt: c.attempt, Checkpoint: id, Savepoint: r.savepoint, Sources: slices.Clone(c.sources),
-		Reason: r.reason, RequestID: r.requestID,
+		Attempt: c.attempt, Checkpoint: id, Request: r, Sources: slices.Clone(c.sources),
 	})
 	c.log.Info("triggering checkpoint", slog.Uint64("checkpoint", uint64(id)), slog.Uint64("attempt", c.attempt),
-		slog.String("reason", r.reason), slog.Bool("savepoint", r.savepoint), slog.String("request", r.requestID))
+		slog.String("request", r.String()))
 }
 
 // matchInflight returns the in-flight checkpoint a task's message is for,
@@ -415,7 +405,7 @@ func (c *Coordinator) assemble(p *inflight) (*Metadata, int64, error) {
 		JobID:              c.cfg.JobID,
 		CheckpointID:       p.id,
 		Attempt:            p.attempt,
-		Savepoint:          p.req.savepoint,
+		Savepoint:          p.req.Kind.Savepoint(),
 		TimestampUnixMilli: p.triggered.UnixMilli(),
 		MaxParallelism:     c.cfg.MaxParallelism,
 	}
@@ -493,19 +483,18 @@ func (c *Coordinator) complete(path string) {
 	p.stats.EndToEndDuration = c.now.Sub(p.triggered).Milliseconds()
 	c.stats.Counts.Completed++
 	done := *p.stats
-	if p.req.savepoint {
+	if p.req.Kind.Savepoint() {
 		c.stats.Latest.Savepoint = &done
 	} else {
 		c.stats.Latest.Completed = &done
 	}
 	c.latestID, c.latestPath, c.hasLatest = p.id, path, true
 	c.out.Completed = append(c.out.Completed, Completion{
-		Checkpoint: p.id, Attempt: p.attempt, Path: path, Savepoint: p.req.savepoint,
-		RequestID: p.req.requestID, Reason: p.req.reason,
+		Checkpoint: p.id, Attempt: p.attempt, Path: path, Request: p.req,
 	})
 	c.log.Info("checkpoint completed", slog.Uint64("checkpoint", uint64(p.id)), slog.String("path", path),
 		slog.Int64("duration_ms", done.EndToEndDuration), slog.Int64("state_size", done.StateSize))
-	if !p.req.savepoint {
+	if !p.req.Kind.Savepoint() {
 		c.retained = append(c.retained, retained{id: p.id, path: path})
 		for len(c.retained) > c.cfg.NumRetained {
 			c.out.Discard = append(c.out.Discard, c.retained[0].id)
@@ -525,15 +514,15 @@ func (c *Coordinator) fail(reason string) {
 	c.stats.Counts.Failed++
 	failed := *p.stats
 	c.stats.Latest.Failed = &failed
-	c.out.Failed = append(c.out.Failed, Failure{Checkpoint: p.id, RequestID: p.req.requestID, Reason: reason})
+	c.out.Failed = append(c.out.Failed, Failure{Checkpoint: p.id, Request: p.req, Reason: reason})
 	c.log.Warn("checkpoint failed", slog.Uint64("checkpoint", uint64(p.id)), slog.Uint64("attempt", p.attempt), slog.String("reason", reason))
 	c.maybeStartQueued()
 }
 
 // reject resolves a request for which no checkpoint was triggered.
-func (c *Coordinator) reject(r request, why string) {
-	c.out.Failed = append(c.out.Failed, Failure{RequestID: r.requestID, Reason: "request rejected: " + why})
-	c.log.Warn("checkpoint request rejected", slog.String("request", r.requestID), slog.String("reason", r.reason), slog.String("why", why))
+func (c *Coordinator) reject(r Request, why string) {
+	c.out.Failed = append(c.out.Failed, Failure{Request: r, Reason: "request rejected: " + why})
+	c.log.Warn("checkpoint request rejected", slog.String("request", r.String()), slog.String("why", why))
 }
 
 // missing describes the tasks p still waits for, for failure messages.

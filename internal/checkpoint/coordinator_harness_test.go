@@ -101,7 +101,7 @@ func norm(s string) string {
 func render(rd Ready) string {
 	var b strings.Builder
 	for _, t := range rd.Triggers {
-		fmt.Fprintf(&b, "trigger chk-%d a%d savepoint=%v sources=%v\n", t.Checkpoint, t.Attempt, t.Savepoint, t.Sources)
+		fmt.Fprintf(&b, "trigger chk-%d a%d savepoint=%v sources=%v\n", t.Checkpoint, t.Attempt, t.Request.Kind.Savepoint(), t.Sources)
 	}
 	if m := rd.Persist; m != nil {
 		fmt.Fprintf(&b, "persist chk-%d a%d savepoint=%v", m.CheckpointID, m.Attempt, m.Savepoint)
@@ -111,10 +111,10 @@ func render(rd Ready) string {
 		b.WriteString("\n")
 	}
 	for _, c := range rd.Completed {
-		fmt.Fprintf(&b, "completed chk-%d a%d path=%s savepoint=%v reason=%s req=%s\n", c.Checkpoint, c.Attempt, c.Path, c.Savepoint, c.Reason, c.RequestID)
+		fmt.Fprintf(&b, "completed chk-%d a%d path=%s savepoint=%v reason=%s req=%s\n", c.Checkpoint, c.Attempt, c.Path, c.Request.Kind.Savepoint(), c.Request.Kind, c.Request.ID)
 	}
 	for _, f := range rd.Failed {
-		fmt.Fprintf(&b, "failed chk-%d req=%s: %s\n", f.Checkpoint, f.RequestID, f.Reason)
+		fmt.Fprintf(&b, "failed chk-%d req=%s: %s\n", f.Checkpoint, f.Request.ID, f.Reason)
 	}
 	for _, id := range rd.Discard {
 		fmt.Fprintf(&b, "discard chk-%d\n", id)

@@ -65,7 +65,7 @@ func TestPeriodicCheckpoint(t *testing.T) {
 func TestStaleAndBadInputIgnored(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.step(job)
-	h.step(TriggerRequest{Reason: "manual", RequestID: "r1"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual, ID: "r1"}})
 	h.expect(`trigger chk-1 a1 savepoint=false sources=[src[0]]`)
 	h.step(ack(1, 1, src))
 	h.step(
@@ -143,16 +143,16 @@ func TestDeclineAndTimeout(t *testing.T) {
 
 func TestQueuedRequests(t *testing.T) {
 	h := newHarness(t, Config{Interval: 10 * time.Second})
-	h.step(TriggerRequest{Reason: "manual", RequestID: "early"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual, ID: "early"}})
 	h.expect(`failed chk-0 req=early: request rejected: job not running`)
 	h.step(job)
 	h.tick(10 * time.Second)
 	h.expect(`trigger chk-1 a1 savepoint=false sources=[src[0]]`)
 
 	h.tick(10 * time.Second) // periodic queued behind chk-1
-	h.step(TriggerRequest{Reason: "savepoint", Savepoint: true, RequestID: "sp1"})
-	h.step(TriggerRequest{Reason: "rescale", RequestID: "rs1"})
-	h.expect(`failed chk-0 req=rs1: request rejected: checkpoint 1 in progress and request "sp1" (savepoint) already queued`)
+	h.step(TriggerRequest{Request: Request{Kind: KindSavepoint, ID: "sp1"}})
+	h.step(TriggerRequest{Request: Request{Kind: KindRescale, ID: "rs1"}})
+	h.expect(`failed chk-0 req=rs1: request rejected: checkpoint 1 in progress and request savepoint "sp1" already queued`)
 
 	h.complete(1, 1)
 	h.expect(`
@@ -172,12 +172,12 @@ func TestRetentionAndDiscard(t *testing.T) {
 	h := newHarness(t, Config{NumRetained: 2})
 	h.step(job)
 	for id := ID(1); id <= 5; id++ {
-		h.step(TriggerRequest{Reason: "manual", Savepoint: id == 2, RequestID: "r"})
+		h.step(TriggerRequest{Request: Request{Kind: kindOf(id == 2), ID: "r"}})
 		h.c.Advance(h.c.Ready())
 		h.complete(1, id)
 		want := map[ID]string{
 			1: `completed chk-1 a1 path=chk-1 savepoint=false reason=manual req=r`,
-			2: `completed chk-2 a1 path=chk-2 savepoint=true reason=manual req=r`,
+			2: `completed chk-2 a1 path=chk-2 savepoint=true reason=savepoint req=r`,
 			3: `completed chk-3 a1 path=chk-3 savepoint=false reason=manual req=r`,
 			4: `completed chk-4 a1 path=chk-4 savepoint=false reason=manual req=r
 			    discard chk-1`,
@@ -187,7 +187,7 @@ func TestRetentionAndDiscard(t *testing.T) {
 		h.expect(want)
 	}
 	// A failed persist is not retained and discards nothing.
-	h.step(TriggerRequest{Reason: "manual"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual}})
 	h.c.Advance(h.c.Ready())
 	h.step(ack(1, 6, src), ack(1, 6, cnt0), ack(1, 6, cnt1))
 	h.c.Advance(h.c.Ready())
@@ -203,7 +203,7 @@ func TestAttemptStopped(t *testing.T) {
 	h.step(job)
 	h.tick(time.Second)
 	h.expect(`trigger chk-1 a1 savepoint=false sources=[src[0]]`)
-	h.step(TriggerRequest{Reason: "rescale", RequestID: "rs"})
+	h.step(TriggerRequest{Request: Request{Kind: KindRescale, ID: "rs"}})
 	h.step(AttemptStopped{Attempt: 1})
 	h.expect(`
 		failed chk-1 req=: attempt stopped
@@ -219,7 +219,7 @@ func TestAttemptStopped(t *testing.T) {
 	a2 := job
 	a2.Attempt = 2
 	h.step(a2)
-	h.step(TriggerRequest{Reason: "rescale", RequestID: "rs2"})
+	h.step(TriggerRequest{Request: Request{Kind: KindRescale, ID: "rs2"}})
 	h.expect(`trigger chk-2 a2 savepoint=false sources=[src[0]]`)
 	h.step(ack(2, 2, src), ack(2, 2, cnt0), ack(2, 2, cnt1))
 	h.expect(`persist chk-2 a2 savepoint=false cnt(p=2 keyed=2 list=0 pos=0) src(p=1 keyed=0 list=1 pos=10)`)
@@ -237,7 +237,7 @@ func TestRestored(t *testing.T) {
 		t.Fatalf("LatestCompleted = %d %q %v", id, path, ok)
 	}
 	h.step(job)
-	h.step(TriggerRequest{Reason: "manual"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual}})
 	h.expect(`trigger chk-42 a1 savepoint=false sources=[src[0]]`)
 	h.complete(1, 42)
 	h.expect(`completed chk-42 a1 path=chk-42 savepoint=false reason=manual req=
@@ -249,7 +249,7 @@ func TestRestored(t *testing.T) {
 	}
 	// A restored savepoint moves ids on but is never discarded.
 	h.step(Restored{Metadata: &Metadata{JobID: "job", CheckpointID: 100, Savepoint: true, MaxParallelism: maxP}, Path: "sp"})
-	h.step(TriggerRequest{Reason: "manual"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual}})
 	h.expect(`trigger chk-101 a1 savepoint=false sources=[src[0]]`)
 	h.complete(1, 101)
 	h.expect(`completed chk-101 a1 path=chk-101 savepoint=false reason=manual req=
@@ -273,7 +273,7 @@ func TestInvalidAck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, Config{})
 			h.step(job)
-			h.step(TriggerRequest{Reason: "manual"})
+			h.step(TriggerRequest{Request: Request{Kind: KindManual}})
 			h.c.Advance(h.c.Ready())
 			h.step(ack(1, 1, src), ack(1, 1, cnt1))
 			err := h.c.Step(Ack{Attempt: 1, Checkpoint: 1, Task: cnt0, Snapshots: tc.snaps})
@@ -290,18 +290,18 @@ func TestInvalidAck(t *testing.T) {
 
 func TestReadyAdvanceKeepsNewWork(t *testing.T) {
 	h := newHarness(t, Config{})
-	h.step(job, TriggerRequest{Reason: "a", RequestID: "a"})
+	h.step(job, TriggerRequest{Request: Request{Kind: KindManual, ID: "a"}})
 	rd := h.c.Ready()
-	h.step(TriggerRequest{Reason: "b", RequestID: "b"}, TriggerRequest{Reason: "c", RequestID: "c"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual, ID: "b"}}, TriggerRequest{Request: Request{Kind: KindManual, ID: "c"}})
 	h.c.Advance(rd)
-	h.expect(`failed chk-0 req=c: request rejected: checkpoint 1 in progress and request "b" (b) already queued`)
+	h.expect(`failed chk-0 req=c: request rejected: checkpoint 1 in progress and request manual "b" already queued`)
 }
 
 func TestHistoryBounded(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.step(job)
 	for id := ID(1); id <= 15; id++ {
-		h.step(TriggerRequest{Reason: "manual"})
+		h.step(TriggerRequest{Request: Request{Kind: KindManual}})
 		h.c.Advance(h.c.Ready())
 		h.step(Decline{Attempt: 1, Checkpoint: id, Task: src, Reason: "x"})
 		h.c.Advance(h.c.Ready())
@@ -333,9 +333,17 @@ func TestConfigValidate(t *testing.T) {
 func TestRetainedFromAnEarlierJobManager(t *testing.T) {
 	h := newHarness(t, Config{NumRetained: 2, Retained: []Retained{{ID: 7, Path: "chk-7"}, {ID: 5, Path: "chk-5"}}})
 	h.step(job)
-	h.step(TriggerRequest{Reason: "manual", RequestID: "r"})
+	h.step(TriggerRequest{Request: Request{Kind: KindManual, ID: "r"}})
 	h.c.Advance(h.c.Ready())
 	h.complete(1, 8)
 	h.expect(`completed chk-8 a1 path=chk-8 savepoint=false reason=manual req=r
 		discard chk-5`)
+}
+
+// kindOf is KindSavepoint for a savepoint, KindManual otherwise.
+func kindOf(savepoint bool) Kind {
+	if savepoint {
+		return KindSavepoint
+	}
+	return KindManual
 }

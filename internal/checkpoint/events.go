@@ -61,13 +61,9 @@ type AttemptStopped struct {
 // one request is queued, and a further request while one is queued fails at
 // once (Ready.Failed with ID 0).
 type TriggerRequest struct {
-	// Reason is carried through to the Completion or Failure, e.g.
-	// "manual", "rescale", "final".
-	Reason    string
-	Savepoint bool
-	// RequestID identifies the request in the Completion or Failure that
-	// resolves it (the REST savepoint id, the scheduler's rescale id).
-	RequestID string
+	// Request is carried through to the Trigger and the Completion or
+	// Failure that resolves it.
+	Request Request
 }
 
 // Ack acknowledges a checkpoint from one task, with the snapshots of its

@@ -4,11 +4,9 @@ package checkpoint
 type Trigger struct {
 	Attempt    uint64
 	Checkpoint ID
-	Savepoint  bool
-	// Reason and RequestID are those of the request that caused the
-	// trigger ("periodic" and "" for periodic checkpoints).
-	Reason    string
-	RequestID string
+	// Request is what asked for the checkpoint (KindPeriodic for periodic
+	// checkpoints).
+	Request Request
 	// Sources are the tasks to send the trigger to.
 	Sources []TaskKey
 }
@@ -20,13 +18,10 @@ type Completion struct {
 	// Attempt is the attempt whose tasks took the checkpoint; it may be
 	// older than the current one if the attempt ended while the metadata
 	// was being written.
-	Attempt   uint64
-	Path      string
-	Savepoint bool
-	// RequestID and Reason come from the TriggerRequest that caused the
-	// checkpoint; Reason is "periodic" for periodic checkpoints.
-	RequestID string
-	Reason    string
+	Attempt uint64
+	Path    string
+	// Request is what asked for the checkpoint.
+	Request Request
 }
 
 // Failure says a checkpoint failed or a request was rejected.
@@ -34,8 +29,10 @@ type Failure struct {
 	// Checkpoint is 0 when a TriggerRequest was rejected before a
 	// checkpoint was triggered for it (job not running, queue full).
 	Checkpoint ID
-	RequestID  string
-	Reason     string
+	// Request is what asked for the checkpoint or was rejected.
+	Request Request
+	// Reason says why it failed.
+	Reason string
 }
 
 // Ready is the work the coordinator asks of its shell. The shell performs
@@ -57,13 +54,13 @@ type Ready struct {
 	// Completed checkpoints have durable metadata. AFTER handling this the
 	// shell sends "checkpoint complete" to the tasks of the Completion's
 	// attempt (exactly-once sinks commit), and resolves savepoint requests
-	// and rescale checkpoints by RequestID/Reason.
+	// and rescale checkpoints by Request.
 	Completed []Completion
 
 	// Failed checkpoints (timed out, declined, attempt stopped, metadata
 	// not persisted) and rejected requests. The job keeps running; the
 	// shell may tell tasks to drop the checkpoint's pending state and
-	// resolves requests by RequestID.
+	// resolves requests by Request.
 	Failed []Failure
 
 	// Discard lists completed checkpoints beyond NumRetained, oldest first,

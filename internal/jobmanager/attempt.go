@@ -347,13 +347,11 @@ func (jm *JobManager) maybeRequestFinal() {
 	}
 	a.finalRequested = true
 	jm.log.Info("all sources reached the end of their input; taking the final checkpoint", "attempt", a.id)
-	if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "final", RequestID: finalRequest(a.id)}); err != nil {
+	if err := jm.coord.Step(checkpoint.TriggerRequest{Request: checkpoint.Request{Kind: checkpoint.KindFinal, Attempt: a.id}}); err != nil {
 		jm.log.Warn("final checkpoint request refused; retrying", "err", err)
 		a.finalRequested = false
 	}
 }
-
-func finalRequest(attempt uint64) string { return fmt.Sprintf("final-%d", attempt) }
 
 // maybeStopped tells the scheduler once every task of a stopping attempt
 // has stopped.

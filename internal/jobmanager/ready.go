@@ -46,7 +46,7 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 	}
 	if req := rd.TriggerCheckpoint; req != nil {
 		jm.log.Info("taking a checkpoint before rescaling", "attempt", req.Attempt, "reason", req.Reason)
-		if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "rescale", RequestID: fmt.Sprintf("rescale-%d", req.Attempt)}); err != nil {
+		if err := jm.coord.Step(checkpoint.TriggerRequest{Request: checkpoint.Request{Kind: checkpoint.KindRescale, Attempt: req.Attempt}}); err != nil {
 			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: req.Attempt, Err: err})
 		}
 	}
@@ -70,7 +70,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 	}
 	for _, c := range rd.Completed {
 		jm.completed[uint64(c.Checkpoint)] = c.Path
-		jm.log.Info("checkpoint complete", "checkpoint", c.Checkpoint, "path", c.Path, "reason", c.Reason)
+		jm.log.Info("checkpoint complete", "checkpoint", c.Checkpoint, "path", c.Path, "request", c.Request)
 		if a := jm.cur; a != nil && a.id == c.Attempt {
 			for _, tm := range jm.tms {
 				if a.hostsLive(tm.reg) {
@@ -78,22 +78,30 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 				}
 			}
 		}
-		if c.Reason == "rescale" {
-			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Attempt, Checkpoint: uint64(c.Checkpoint)})
-		}
-		if sp, ok := jm.savepoints[c.RequestID]; !ok || !sp.stop {
+		switch c.Request.Kind {
+		case checkpoint.KindRescale:
+			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Request.Attempt, Checkpoint: uint64(c.Checkpoint)})
+			jm.maybeResume(uint64(c.Checkpoint))
+		case checkpoint.KindSavepoint, checkpoint.KindStopWithSavepoint:
+			if c.Request.Kind != checkpoint.KindStopWithSavepoint {
+				jm.maybeResume(uint64(c.Checkpoint))
+			}
 			// A stop-with-savepoint keeps its sources halted until the job
 			// stops: nothing after the savepoint may be committed.
+			jm.savepointDone(c.Request.ID, c.Checkpoint, c.Path, "")
+		default:
 			jm.maybeResume(uint64(c.Checkpoint))
 		}
-		jm.savepointDone(c.RequestID, c.Checkpoint, c.Path, "")
 	}
 	for _, f := range rd.Failed {
 		jm.log.Warn("checkpoint failed; the job goes on", "checkpoint", f.Checkpoint, "reason", f.Reason)
-		if f.RequestID == fmt.Sprintf("rescale-%d", jm.sched.Attempt()) {
-			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: jm.sched.Attempt(), Err: fmt.Errorf("rescale checkpoint %d failed: %s", f.Checkpoint, f.Reason)})
+		switch f.Request.Kind {
+		case checkpoint.KindRescale:
+			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: f.Request.Attempt, Err: fmt.Errorf("rescale checkpoint %d failed: %s", f.Checkpoint, f.Reason)})
+		case checkpoint.KindSavepoint, checkpoint.KindStopWithSavepoint:
+			jm.savepointDone(f.Request.ID, f.Checkpoint, "", f.Reason)
 		}
-		if a := jm.cur; a != nil && f.RequestID == finalRequest(a.id) {
+		if a := jm.cur; a != nil && f.Request.Kind == checkpoint.KindFinal && f.Request.Attempt == a.id {
 			if f.Checkpoint != 0 && uint64(f.Checkpoint) == a.finalCP {
 				// Sources have closed their outputs after the final barrier:
 				// only a restart can finish the job now.
@@ -102,7 +110,6 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 				a.finalRequested = false // refused before it started: ask again on the next tick
 			}
 		}
-		jm.savepointDone(f.RequestID, f.Checkpoint, "", f.Reason)
 		jm.maybeResume(uint64(f.Checkpoint))
 		if id := f.Checkpoint; id != 0 {
 			// What the subtasks wrote for a checkpoint that failed will never
@@ -118,10 +125,9 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 	// Triggers go last: a completion in the same Ready (the final
 	// checkpoint's, say) must reach the tasks before a newer barrier.
 	for _, tr := range rd.Triggers {
-		final := false
-		if a := jm.cur; a != nil && a.id == tr.Attempt && tr.RequestID == finalRequest(a.id) {
+		final := tr.Request.Kind == checkpoint.KindFinal && tr.Request.Attempt == tr.Attempt
+		if a := jm.cur; final && a != nil && a.id == tr.Attempt {
 			a.finalCP = uint64(tr.Checkpoint)
-			final = true
 		}
 		if a := jm.cur; a == nil || a.id != tr.Attempt || a.stopping {
 			// The attempt is being stopped: its checkpoint fails when the
@@ -129,15 +135,12 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			// cancel (and replace the state kept for local recovery).
 			continue
 		}
-		halt := tr.Reason == "rescale"
-		if sp, ok := jm.savepoints[tr.RequestID]; ok && sp.stop {
-			halt = true
-		}
+		halt := tr.Request.Kind.Halts()
 		if halt {
 			jm.halted[uint64(tr.Checkpoint)] = tr.Attempt
 		}
 		jm.sendToTasks(tr.Attempt, tr.Sources, &rpc.Envelope{Trigger: &rpc.TriggerCheckpoint{
-			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Savepoint, Final: final, Halt: halt,
+			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Request.Kind.Savepoint(), Final: final, Halt: halt,
 			Tasks: rpcKeys(tr.Sources)}})
 	}
 }

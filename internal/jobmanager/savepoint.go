@@ -44,9 +44,6 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 		}
 	}
 	id := req.TriggerID
-	if strings.HasPrefix(id, "rescale-") || strings.HasPrefix(id, "final-") {
-		return "", &rest.BadRequestError{Msg: fmt.Sprintf("triggerId %q: ids starting with rescale- or final- are Tide's own", id)}
-	}
 	if id == "" {
 		jm.savepointSeq++
 		id = fmt.Sprintf("%016x%016x", jm.savepointSeq, jm.started.UnixNano())
@@ -57,7 +54,11 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 	jm.savepoints[id] = &savepointReq{stop: stop, target: target}
 	jm.savepointOrder = append(jm.savepointOrder, id)
 	jm.forgetOldSavepoints()
-	if err := jm.coord.Step(checkpoint.TriggerRequest{Reason: "savepoint", Savepoint: true, RequestID: id}); err != nil {
+	kind := checkpoint.KindSavepoint
+	if stop {
+		kind = checkpoint.KindStopWithSavepoint
+	}
+	if err := jm.coord.Step(checkpoint.TriggerRequest{Request: checkpoint.Request{Kind: kind, ID: id}}); err != nil {
 		jm.savepoints[id].status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: err.Error()}
 	}
 	jm.log.Info("savepoint requested", "request", id, "stop", stop)
