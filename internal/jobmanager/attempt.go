@@ -326,12 +326,12 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 			}
 		}
 		if st.State == rpc.TaskFailed && !a.stopping {
-			if st.Domain == "corrupt-checkpoint" && a.restored != 0 {
+			if st.Domain == rpc.DomainCorruptCheckpoint && a.restored != 0 {
 				jm.log.Error("restore failed on a corrupt checkpoint", "checkpoint", a.restored, "task", st.Task, "err", st.Error)
 				jm.corrupt[a.restored] = fmt.Sprintf("%v: %s", st.Task, st.Error)
 			}
 			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("%v failed: %s", st.Task, st.Error),
-				Retryable: st.Domain != "permanent", Trigger: scheduler.TriggerFailure})
+				Retryable: st.Domain.Retryable(), Trigger: scheduler.TriggerFailure})
 		}
 		jm.maybeStopped()
 	}

@@ -198,8 +198,8 @@ type TaskStatus struct {
 	Task    TaskKey   `json:"task"`
 	State   TaskState `json:"state"`
 	Error   string    `json:"error,omitempty"`
-	// Domain classifies a failure: "user", "external", "internal", "corrupt-checkpoint".
-	Domain string `json:"domain,omitempty"`
+	// Domain classifies a failure.
+	Domain FailureDomain `json:"domain,omitempty"`
 	// SourceDone is set once a source subtask has emitted all its input
 	// and waits for the final checkpoint.
 	SourceDone bool `json:"sourceDone,omitempty"`
@@ -249,3 +249,26 @@ type TaskSample struct {
 	RecordsIn      int64 `json:"recordsIn,omitempty"`
 	SourcePosition int64 `json:"sourcePosition,omitempty"`
 }
+
+// FailureDomain classifies a task failure: where it came from, and so
+// whether restarting may mend it.
+type FailureDomain string
+
+// The failure domains.
+const (
+	// DomainUser: the job's own code failed (an error, a panic). Restarts
+	// are bounded by the restart strategy.
+	DomainUser FailureDomain = "user"
+	// DomainExternal: the world around the task (storage, a peer's data
+	// connection, a source's system).
+	DomainExternal FailureDomain = "external"
+	// DomainInternal: Tide itself.
+	DomainInternal FailureDomain = "internal"
+	// DomainCorruptCheckpoint: the state restored does not verify.
+	DomainCorruptCheckpoint FailureDomain = "corrupt-checkpoint"
+	// DomainPermanent: no restart can mend it (operator.Permanent).
+	DomainPermanent FailureDomain = "permanent"
+)
+
+// Retryable says a restart may mend a failure of domain d.
+func (d FailureDomain) Retryable() bool { return d != DomainPermanent }

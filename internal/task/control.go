@@ -3,6 +3,8 @@ package task
 import (
 	"context"
 	"fmt"
+
+	"github.com/tide-stream/tide/internal/rpc"
 )
 
 // Control from the TaskManager is state, not messages.
@@ -183,7 +185,7 @@ func (t *Task) serveComplete() error {
 	}
 	for _, l := range t.chain {
 		if err := l.hooks.CheckpointComplete(id); err != nil {
-			return &Failure{Domain: "external", Err: fmt.Errorf("%s: commit checkpoint %d: %w", l.op.ID, id, err)}
+			return &Failure{Domain: rpc.DomainExternal, Err: fmt.Errorf("%s: commit checkpoint %d: %w", l.op.ID, id, err)}
 		}
 	}
 	t.lastComplete = id

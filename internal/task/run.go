@@ -46,7 +46,7 @@ func (t *Task) runSource(ctx context.Context) error {
 		}
 		status, wait, err := t.source.Poll()
 		if err != nil {
-			return &Failure{Domain: "external", Err: fmt.Errorf("poll %s: %w", t.chain[0].op.ID, err)}
+			return &Failure{Domain: rpc.DomainExternal, Err: fmt.Errorf("poll %s: %w", t.chain[0].op.ID, err)}
 		}
 		if t.failure != nil {
 			return t.failure
@@ -140,7 +140,7 @@ func (t *Task) flushAll() {
 func (t *Task) endOfData() error {
 	for _, l := range t.chain {
 		if err := l.hooks.EndInput(); err != nil {
-			return &Failure{Domain: "user", Err: fmt.Errorf("end input of %s: %w", l.op.ID, err)}
+			return &Failure{Domain: rpc.DomainUser, Err: fmt.Errorf("end input of %s: %w", l.op.ID, err)}
 		}
 	}
 	if t.failure != nil {
@@ -323,7 +323,7 @@ func (t *Task) process(ctx context.Context, in *inputs, m network.Message) (bool
 			n, err := r(m.Payload)
 			t.recordsIn.Add(int64(n))
 			if err != nil {
-				return false, &Failure{Domain: "internal", Err: fmt.Errorf("channel %+v: %w", ic.id, err)}
+				return false, &Failure{Domain: rpc.DomainInternal, Err: fmt.Errorf("channel %+v: %w", ic.id, err)}
 			}
 		}
 		t.progress()
@@ -424,7 +424,7 @@ func (t *Task) fireTimers(w *timerWake, now time.Time) error {
 	w.c = nil
 	for _, op := range w.ops {
 		if err := op.FireTimers(now); err != nil {
-			return &Failure{Domain: "user", Err: err}
+			return &Failure{Domain: rpc.DomainUser, Err: err}
 		}
 	}
 	t.dirty = true

@@ -11,6 +11,7 @@ import (
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/state"
 )
 
@@ -69,7 +70,7 @@ func (t *Task) setup(ctx context.Context) error {
 	for _, l := range t.chain {
 		l.opened = true
 		if err := l.hooks.Open(l.ctx); err != nil {
-			return &Failure{Domain: "user", Err: fmt.Errorf("open %s: %w", l.op.ID, err)}
+			return &Failure{Domain: rpc.DomainUser, Err: fmt.Errorf("open %s: %w", l.op.ID, err)}
 		}
 	}
 	if t.source == nil {
@@ -200,13 +201,13 @@ func (t *Task) restoreSlice(ctx context.Context, b *state.Backend, s checkpoint.
 		// A state object the JobManager found before deploying and that is
 		// gone now is more likely unreachable than deleted: retry. The
 		// JobManager checks again before the next attempt.
-		return &Failure{Domain: "external", Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
+		return &Failure{Domain: rpc.DomainExternal, Err: fmt.Errorf("read key groups %v of %s: %w", s.Range, h.Path, err)}
 	}
 	for kg := s.Range.Start; kg <= s.Range.End; kg++ {
 		i := kg - h.Range.Start
 		a, z := h.Offsets[i]-lo, h.Offsets[i+1]-lo
 		if err := b.RestoreKeyGroup(kg, data[a:z], h.CRCs[i]); err != nil {
-			return &Failure{Domain: "corrupt-checkpoint", Err: fmt.Errorf("key group %d of %s: %w", kg, h.Path, err)}
+			return &Failure{Domain: rpc.DomainCorruptCheckpoint, Err: fmt.Errorf("key group %d of %s: %w", kg, h.Path, err)}
 		}
 	}
 	return nil
@@ -234,7 +235,7 @@ func (c *opContext) Logger() *slog.Logger       { return c.t.log.With("operator"
 func (c *opContext) Now() time.Time             { return time.Now() }
 func (c *opContext) Fail(err error) {
 	if c.t.failure == nil {
-		c.t.failure = &Failure{Domain: "user", Err: err}
+		c.t.failure = &Failure{Domain: rpc.DomainUser, Err: err}
 	}
 }
 

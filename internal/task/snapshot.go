@@ -27,7 +27,7 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 	for i, l := range t.chain {
 		list, err := l.hooks.Snapshot(id)
 		if err != nil {
-			return &Failure{Domain: "external", Err: fmt.Errorf("%s: snapshot for checkpoint %d: %w", l.op.ID, id, err)}
+			return &Failure{Domain: rpc.DomainExternal, Err: fmt.Errorf("%s: snapshot for checkpoint %d: %w", l.op.ID, id, err)}
 		}
 		s := checkpoint.OperatorSnapshot{OperatorID: l.op.ID, Subtask: t.cfg.Subtask, List: list}
 		if i == 0 && t.source != nil {
@@ -40,7 +40,7 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 			buf := bytes.NewBuffer(l.snapBuf[:0])
 			offsets, crcs, err := l.backend.Snapshot(buf)
 			if err != nil {
-				return &Failure{Domain: "internal", Err: fmt.Errorf("%s: snapshot keyed state for checkpoint %d: %w", l.op.ID, id, err)}
+				return &Failure{Domain: rpc.DomainInternal, Err: fmt.Errorf("%s: snapshot keyed state for checkpoint %d: %w", l.op.ID, id, err)}
 			}
 			path := fmt.Sprintf("%s%s-%d-a%d", t.cfg.StateDir(id), l.op.ID, t.cfg.Subtask, t.cfg.Attempt)
 			s.Keyed = &checkpoint.KeyedHandle{Path: path, Range: l.backend.Range(), Offsets: offsets, CRCs: crcs}

@@ -239,7 +239,7 @@ func (t *Task) Run(ctx context.Context) (err error) {
 	defer func() {
 		panicked := false
 		if r := recover(); r != nil {
-			err, panicked = &Failure{Domain: "user", Err: fmt.Errorf("panic: %v", r)}, true
+			err, panicked = &Failure{Domain: rpc.DomainUser, Err: fmt.Errorf("panic: %v", r)}, true
 		}
 		t.upload.Wait()
 		if errors.Is(err, context.Canceled) && !panicked && t.failure == nil {
@@ -331,30 +331,28 @@ func (t *Task) progress() {
 // Failure is a task failure with its domain, which the scheduler uses to
 // decide between restarting and failing the job.
 type Failure struct {
-	// Domain is "user", "external", "internal", "corrupt-checkpoint" or
-	// "permanent" (operator.Permanent: restarting cannot mend it).
-	Domain string
+	Domain rpc.FailureDomain
 	Err    error
 }
 
 func (f *Failure) Error() string { return f.Err.Error() }
 func (f *Failure) Unwrap() error { return f.Err }
 
-func domainOf(err error) string {
+func domainOf(err error) rpc.FailureDomain {
 	var f *Failure
 	switch {
 	case operator.IsPermanent(err):
-		return "permanent"
+		return rpc.DomainPermanent
 	case errors.As(err, &f):
 		return f.Domain
 	case errors.Is(err, state.ErrCorrupt):
-		return "corrupt-checkpoint"
+		return rpc.DomainCorruptCheckpoint
 	}
 	var ce *network.ChannelError
 	if errors.As(err, &ce) {
-		return "external"
+		return rpc.DomainExternal
 	}
-	return "internal"
+	return rpc.DomainInternal
 }
 
 // closeHooks closes one operator; a panic in its (user) Close is a user
@@ -363,7 +361,7 @@ func domainOf(err error) string {
 func closeHooks(l *link) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &Failure{Domain: "user", Err: fmt.Errorf("close %s: panic: %v", l.op.ID, r)}
+			err = &Failure{Domain: rpc.DomainUser, Err: fmt.Errorf("close %s: panic: %v", l.op.ID, r)}
 		}
 	}()
 	if cerr := l.hooks.Close(); cerr != nil {

@@ -227,7 +227,7 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 		vi, _, ok := tm.graph.Vertex(td.Task.Vertex)
 		if !ok {
 			rep.send(&rpc.Envelope{TaskStatus: &rpc.TaskStatus{Attempt: d.Attempt, Task: td.Task, State: rpc.TaskFailed,
-				Domain: "internal", Error: fmt.Sprintf("unknown vertex %q", td.Task.Vertex)}})
+				Domain: rpc.DomainInternal, Error: fmt.Sprintf("unknown vertex %q", td.Task.Vertex)}})
 			continue
 		}
 		restore := map[string]task.Restore{}
