@@ -231,3 +231,29 @@ func lines(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestPoisonRecordIsBoundedByFailureRate: a record that fails the job's
+// code every time it is read restarts the job until Flink's failure-rate
+// strategy says enough: FAILED, after exactly the failures it allows.
+func TestPoisonRecordIsBoundedByFailureRate(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
+			stream.Discard(stream.Map(src, "poisoned", func(v int64) int64 {
+				if v == 42 {
+					panic("poison")
+				}
+				return v
+			}))
+			return nil
+		},
+		TaskManagers: 1,
+		Dynamic: map[string]string{"restart-strategy": "failure-rate", "restart-strategy.failure-rate.max-failures-per-interval": "2",
+			"restart-strategy.failure-rate.failure-rate-interval": "1min", "restart-strategy.failure-rate.delay": "0s"},
+	})
+	c.WaitState(tidetest.Failed, timeout)
+	if n := len(c.Rescales()); n != 2 {
+		t.Fatalf("%d restarts before FAILED, want 2: %+v", n, c.Rescales())
+	}
+}

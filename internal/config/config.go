@@ -39,6 +39,7 @@ const (
 	RestartNone             RestartStrategy = "none"
 	RestartFixedDelay       RestartStrategy = "fixed-delay"
 	RestartExponentialDelay RestartStrategy = "exponential-delay"
+	RestartFailureRate      RestartStrategy = "failure-rate"
 )
 
 // Config is Tide's resolved configuration: one field per key of the key
@@ -112,6 +113,16 @@ type Config struct {
 	// ExponentialDelayBackoffMultiplier is
 	// restart-strategy.exponential-delay.backoff-multiplier, ≥ 1. Default 2.
 	ExponentialDelayBackoffMultiplier float64
+	// FailureRateMaxFailures is
+	// restart-strategy.failure-rate.max-failures-per-interval, ≥ 1.
+	// Default 1.
+	FailureRateMaxFailures int
+	// FailureRateInterval is
+	// restart-strategy.failure-rate.failure-rate-interval, > 0. Default 1min.
+	FailureRateInterval time.Duration
+	// FailureRateDelay is restart-strategy.failure-rate.delay, ≥ 0.
+	// Default 1s.
+	FailureRateDelay time.Duration
 
 	// JobManagerRPCAddress is jobmanager.rpc.address. Default localhost.
 	JobManagerRPCAddress string

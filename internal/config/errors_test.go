@@ -19,7 +19,7 @@ taskmanager.numberOfTaskSlots: 0
 pipeline.max-parallelism: 40000
 parallelism.default: 0
 scheduler-mode: batch
-restart-strategy: failure-rate
+restart-strategy: failure-fast
 taskmanager.network.buffer-size: 12 parsecs
 jobmanager.adaptive-scheduler.rescale-on-checkpoint: yes
 state.checkpoints.num-retained: [1, 2]
@@ -55,7 +55,7 @@ restart-strategy.type: none
 		`pipeline.max-parallelism: bad value "40000" from ` + at("6") + `: must be between 1 and 32768`,
 		`parallelism.default: bad value "0" from ` + at("7") + `: must be at least 1`,
 		`scheduler-mode: bad value "batch" from ` + at("8") + `: want one of default, reactive`,
-		`restart-strategy: bad value "failure-rate" from ` + at("9") + `: want one of`,
+		`restart-strategy: bad value "failure-fast" from ` + at("9") + `: want one of`,
 		`taskmanager.network.buffer-size: bad value "12 parsecs" from ` + at("10") + `: parse memory size`,
 		`jobmanager.adaptive-scheduler.rescale-on-checkpoint: bad value "yes" from ` + at("11") + `: parse boolean`,
 		`state.checkpoints.num-retained: bad value "<list>" from ` + at("12"),

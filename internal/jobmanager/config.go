@@ -14,6 +14,10 @@ import (
 // and the logger. One translation serves the CLI and the test cluster, so
 // that tests run with the same settings users get.
 func FromConfig(conf *config.Config) Config {
+	delay := conf.FixedDelayDelay
+	if conf.RestartStrategy == config.RestartFailureRate {
+		delay = conf.FailureRateDelay
+	}
 	return Config{
 		RPCAddr:        net.JoinHostPort(conf.JobManagerRPCAddress, strconv.Itoa(conf.JobManagerRPCPort)),
 		MaxParallelism: conf.MaxParallelism,
@@ -22,8 +26,9 @@ func FromConfig(conf *config.Config) Config {
 			StabilizationTimeout: conf.ResourceStabilizationTimeout, ResourceWaitTimeout: conf.ResourceWaitTimeout,
 			ScalingIntervalMin: conf.ScalingIntervalMin, RescaleOnCheckpoint: conf.RescaleOnCheckpoint,
 			Restart: scheduler.RestartConfig{Strategy: string(conf.RestartStrategy), Attempts: conf.FixedDelayAttempts,
-				Delay: conf.FixedDelayDelay, InitialBackoff: conf.ExponentialDelayInitialBackoff,
-				MaxBackoff: conf.ExponentialDelayMaxBackoff, Multiplier: conf.ExponentialDelayBackoffMultiplier},
+				Delay: delay, InitialBackoff: conf.ExponentialDelayInitialBackoff,
+				MaxBackoff: conf.ExponentialDelayMaxBackoff, Multiplier: conf.ExponentialDelayBackoffMultiplier,
+				MaxFailuresPerInterval: conf.FailureRateMaxFailures, FailureRateInterval: conf.FailureRateInterval},
 		},
 		Checkpoint: checkpoint.Config{Interval: conf.CheckpointInterval, Timeout: conf.CheckpointTimeout,
 			NumRetained: conf.CheckpointsNumRetained},

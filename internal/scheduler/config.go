@@ -12,6 +12,7 @@ const (
 	StrategyNone             = "none"
 	StrategyFixedDelay       = "fixed-delay"
 	StrategyExponentialDelay = "exponential-delay"
+	StrategyFailureRate      = "failure-rate"
 )
 
 // RestartConfig is the restart strategy applied to task failures, including
@@ -23,9 +24,14 @@ type RestartConfig struct {
 	// Attempts is the number of restarts allowed over the job's life; -1 is
 	// unlimited. Used by both delay strategies.
 	Attempts int
-	// Delay is fixed-delay's wait between the old tasks stopping and the
-	// redeployment.
+	// Delay is fixed-delay's and failure-rate's wait between the old tasks
+	// stopping and the redeployment.
 	Delay time.Duration
+	// MaxFailuresPerInterval and FailureRateInterval shape failure-rate:
+	// the job fails at the failure that makes more than
+	// MaxFailuresPerInterval within FailureRateInterval. Defaults: 1, 1min.
+	MaxFailuresPerInterval int
+	FailureRateInterval    time.Duration
 	// InitialBackoff, MaxBackoff and Multiplier shape exponential-delay: the
 	// first restart waits InitialBackoff, each further one Multiplier times
 	// longer, capped at MaxBackoff. The backoff resets to InitialBackoff when
@@ -80,6 +86,12 @@ func (c Config) withDefaults() Config {
 	if c.Restart == (RestartConfig{}) {
 		c.Restart = RestartConfig{Strategy: StrategyFixedDelay, Attempts: -1, Delay: time.Second}
 	}
+	if c.Restart.Strategy == StrategyFailureRate {
+		c.Restart.MaxFailuresPerInterval = max(1, c.Restart.MaxFailuresPerInterval)
+		if c.Restart.FailureRateInterval <= 0 {
+			c.Restart.FailureRateInterval = time.Minute
+		}
+	}
 	if c.Restart.Strategy == StrategyExponentialDelay {
 		if c.Restart.InitialBackoff <= 0 {
 			c.Restart.InitialBackoff = time.Second
@@ -114,9 +126,9 @@ func (c Config) Validate() error {
 	}
 	r := c.Restart
 	switch r.Strategy {
-	case "", StrategyNone, StrategyFixedDelay, StrategyExponentialDelay:
+	case "", StrategyNone, StrategyFixedDelay, StrategyExponentialDelay, StrategyFailureRate:
 	default:
-		errs = append(errs, fmt.Errorf("restart-strategy: unknown strategy %q (want none, fixed-delay or exponential-delay)", r.Strategy))
+		errs = append(errs, fmt.Errorf("restart-strategy: unknown strategy %q (want none, fixed-delay, exponential-delay or failure-rate)", r.Strategy))
 	}
 	if r.Attempts < -1 {
 		errs = append(errs, fmt.Errorf("restart-strategy attempts: %d (want -1 for unlimited or >= 0)", r.Attempts))

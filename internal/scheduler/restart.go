@@ -1,6 +1,9 @@
 package scheduler
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // lossIsResourceChange says a failure with trigger is a lost TaskManager
 // that reactive mode restarts from at once, without the restart strategy:
@@ -21,6 +24,17 @@ func (s *Scheduler) nextRestart(retryable bool) (time.Duration, bool) {
 	switch r.Strategy {
 	case StrategyFixedDelay:
 		delay = r.Delay
+	case StrategyFailureRate:
+		// Flink's failure-rate: the failures within the last interval,
+		// this one included, may not exceed the maximum.
+		cut := s.now.Add(-r.FailureRateInterval)
+		s.failures = slices.DeleteFunc(s.failures, func(t time.Time) bool { return !t.After(cut) })
+		s.failures = append(s.failures, s.now)
+		if len(s.failures) > r.MaxFailuresPerInterval {
+			return 0, false
+		}
+		s.restarts++
+		return r.Delay, true
 	case StrategyExponentialDelay:
 		ranLong := !s.runningSince.IsZero() && s.now.Sub(s.runningSince) >= r.MaxBackoff
 		switch {

@@ -72,3 +72,34 @@ func TestRestarting(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureRate: Flink's failure-rate strategy. The job fails at the
+// failure that makes more than MaxFailuresPerInterval within the
+// interval; failures spread wider restart for ever.
+func TestFailureRate(t *testing.T) {
+	cfg := withConfig(func(c *Config) {
+		c.Restart = RestartConfig{Strategy: StrategyFailureRate, MaxFailuresPerInterval: 2, FailureRateInterval: 10 * time.Second, Delay: time.Second}
+	})
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	failAndRestart := func(h *harness, a uint64) {
+		run(h, taskFailed(a, TriggerFailure), stopped(a), adv(time.Second), running(a+1))
+	}
+	t.Run("too many within the interval", func(t *testing.T) {
+		h := run(newHarness(t, cfg), deployed(2)...)
+		failAndRestart(h, 1)
+		failAndRestart(h, 2)
+		h.expectState(Executing)
+		run(h, taskFailed(3, TriggerFailure))
+		h.expectState(Failed)
+	})
+	t.Run("spread wider than the interval", func(t *testing.T) {
+		h := run(newHarness(t, cfg), deployed(2)...)
+		for a := uint64(1); a <= 6; a++ {
+			failAndRestart(h, a)
+			run(h, adv(5*time.Second))
+			h.expectState(Executing)
+		}
+	})
+}

@@ -75,6 +75,7 @@ type Scheduler struct {
 	restoreFrom uint64         // checkpoint for the next deployment; 0: latest
 
 	restarts     int           // restarts caused by failures, over the job's life
+	failures     []time.Time   // failure-rate: the failures within its interval
 	backoff      time.Duration // exponential-delay's last delay; 0: none yet
 	runningSince time.Time     // when the latest attempt was all running; zero if not
 
