@@ -256,4 +256,25 @@ func TestPoisonRecordIsBoundedByFailureRate(t *testing.T) {
 	if n := len(c.Rescales()); n != 2 {
 		t.Fatalf("%d restarts before FAILED, want 2: %+v", n, c.Rescales())
 	}
+	// GET /jobs/:jobid/exceptions has the cause, once per attempt.
+	ex, err := c.Backend().Exceptions(c.JobID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RootException == nil || !strings.Contains(*ex.RootException, "panic: poison") {
+		t.Fatalf("root exception %v, want the panic", ex.RootException)
+	}
+	h := ex.ExceptionHistory.Entries
+	if len(h) != 3 {
+		t.Fatalf("%d entries in the exception history, want 3 (one per attempt): %+v", len(h), h)
+	}
+	for _, e := range h {
+		if e.ExceptionName != "UserCodeFailure" || e.FailureLabels["domain"] != "user" || e.TaskName == nil ||
+			!strings.Contains(*e.TaskName, "poisoned") || e.TaskManagerID == nil {
+			t.Fatalf("exception entry %+v", e)
+		}
+	}
+	if len(ex.AllExceptions) == 0 || !strings.Contains(ex.AllExceptions[0].Task, "poisoned") {
+		t.Fatalf("all-exceptions %+v", ex.AllExceptions)
+	}
 }

@@ -113,6 +113,11 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		} else {
 			jm.log.Error("the checkpoint to restore is corrupt; failing the job", "attempt", d.Attempt, "err", err)
 		}
+		domain := rpc.DomainExternal
+		if !retryable {
+			domain = rpc.DomainCorruptCheckpoint
+		}
+		jm.failure(d.Attempt, "RestoreFailure", err.Error(), "", "", domain)
 		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: retryable, Trigger: scheduler.TriggerFailure})
 		return
 	}
@@ -326,6 +331,7 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 			}
 		}
 		if st.State == rpc.TaskFailed && !a.stopping {
+			jm.taskFailure(tm, st)
 			if st.Domain == rpc.DomainCorruptCheckpoint && a.restored != 0 {
 				jm.log.Error("restore failed on a corrupt checkpoint", "checkpoint", a.restored, "task", st.Task, "err", st.Error)
 				jm.corrupt[a.restored] = fmt.Sprintf("%v: %s", st.Task, st.Error)

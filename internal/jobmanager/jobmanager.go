@@ -26,6 +26,7 @@ import (
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/plan"
+	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 	"github.com/tide-stream/tide/internal/slotpool"
@@ -110,6 +111,11 @@ type JobManager struct {
 	// savepointSeq numbers the ids the JobManager makes up.
 	savepointOrder []string
 	savepointSeq   int
+	// exceptions is the exception history, oldest first (bounded);
+	// exceptionsAttempt is the attempt of its newest entry.
+	exceptions          []rest.ExceptionEntry
+	exceptionsAttempt   uint64
+	exceptionsTruncated bool
 	// hasInputs says the graph has vertices fed by the network.
 	hasInputs bool
 	// halted maps the checkpoints whose sources halt after the barrier to

@@ -181,6 +181,7 @@ func (jm *JobManager) lost(reg, reason string) {
 	if a := jm.cur; a != nil {
 		hosted := a.taskManagerGone(reg)
 		if hosted && !a.stopping && !tm.leaving {
+			jm.failure(a.id, "TaskManagerLost", fmt.Sprintf("taskmanager %s (%s) lost: %s", reg, tm.info.DataAddr, reason), "", reg, rpc.DomainExternal)
 			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("taskmanager %s lost: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLost})
 		} else if hosted && !a.stopping {
 			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("leaving taskmanager %s left early: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLeaving})

@@ -19,6 +19,7 @@ type View struct {
 	Job          rest.JobDetail
 	Checkpoints  rest.CheckpointStats
 	Rescales     []rest.Rescale
+	Exceptions   rest.JobExceptions
 	TaskManagers []rest.TaskManager
 	Savepoints   map[string]rest.SavepointStatus
 }
@@ -98,6 +99,7 @@ func (jm *JobManager) publish() {
 	if jm.coord != nil {
 		v.Checkpoints = jm.checkpointView()
 	}
+	v.Exceptions = jm.exceptionsView()
 	for id, sp := range jm.savepoints {
 		v.Savepoints[id] = sp.status
 	}
@@ -182,6 +184,13 @@ func (b backend) Rescales(id string) ([]rest.Rescale, error) {
 		return nil, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
 	}
 	return b.v().Rescales, nil
+}
+
+func (b backend) Exceptions(id string) (rest.JobExceptions, error) {
+	if id != b.jm.jobID {
+		return rest.JobExceptions{}, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
+	}
+	return b.v().Exceptions, nil
 }
 
 func (b backend) TaskManagers() []rest.TaskManager { return b.v().TaskManagers }

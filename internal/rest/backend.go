@@ -35,6 +35,8 @@ type Backend interface {
 	Checkpoints(id string) (CheckpointStats, error)
 	// Rescales returns every rescale of a job, oldest first, or ErrNotFound.
 	Rescales(id string) ([]Rescale, error)
+	// Exceptions returns a job's failures, newest first, or ErrNotFound.
+	Exceptions(id string) (JobExceptions, error)
 	// TaskManagers lists the registered TaskManagers.
 	TaskManagers() []TaskManager
 	// TriggerSavepoint starts a savepoint of job id and returns a request id

@@ -15,6 +15,7 @@ type fakeBackend struct {
 	details     map[string]JobDetail
 	checkpoints map[string]CheckpointStats
 	rescales    map[string][]Rescale
+	exceptions  map[string]JobExceptions
 	tms         []TaskManager
 	// savepoints maps job id, then request id, to the request's status.
 	savepoints map[string]map[string]SavepointStatus
@@ -38,6 +39,7 @@ func newFakeBackend() *fakeBackend {
 		details:     map[string]JobDetail{},
 		checkpoints: map[string]CheckpointStats{},
 		rescales:    map[string][]Rescale{},
+		exceptions:  map[string]JobExceptions{},
 		savepoints:  map[string]map[string]SavepointStatus{},
 	}
 }
@@ -90,6 +92,15 @@ func (f *fakeBackend) Rescales(id string) ([]Rescale, error) {
 		return nil, ErrNotFound
 	}
 	return f.rescales[id], nil
+}
+
+func (f *fakeBackend) Exceptions(id string) (JobExceptions, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.details[id]; !ok {
+		return JobExceptions{}, ErrNotFound
+	}
+	return f.exceptions[id], nil
 }
 
 func (f *fakeBackend) TaskManagers() []TaskManager {

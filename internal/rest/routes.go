@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	s.api("PATCH /jobs/{jobid}", s.handleJobCancel)
 	s.api("GET /jobs/{jobid}/checkpoints", s.handleJobCheckpoints)
 	s.api("GET /jobs/{jobid}/rescales", s.handleJobRescales)
+	s.api("GET /jobs/{jobid}/exceptions", s.handleJobExceptions)
 	s.api("POST /jobs/{jobid}/savepoints", s.handleSavepointTrigger)
 	s.api("GET /jobs/{jobid}/savepoints/{triggerid}", s.handleSavepointStatus)
 	s.api("POST /jobs/{jobid}/stop", s.handleJobStop)

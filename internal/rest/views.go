@@ -268,3 +268,54 @@ type SavepointStatus struct {
 	// FailureCause says why when State is SavepointFailed.
 	FailureCause string
 }
+
+// JobExceptions is GET /jobs/{jobid}/exceptions, in the shape of Flink's
+// JobExceptionsInfoWithHistory: the deprecated root fields, and the
+// exception history, newest first.
+type JobExceptions struct {
+	// RootException and Timestamp are the newest failure's; absent when the
+	// job has not failed.
+	RootException *string `json:"root-exception"`
+	Timestamp     *int64  `json:"timestamp"`
+	// AllExceptions lists the newest failure's exceptions of subtasks.
+	AllExceptions    []TaskException  `json:"all-exceptions"`
+	Truncated        bool             `json:"truncated"`
+	ExceptionHistory ExceptionHistory `json:"exceptionHistory"`
+}
+
+// TaskException is an entry of JobExceptions.AllExceptions.
+type TaskException struct {
+	Exception     string `json:"exception"`
+	Task          string `json:"task"`
+	Location      string `json:"location"`
+	Timestamp     int64  `json:"timestamp"`
+	TaskManagerID string `json:"taskManagerId"`
+}
+
+// ExceptionHistory is the failures that restarted or failed the job.
+type ExceptionHistory struct {
+	Entries   []ExceptionEntry `json:"entries"`
+	Truncated bool             `json:"truncated"`
+}
+
+// ExceptionInfo is one failure (Flink's ExceptionInfo). Flink names a Java
+// exception class in ExceptionName; Tide names the kind of failure
+// (UserCodeFailure, TaskManagerLost, …) and puts its domain in
+// FailureLabels["domain"]. The task fields are absent, as in Flink, for a
+// failure of no task.
+type ExceptionInfo struct {
+	ExceptionName string            `json:"exceptionName"`
+	Stacktrace    string            `json:"stacktrace"`
+	Timestamp     int64             `json:"timestamp"`
+	FailureLabels map[string]string `json:"failureLabels"`
+	TaskName      *string           `json:"taskName,omitempty"`
+	Location      *string           `json:"location,omitempty"`
+	TaskManagerID *string           `json:"taskManagerId,omitempty"`
+}
+
+// ExceptionEntry is an entry of the history (Flink's RootExceptionInfo).
+type ExceptionEntry struct {
+	ExceptionInfo
+	// ConcurrentExceptions are the other failures of the same attempt.
+	ConcurrentExceptions []ExceptionInfo `json:"concurrentExceptions"`
+}
