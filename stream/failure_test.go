@@ -278,3 +278,39 @@ func TestPoisonRecordIsBoundedByFailureRate(t *testing.T) {
 		t.Fatalf("all-exceptions %+v", ex.AllExceptions)
 	}
 }
+
+// stuckSink cannot take a checkpoint: every PreCommit fails.
+type stuckSink struct{}
+
+func (stuckSink) Open(stream.SinkContext, [][]byte) error { return nil }
+func (stuckSink) Write(int64) error                       { return nil }
+func (stuckSink) PreCommit(uint64) ([][]byte, error) {
+	return nil, errors.New("the sink's storage refuses every flush")
+}
+func (stuckSink) Commit(uint64) error { return nil }
+func (stuckSink) Close() error        { return nil }
+
+// TestFinalCheckpointThatNeverSucceedsFailsTheJob: a bounded job whose final
+// checkpoint fails every time cannot finish; rather than restart for ever
+// (the restart strategy allows that here), it fails, saying why.
+func TestFinalCheckpointThatNeverSucceedsFailsTheJob(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
+			stream.SinkTo(src, "stuck", func() stream.SinkWriter[int64] { return stuckSink{} })
+			return nil
+		},
+		TaskManagers: 1,
+		Dynamic:      map[string]string{"restart-strategy.fixed-delay.delay": "0s"},
+	})
+	c.WaitState(tidetest.Failed, timeout)
+	ex, err := c.Backend().Exceptions(c.JobID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RootException == nil || !strings.Contains(*ex.RootException, "the final checkpoint failed 3 times in a row") ||
+		!strings.Contains(*ex.RootException, "refuses every flush") {
+		t.Fatalf("root exception %v, want the final checkpoint's failures and their cause", ex.RootException)
+	}
+}

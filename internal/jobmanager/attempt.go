@@ -37,6 +37,9 @@ type attempt struct {
 	// requested; finalCP is its id once triggered.
 	finalRequested bool
 	finalCP        uint64
+	// lostTM says a TaskManager with tasks of the attempt was lost: its
+	// failures are that loss, not the job's.
+	lostTM bool
 	// restoredBytes and localGroups sum the tasks' restore statistics.
 	restoredBytes int64
 	localGroups   int
@@ -331,13 +334,18 @@ func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskSt
 			}
 		}
 		if st.State == rpc.TaskFailed && !a.stopping {
+			reason, retryable := fmt.Sprintf("%v failed: %s", st.Task, st.Error), st.Domain.Retryable()
+			if a.finalRequested && retryable && !a.lostTM {
+				if reason, retryable = jm.finalFailed(reason); !retryable {
+					st.Error = reason
+				}
+			}
 			jm.taskFailure(tm, st)
 			if st.Domain == rpc.DomainCorruptCheckpoint && a.restored != 0 {
 				jm.log.Error("restore failed on a corrupt checkpoint", "checkpoint", a.restored, "task", st.Task, "err", st.Error)
 				jm.corrupt[a.restored] = fmt.Sprintf("%v: %s", st.Task, st.Error)
 			}
-			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("%v failed: %s", st.Task, st.Error),
-				Retryable: st.Domain.Retryable(), Trigger: scheduler.TriggerFailure})
+			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: reason, Retryable: retryable, Trigger: scheduler.TriggerFailure})
 		}
 		jm.maybeStopped()
 	}

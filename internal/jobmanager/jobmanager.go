@@ -116,6 +116,8 @@ type JobManager struct {
 	exceptions          []rest.ExceptionEntry
 	exceptionsAttempt   uint64
 	exceptionsTruncated bool
+	// finalFailures counts the final checkpoints that failed in a row.
+	finalFailures int
 	// hasInputs says the graph has vertices fed by the network.
 	hasInputs bool
 	// halted maps the checkpoints whose sources halt after the barrier to

@@ -70,6 +70,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 	}
 	for _, c := range rd.Completed {
 		jm.completed[uint64(c.Checkpoint)] = c.Path
+		jm.finalFailures = 0
 		jm.log.Info("checkpoint complete", "checkpoint", c.Checkpoint, "path", c.Path, "request", c.Request)
 		if a := jm.cur; a != nil && a.id == c.Attempt {
 			for _, tm := range jm.tms {
@@ -104,8 +105,11 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		if a := jm.cur; a != nil && f.Request.Kind == checkpoint.KindFinal && f.Request.Attempt == a.id {
 			if f.Checkpoint != 0 && uint64(f.Checkpoint) == a.finalCP {
 				// Sources have closed their outputs after the final barrier:
-				// only a restart can finish the job now.
-				jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: "final checkpoint failed: " + f.Reason, Retryable: true, Trigger: scheduler.TriggerFailure})
+				// only a restart can finish the job now — unless the final
+				// checkpoint keeps failing, which no restart mends.
+				reason, retryable := jm.finalFailed(fmt.Sprintf("final checkpoint %d failed: %s", f.Checkpoint, f.Reason))
+				jm.failure(a.id, "FinalCheckpointFailure", reason, "", "", rpc.DomainExternal)
+				jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: reason, Retryable: retryable, Trigger: scheduler.TriggerFailure})
 			} else {
 				a.finalRequested = false // refused before it started: ask again on the next tick
 			}
@@ -143,6 +147,23 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			Attempt: tr.Attempt, Checkpoint: uint64(tr.Checkpoint), Savepoint: tr.Request.Kind.Savepoint(), Final: final, Halt: halt,
 			Tasks: rpcKeys(tr.Sources)}})
 	}
+}
+
+// maxFinalFailures is how many final checkpoints in a row may fail before
+// a bounded job fails instead of restarting to try again.
+const maxFinalFailures = 3
+
+// finalFailed counts an attempt that failed with its final checkpoint
+// asked for, and says whether restarting is still worth it: a final
+// checkpoint that fails again and again (a sink that cannot flush, state
+// that cannot be written) will not finish the job however often it
+// restarts.
+func (jm *JobManager) finalFailed(reason string) (string, bool) {
+	jm.finalFailures++
+	if jm.finalFailures < maxFinalFailures {
+		return reason, true
+	}
+	return fmt.Sprintf("the final checkpoint failed %d times in a row, so the job cannot finish; the last time: %s", jm.finalFailures, reason), false
 }
 
 // persist writes checkpoint metadata off the loop; the result comes back

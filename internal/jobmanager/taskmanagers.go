@@ -180,6 +180,7 @@ func (jm *JobManager) lost(reg, reason string) {
 	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: trigger})
 	if a := jm.cur; a != nil {
 		hosted := a.taskManagerGone(reg)
+		a.lostTM = a.lostTM || hosted
 		if hosted && !a.stopping && !tm.leaving {
 			jm.failure(a.id, "TaskManagerLost", fmt.Sprintf("taskmanager %s (%s) lost: %s", reg, tm.info.DataAddr, reason), "", reg, rpc.DomainExternal)
 			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("taskmanager %s lost: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLost})
