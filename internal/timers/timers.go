@@ -55,9 +55,10 @@ type Set[K comparable] struct {
 	table *state.Table[K, []*node[K]]
 	queue queue[K]
 	// free keeps nodes taken out for the next registrations, at most
-	// maxFree of them, so that a delete followed by a register (a reset)
-	// allocates no node.
-	free []*node[K]
+	// maxFree of them, and spare the last key's list that became empty, so
+	// that a delete followed by a register (a reset) allocates nothing.
+	free  []*node[K]
+	spare []*node[K]
 }
 
 // maxFree bounds Set.free.
@@ -117,6 +118,9 @@ func (s *Set[K]) Register(kg keygroup.KeyGroup, k K, at int64) bool {
 	if found {
 		return false
 	}
+	if ns == nil {
+		ns, s.spare = s.spare, nil
+	}
 	n := s.newNode(Timer[K]{At: at, KG: kg, Key: k})
 	s.table.Put(kg, k, slices.Insert(ns, i, n))
 	s.queue.push(n)
@@ -170,6 +174,7 @@ func (s *Set[K]) PopDue(now int64) (Timer[K], bool) {
 func (s *Set[K]) unlink(kg keygroup.KeyGroup, k K, ns []*node[K], i int) {
 	if ns = slices.Delete(ns, i, i+1); len(ns) == 0 {
 		s.table.Delete(kg, k)
+		s.spare = ns
 	} else {
 		s.table.Put(kg, k, ns)
 	}
