@@ -133,20 +133,21 @@ func resetTimers(tb testing.TB, ctx *fakeContext, p *processOp[int64, int64, str
 func BenchmarkTimerReset(b *testing.B) {
 	const resets, keys, maxP = 1_000_000, 10_000, 128
 	vs := zipfKeys(resets, keys)
-	run := func() (*fakeContext, *processOp[int64, int64, string]) {
+	run := func() (*fakeContext, *processOp[int64, int64, string], *inactivity) {
 		ctx := newFakeContext(maxP)
-		p := openProcess[string](b, ctx, &inactivity{timeout: time.Minute}, &collected[string]{})
+		fn := &inactivity{timeout: time.Minute}
+		p := openProcess[string](b, ctx, fn, &collected[string]{})
 		resetTimers(b, ctx, p, vs)
-		return ctx, p
+		return ctx, p, fn
 	}
 
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	ctx, p := run()
+	ctx, p, fn := run()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	queued, live := p.queuedTimers(), p.liveTimers()
+	queued, live := p.queuedTimers(), fn.due.t.Len()
 	runtime.KeepAlive(ctx)
 
 	for b.Loop() {
@@ -157,19 +158,5 @@ func BenchmarkTimerReset(b *testing.B) {
 	b.ReportMetric(float64(live), "timers")
 }
 
-// queuedTimers is the number of entries in p's timer queue, live or not.
-func (p *processOp[K, T, O]) queuedTimers() int { return p.rt.timers.queue.Len() }
-
-// liveTimers is the number of p's timers registered and neither fired nor
-// deleted: the entries of the _timers table.
-func (p *processOp[K, T, O]) liveTimers() int {
-	n := 0
-	r := p.rt.backend.Range()
-	for kg := r.Start; kg <= r.End; kg++ {
-		p.rt.timers.table.Range(kg, func(_ K, ats []int64) bool {
-			n += len(ats)
-			return true
-		})
-	}
-	return n
-}
+// queuedTimers is the number of entries in p's timer queue.
+func (p *processOp[K, T, O]) queuedTimers() int { return p.rt.timers.Len() }
