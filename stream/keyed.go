@@ -50,6 +50,9 @@ type KeyedRuntime[K comparable] struct {
 	key     K
 	kg      keygroup.KeyGroup
 	timers  *timers.Set[K]
+	// noOnTimer is the error of RegisterTimer when the function does not
+	// implement TimerFunction.
+	noOnTimer error
 }
 
 func (r *KeyedRuntime[K]) keyCodec() codec.Codec[K] { return r.kc }
@@ -111,7 +114,7 @@ func (p *processOp[K, T, O]) Open(ctx operator.Context) error {
 	p.maxP = ctx.MaxParallelism()
 	// Timers are state: declared before the function's own state, they are
 	// restored (and taken over after a local rescale) like it.
-	if err := p.newTimers(); err != nil {
+	if err := p.newTimers(ctx); err != nil {
 		return fmt.Errorf("open %s: %w", ctx.OperatorID(), err)
 	}
 	if err := p.fn.Open(&p.rt); err != nil {

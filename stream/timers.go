@@ -5,11 +5,14 @@ import (
 	"math"
 	"time"
 
+	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/timers"
 )
 
 // TimerFunction is implemented by a ProcessFunction that registers timers:
-// OnTimer runs when a timer of key is due, with state scoped to key.
+// OnTimer runs when a timer of key is due, with state scoped to key. A
+// function without it cannot register timers: RegisterTimer fails the job,
+// and so does restoring timers into it.
 type TimerFunction[K comparable, O any] interface {
 	OnTimer(key K, at time.Time, out Collector[O]) error
 }
@@ -20,22 +23,41 @@ type TimerFunction[K comparable, O any] interface {
 // them back. Event-time timers will have a table of their own.
 const timersTable = "_timers"
 
-// newTimers declares the processing-time timers of p.
-func (p *processOp[K, T, O]) newTimers() error {
+// newTimers declares the processing-time timers of p and checks them
+// against its function: restored timers need OnTimer to fire, and without
+// it RegisterTimer fails the subtask.
+func (p *processOp[K, T, O]) newTimers(ctx operator.Context) error {
 	ts, err := timers.New(p.rt.backend, timersTable, p.kc)
 	if err != nil {
 		return err
 	}
 	p.rt.timers = ts
 	p.onTimer, _ = p.fn.(TimerFunction[K, O])
+	if p.onTimer != nil {
+		return nil
+	}
+	p.rt.noOnTimer = operator.Permanent(fmt.Errorf("%s: RegisterTimer: the process function %T has no OnTimer method (stream.TimerFunction), so its timers would never fire",
+		ctx.OperatorID(), p.fn))
+	if n := ts.Len(); n > 0 {
+		return operator.Permanent(fmt.Errorf("the state holds %d timers but the process function %T has no OnTimer method (stream.TimerFunction) to fire them; add one, which may ignore them",
+			n, p.fn))
+	}
 	return nil
 }
 
 // RegisterTimer asks for OnTimer(key, at) for the current key once the wall
 // clock reaches at (processing time). A timer is registered once per key and
 // instant; it is part of the key's state: checkpointed, and moved with the
-// key when the job rescales. The function must implement TimerFunction.
+// key when the job rescales.
+//
+// The function must implement TimerFunction: if it does not, RegisterTimer
+// fails the subtask, and the job, with an error naming the operator (a
+// restart cannot mend it).
 func (r *KeyedRuntime[K]) RegisterTimer(at time.Time) {
+	if r.noOnTimer != nil {
+		r.ctx.Fail(r.noOnTimer)
+		return
+	}
 	r.timers.Register(r.kg, r.key, unixNano(at))
 }
 

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/operator"
 )
 
 // snapshotBytes is the size of a checkpoint of ctx's keyed state.
@@ -74,6 +76,88 @@ func TestInactivityTimeoutRunsInConstantMemory(t *testing.T) {
 	}
 	if p.queuedTimers() != 0 || fn.due.t.Len() != 0 {
 		t.Fatalf("%d timers queued, %d live after they all fired", p.queuedTimers(), fn.due.t.Len())
+	}
+}
+
+// noTimerFn registers a timer but has no OnTimer.
+type noTimerFn struct{ rt *KeyedRuntime[int64] }
+
+func (f *noTimerFn) Open(rt *KeyedRuntime[int64]) error { f.rt = rt; return nil }
+func (f *noTimerFn) Process(k, v int64, out Collector[string]) error {
+	f.rt.RegisterTimer(f.rt.Now().Add(time.Second))
+	return nil
+}
+
+// TestRegisterTimerWithoutOnTimerFails: Open cannot know whether a function
+// will call RegisterTimer, so the call fails the subtask, with a permanent
+// error that names the operator and the function's type; the timer is not
+// kept.
+func TestRegisterTimerWithoutOnTimerFails(t *testing.T) {
+	ctx := newFakeContext(128)
+	p := openProcess[string](t, ctx, &noTimerFn{}, &collected[string]{})
+	if len(ctx.failed) != 0 {
+		t.Fatalf("failed at open: %v", ctx.failed)
+	}
+	p.Emit(1)
+	if len(ctx.failed) != 1 {
+		t.Fatalf("%d failures after RegisterTimer, want 1: %v", len(ctx.failed), ctx.failed)
+	}
+	err := ctx.failed[0]
+	const want = "inactivity-0123abcd: RegisterTimer: the process function *stream.noTimerFn has no OnTimer method (stream.TimerFunction), so its timers would never fire"
+	if err.Error() != want || !operator.IsPermanent(err) {
+		t.Fatalf("failure %q (permanent: %v), want the permanent %q", err, operator.IsPermanent(err), want)
+	}
+	if p.queuedTimers() != 0 {
+		t.Fatalf("%d timers queued", p.queuedTimers())
+	}
+	if _, ok := p.NextTimer(); ok {
+		t.Fatal("NextTimer found a timer")
+	}
+}
+
+// TestRestoredTimersWithoutOnTimerFailOpen: a function without OnTimer
+// restored from a checkpoint that holds timers (its previous version had
+// one) fails at open, permanently, rather than drop them in silence.
+func TestRestoredTimersWithoutOnTimerFailOpen(t *testing.T) {
+	ctx := newFakeContext(128)
+	p := openProcess[string](t, ctx, &inactivity{timeout: time.Minute}, &collected[string]{})
+	for k := range int64(3) {
+		p.Emit(k)
+	}
+	var buf bytes.Buffer
+	offs, crcs, err := ctx.backend.Snapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := newFakeContext(128)
+	r := restored.backend.Range()
+	for kg := r.Start; kg <= r.End; kg++ {
+		if err := restored.backend.RestoreKeyGroup(kg, buf.Bytes()[offs[kg]:offs[kg+1]], crcs[kg]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := &processOp[int64, int64, string]{fn: &noTimerFn{}, key: func(v int64) int64 { return v }, kc: p.kc, out: &collected[string]{}}
+	err = q.Open(restored)
+	const want = "open inactivity-0123abcd: the state holds 3 timers but the process function *stream.noTimerFn has no OnTimer method (stream.TimerFunction) to fire them; add one, which may ignore them"
+	if err == nil || err.Error() != want || !operator.IsPermanent(err) {
+		t.Fatalf("Open = %v (permanent: %v), want the permanent %q", err, operator.IsPermanent(err), want)
+	}
+
+	// With an OnTimer, the same checkpoint opens and the timers fire.
+	restored2 := newFakeContext(128)
+	for kg := r.Start; kg <= r.End; kg++ {
+		if err := restored2.backend.RestoreKeyGroup(kg, buf.Bytes()[offs[kg]:offs[kg+1]], crcs[kg]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := &collected[string]{}
+	p2 := openProcess[string](t, restored2, &inactivity{timeout: time.Minute}, out)
+	if err := p2.FireTimers(restored2.advance(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out.vs)
+	if got := strings.Join(out.vs, " "); got != "0:idle 1:idle 2:idle" {
+		t.Fatalf("restored timers fired %q", got)
 	}
 }
 

@@ -186,3 +186,33 @@ func TestInactivityTimeoutsAcrossARescale(t *testing.T) {
 		t.Fatalf("the quiet keys fired %v, want each once: %v (all output: %v)", got, want, sink.Values())
 	}
 }
+
+// noOnTimer registers a timer but does not implement stream.TimerFunction.
+type noOnTimer struct{ rt *stream.KeyedRuntime[int64] }
+
+func (f *noOnTimer) Open(rt *stream.KeyedRuntime[int64]) error { f.rt = rt; return nil }
+func (f *noOnTimer) Process(k, v int64, out stream.Collector[string]) error {
+	f.rt.RegisterTimer(f.rt.Now().Add(time.Second))
+	return nil
+}
+
+// TestRegisterTimerWithoutOnTimerFailsTheJob: the first RegisterTimer of a
+// function without OnTimer fails the job for good (no restart could mend
+// it), with the default restart strategy.
+func TestRegisterTimerWithoutOnTimerFailsTheJob(t *testing.T) {
+	t.Parallel()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(400), tidetest.Splits(numSplits), tidetest.Rate(sourceRate)))
+			stream.Discard(stream.Process(stream.KeyBy(src, key), "no-on-timer", func() stream.ProcessFunction[int64, int64, string] {
+				return &noOnTimer{}
+			}))
+			return nil
+		},
+		TaskManagers: 1,
+	})
+	c.WaitState(tidetest.Failed, timeout)
+	if rs := c.Rescales(); len(rs) != 0 {
+		t.Fatalf("the job restarted: %+v; the failure is permanent", rs)
+	}
+}
