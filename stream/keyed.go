@@ -8,6 +8,7 @@ import (
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/state"
+	"github.com/tide-stream/tide/internal/timers"
 )
 
 // KeyedStream is a stream partitioned by key: every record of one key goes
@@ -48,7 +49,10 @@ type KeyedRuntime[K comparable] struct {
 	kc      codec.Codec[K]
 	key     K
 	kg      keygroup.KeyGroup
-	timers  *timers[K]
+	timers  *timers.Set[K]
+	// noOnTimer is the error of RegisterTimer when the function does not
+	// implement TimerFunction.
+	noOnTimer error
 }
 
 func (r *KeyedRuntime[K]) keyCodec() codec.Codec[K] { return r.kc }
@@ -110,12 +114,9 @@ func (p *processOp[K, T, O]) Open(ctx operator.Context) error {
 	p.maxP = ctx.MaxParallelism()
 	// Timers are state: declared before the function's own state, they are
 	// restored (and taken over after a local rescale) like it.
-	ts, err := newTimers(p.rt.backend, p.kc)
-	if err != nil {
+	if err := p.newTimers(ctx); err != nil {
 		return fmt.Errorf("open %s: %w", ctx.OperatorID(), err)
 	}
-	p.rt.timers = ts
-	p.onTimer, _ = p.fn.(TimerFunction[K, O])
 	if err := p.fn.Open(&p.rt); err != nil {
 		return fmt.Errorf("open %s: %w", ctx.OperatorID(), err)
 	}
