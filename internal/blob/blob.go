@@ -19,12 +19,19 @@ import (
 // key does not exist.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrExists is wrapped by WriteNew when the key already holds an object.
+var ErrExists = errors.New("blob: already exists")
+
 // Storage is durable storage of immutable objects addressed by
 // slash-separated keys. Implementations are safe for concurrent use.
 type Storage interface {
 	// Write stores data under key, replacing any object there. It is atomic
 	// as far as the driver allows (see the package doc).
 	Write(ctx context.Context, key string, data []byte) error
+	// WriteNew is Write, but fails with an error wrapping ErrExists when an
+	// object is already stored under key. Object stores check atomically;
+	// file:// checks just before its final rename.
+	WriteNew(ctx context.Context, key string, data []byte) error
 	// Read returns the whole object stored under key.
 	Read(ctx context.Context, key string) ([]byte, error)
 	// ReadRange returns length bytes of the object under key, starting at
@@ -109,6 +116,16 @@ func (s *bucket) wrap(op, key string, err error) error {
 
 func (s *bucket) Write(ctx context.Context, key string, data []byte) error {
 	if err := s.b.WriteAll(ctx, key, data, nil); err != nil {
+		return s.wrap("write", key, err)
+	}
+	return nil
+}
+
+func (s *bucket) WriteNew(ctx context.Context, key string, data []byte) error {
+	if err := s.b.WriteAll(ctx, key, data, &gcblob.WriterOptions{IfNotExist: true}); err != nil {
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return fmt.Errorf("blob: write %q in %s: %w", key, s.url, ErrExists)
+		}
 		return s.wrap("write", key, err)
 	}
 	return nil

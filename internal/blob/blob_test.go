@@ -311,3 +311,20 @@ func TestRemoveEmptyDirs(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteNew(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range openAll(t) {
+		t.Run(name, func(t *testing.T) {
+			if err := s.WriteNew(ctx, "a/meta", []byte("first")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WriteNew(ctx, "a/meta", []byte("second")); !errors.Is(err, ErrExists) {
+				t.Fatalf("WriteNew over an object = %v, want ErrExists", err)
+			}
+			if b, err := s.Read(ctx, "a/meta"); err != nil || string(b) != "first" {
+				t.Fatalf("Read = %q, %v; the first write must stay", b, err)
+			}
+		})
+	}
+}

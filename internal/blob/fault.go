@@ -162,6 +162,17 @@ func (f *FaultInjector) Write(ctx context.Context, key string, data []byte) erro
 	return f.s.Write(ctx, key, data)
 }
 
+// WriteNew implements Storage.
+func (f *FaultInjector) WriteNew(ctx context.Context, key string, data []byte) error {
+	if ft := f.match(OpWrite, key); ft != nil {
+		if !ft.Corrupt {
+			return ft.error(OpWrite, key)
+		}
+		data = corrupt(data)
+	}
+	return f.s.WriteNew(ctx, key, data)
+}
+
 // Read implements Storage.
 func (f *FaultInjector) Read(ctx context.Context, key string) ([]byte, error) {
 	ft := f.match(OpRead, key)

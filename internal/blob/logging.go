@@ -48,6 +48,17 @@ func (l *Logging) log(ctx context.Context, op, key string, start time.Time, err 
 	l.logger.LogAttrs(ctx, slog.LevelDebug, "blob "+op, attrs...)
 }
 
+// WriteNew implements Storage.
+func (l *Logging) WriteNew(ctx context.Context, key string, data []byte) error {
+	start := time.Now()
+	err := l.s.WriteNew(ctx, key, data)
+	if err == nil {
+		l.bytesWritten.Add(int64(len(data)))
+	}
+	l.log(ctx, "write-new", key, start, err, slog.Int("bytes", len(data)))
+	return err
+}
+
 // Write implements Storage.
 func (l *Logging) Write(ctx context.Context, key string, data []byte) error {
 	start := time.Now()

@@ -133,15 +133,18 @@ func (s *Store) ReadRecord(ctx context.Context) (*Record, error) {
 	return r, nil
 }
 
-// WriteRecord writes a version of the job record, then deletes the versions
-// below it but one (a crash between the two leaves more, never fewer).
+// WriteRecord writes a new version of the job record — never over an
+// existing one: two JobManagers that write the same version, as when both
+// claim the same epoch at once, find out (an error wrapping
+// blob.ErrExists) — then deletes the versions below it but one (a crash
+// between the two leaves more, never fewer).
 func (s *Store) WriteRecord(ctx context.Context, r *Record) error {
 	b, err := EncodeRecord(r)
 	if err != nil {
 		return fmt.Errorf("write the job record: %w", err)
 	}
 	key := s.recordKey(r)
-	if err := s.s.Write(ctx, key, b); err != nil {
+	if err := s.s.WriteNew(ctx, key, b); err != nil {
 		return fmt.Errorf("write the job record: %w", err)
 	}
 	keys, err := s.s.List(ctx, s.RecordPath())

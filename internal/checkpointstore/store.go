@@ -60,7 +60,9 @@ func (s *Store) WriteMetadata(ctx context.Context, m *checkpoint.Metadata) (stri
 		return "", fmt.Errorf("write metadata of checkpoint %d: %w", m.CheckpointID, err)
 	}
 	path := s.MetadataPath(m.CheckpointID)
-	if err := s.s.Write(ctx, path, b); err != nil {
+	// Never over another's metadata: a JobManager that was replaced may
+	// still number a checkpoint as the one that replaced it does.
+	if err := s.s.WriteNew(ctx, path, b); err != nil {
 		return "", fmt.Errorf("write metadata of checkpoint %d: %w", m.CheckpointID, err)
 	}
 	return path, nil

@@ -277,7 +277,7 @@ var options = []option{
 		Description: "restore a checkpoint or savepoint even if it holds state of operators the job no longer has (that state is dropped); false refuses such a restore at start, naming the operators"},
 		binding: boolKey(func(c *Config) *bool { return &c.IgnoreUnclaimedState })},
 	{KeyInfo: KeyInfo{Key: "jobmanager.recovery", Default: "latest-checkpoint", Type: TypeEnum, Values: []string{"latest-checkpoint", "none"},
-		Description: "latest-checkpoint: a JobManager (re)started for a job that has completed checkpoints in state.checkpoints.dir resumes its run from the newest one (a run that ended emits nothing twice), unless execution.savepoint.path names another savepoint to start a new run from; none: start a new run"},
+		Description: "latest-checkpoint: a JobManager (re)started for a job that has completed checkpoints in state.checkpoints.dir resumes its run from the newest one; a run that ended FINISHED or CANCELED is not run again unless execution.savepoint.path names another savepoint to start a new run from; none: start a new run"},
 		binding: enumKey(func(c *Config) *Recovery { return &c.Recovery },
 			map[string]Recovery{"latest-checkpoint": RecoveryLatestCheckpoint, "none": RecoveryNone})},
 }

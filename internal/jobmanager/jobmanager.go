@@ -118,6 +118,12 @@ type JobManager struct {
 	exceptionsTruncated bool
 	// finalFailures counts the final checkpoints that failed in a row.
 	finalFailures int
+	// copying counts the savepoint copies under way: the JobManager of an
+	// ended job waits for them before it goes.
+	copying int
+	// keepDir holds the failed checkpoints whose directory another
+	// JobManager wrote metadata into: not to discard.
+	keepDir map[uint64]bool
 	// hasInputs says the graph has vertices fed by the network.
 	hasInputs bool
 	// halted maps the checkpoints whose sources halt after the barrier to
@@ -164,6 +170,7 @@ func New(cfg Config) (*JobManager, error) {
 		tms:         map[string]*tmConn{},
 		completed:   map[uint64]string{},
 		corrupt:     map[uint64]string{},
+		keepDir:     map[uint64]bool{},
 		savepoints:  map[string]*savepointReq{},
 		halted:      map[uint64]uint64{},
 		pool:        slotpool.New(),

@@ -11,6 +11,7 @@ import (
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
+	"github.com/tide-stream/tide/internal/scheduler"
 )
 
 // event is an input to the loop.
@@ -196,8 +197,17 @@ func (jm *JobManager) ioWorker(ctx context.Context) {
 			case w.copy != nil:
 				ev = jm.copySavepoint(ctx, *w.copy)
 			default:
+				// A JobManager that has been replaced may number its
+				// checkpoints as the one that replaced it: deleting "its"
+				// directory could delete the other's checkpoint.
+				if ok, err := jm.record.owned(ctx); !ok {
+					jm.log.Warn("not discarding a checkpoint: this JobManager no longer has charge of the job, or cannot tell", "checkpoint", w.discard, "err", err)
+					continue
+				}
 				if err := jm.store.Discard(ctx, w.discard); err != nil {
 					jm.log.Warn("discarding a checkpoint failed; its files stay", "checkpoint", w.discard, "err", err)
+				} else {
+					jm.log.Info("discarded a checkpoint", "checkpoint", w.discard)
 				}
 			}
 			if ev == nil {
@@ -253,7 +263,8 @@ func (jm *JobManager) copySavepoint(ctx context.Context, j copyJob) evCopied {
 		return err
 	}()
 	if err != nil {
-		ev.failure = fmt.Sprintf("copy the savepoint to %s: %v", j.target, err)
+		ev.failure = fmt.Sprintf("copy the savepoint to %s: %v (the savepoint itself is at %s)", j.target, err,
+			jm.externalPath(j.path))
 		return ev
 	}
 	ev.location = j.target + "/" + strings.TrimSuffix(j.path, "/"+checkpointstore.MetadataName)
@@ -267,6 +278,9 @@ func (jm *JobManager) loop(ctx context.Context) error {
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	jm.stepSched(schedStart())
+	if e := jm.start.ended; e != nil {
+		jm.stepSched(scheduler.Cancel{Finish: e.Result == "FINISHED"})
+	}
 	jm.drain(ctx)
 	for {
 		select {
@@ -286,7 +300,7 @@ func (jm *JobManager) loop(ctx context.Context) error {
 			jm.hb.Tick(now)
 			jm.sched.Tick(now)
 			jm.coord.Tick(now)
-			if !jm.terminalAt.IsZero() && now.Sub(jm.terminalAt) >= jm.cfg.ShutdownDelay {
+			if !jm.terminalAt.IsZero() && now.Sub(jm.terminalAt) >= jm.cfg.ShutdownDelay && jm.copying == 0 {
 				jm.shutdownTMs()
 				return nil
 			}
@@ -344,6 +358,7 @@ func (jm *JobManager) handleEvent(ctx context.Context, ev event) {
 	case evPersisted:
 		jm.onPersisted(e)
 	case evCopied:
+		jm.copying--
 		jm.savepointCopied(e)
 	}
 }

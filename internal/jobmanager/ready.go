@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
@@ -34,7 +35,9 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 			// The run has ended: a JobManager started for the job again
 			// begins a new run (FINISHED, CANCELED) or retries this one
 			// from its checkpoint (FAILED), instead of resuming it.
-			jm.io.endRun(runEnd{result: tr.To.JobStatus(), reason: tr.Reason})
+			if jm.start.ended == nil {
+				jm.io.endRun(runEnd{result: tr.To.JobStatus(), reason: tr.Reason})
+			}
 			if jm.cur != nil && jm.cur.started {
 				jm.coord.Step(checkpoint.AttemptStopped{Attempt: jm.cur.id})
 			}
@@ -115,7 +118,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 			}
 		}
 		jm.maybeResume(uint64(f.Checkpoint))
-		if id := f.Checkpoint; id != 0 {
+		if id := f.Checkpoint; id != 0 && !jm.keepDir[uint64(id)] {
 			// What the subtasks wrote for a checkpoint that failed will never
 			// be restored. (An upload still in flight may land after this; a
 			// later restore skips such a torn directory with a log line.)
@@ -173,6 +176,11 @@ func (jm *JobManager) persist(md *checkpoint.Metadata) { jm.io.persistMetadata(m
 func (jm *JobManager) onPersisted(e evPersisted) {
 	if errors.Is(e.err, errReplaced) {
 		jm.stopErr = e.err
+	}
+	if errors.Is(e.err, blob.ErrExists) {
+		// Another JobManager wrote this checkpoint's metadata: the
+		// directory is its, not ours to discard when ours fails.
+		jm.keepDir[uint64(e.id)] = true
 	}
 	if e.err != nil {
 		jm.log.Error("completing the checkpoint failed (its metadata or the job record could not be written); it does not count", "checkpoint", e.id, "err", e.err)

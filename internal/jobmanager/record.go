@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 )
 
@@ -63,6 +64,10 @@ func (r *jobRecord) claim(ctx context.Context, seen *checkpointstore.Record, rec
 	}
 	rec.Seq, rec.UpdatedUnixMilli = 0, time.Now().UnixMilli()
 	if err := r.store.WriteRecord(ctx, &rec); err != nil {
+		if errors.Is(err, blob.ErrExists) {
+			return fmt.Errorf("%w: another JobManager took charge of the job at the same time (epoch %d): run one JobManager per job",
+				errRecordChanged, rec.Epoch)
+		}
 		return err
 	}
 	r.rec = rec
@@ -74,6 +79,18 @@ func describe(r *checkpointstore.Record) string {
 		return "none"
 	}
 	return fmt.Sprintf("epoch %d version %d, by %s, newest completed checkpoint %d", r.Epoch, r.Seq, r.Owner, r.Completed)
+}
+
+// owned reports whether the newest version of the record is still this
+// JobManager's: only then may it delete anything in the job's directory.
+func (r *jobRecord) owned(ctx context.Context) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur, err := r.store.ReadRecord(ctx)
+	if err != nil {
+		return false, err
+	}
+	return cur != nil && cur.Epoch == r.rec.Epoch && cur.Owner == r.rec.Owner, nil
 }
 
 // update applies f to the record and writes it as a new version, if the
@@ -96,6 +113,9 @@ func (r *jobRecord) update(ctx context.Context, f func(*checkpointstore.Record))
 	next.Seq = max(cur.Seq, r.rec.Seq) + 1
 	next.UpdatedUnixMilli = time.Now().UnixMilli()
 	if err := r.store.WriteRecord(ctx, &next); err != nil {
+		if errors.Is(err, blob.ErrExists) {
+			return fmt.Errorf("%w: another process wrote version %d of epoch %d", errReplaced, next.Seq, next.Epoch)
+		}
 		return err
 	}
 	r.rec = next

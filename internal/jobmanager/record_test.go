@@ -3,6 +3,7 @@ package jobmanager
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/tide-stream/tide/internal/blob"
@@ -77,5 +78,71 @@ func TestRecordFencesAReplacedJobManager(t *testing.T) {
 	}
 	if err := b.update(ctx, func(r *checkpointstore.Record) { r.Completed = 6 }); err == nil {
 		t.Fatal("update with the record gone succeeded")
+	}
+}
+
+// TestTwoClaimsOfOneEpoch: two JobManagers that decided from the same
+// version claim at once; the second write of the same version fails, and
+// so does that claim.
+func TestTwoClaimsOfOneEpoch(t *testing.T) {
+	ctx := context.Background()
+	st, err := blob.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := checkpointstore.New(st, "job", nil)
+	a, b := &jobRecord{store: store}, &jobRecord{store: store}
+	rec := checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1}
+	rec.Owner = "a"
+	if err := a.claim(ctx, nil, rec); err != nil {
+		t.Fatal(err)
+	}
+	// b read "no record" before a claimed, and checks too late to see it —
+	// the write itself must refuse.
+	rec.Owner = "b"
+	b.mu.Lock()
+	rec.UpdatedUnixMilli = 1
+	err = store.WriteRecord(ctx, &rec)
+	b.mu.Unlock()
+	if !errors.Is(err, blob.ErrExists) {
+		t.Fatalf("the second write of epoch 1 version 0 = %v, want ErrExists", err)
+	}
+	if r, _ := store.ReadRecord(ctx); r.Owner != "a" {
+		t.Fatalf("record owned by %q after the race, want a", r.Owner)
+	}
+}
+
+// TestReplacedJobManagerDiscardsNothing: discards of a JobManager that no
+// longer has charge of the job are skipped — its checkpoint ids may be the
+// new JobManager's.
+func TestReplacedJobManagerDiscardsNothing(t *testing.T) {
+	ctx := context.Background()
+	st, err := blob.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := checkpointstore.New(st, "job", nil)
+	jm := &JobManager{io: newIOState(), events: make(chan event, 1), log: slog.New(slog.DiscardHandler),
+		store: store, record: &jobRecord{store: store}}
+	if err := jm.record.claim(ctx, nil, checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1, Owner: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	newer := checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 2, Owner: "new"}
+	if err := store.WriteRecord(ctx, &newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Write(ctx, store.MetadataPath(3), []byte("the new JobManager's")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // owner: this test
+		defer close(done)
+		jm.ioWorker(ctx)
+	}()
+	jm.io.discardCheckpoint(3)
+	jm.io.close()
+	<-done
+	if _, err := st.Read(ctx, store.MetadataPath(3)); err != nil {
+		t.Fatalf("the replaced JobManager deleted checkpoint 3: %v", err)
 	}
 }

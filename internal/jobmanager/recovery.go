@@ -62,6 +62,9 @@ type start struct {
 	// its checkpoint directories that never completed.
 	retained []checkpoint.Retained
 	discard  []checkpoint.ID
+	// ended is the record of a run that ended FINISHED or CANCELED: the
+	// JobManager shows the job so and runs nothing.
+	ended *checkpointstore.Record
 }
 
 // storeRetries bounds the reads and writes recover retries when the
@@ -145,6 +148,15 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 		// run. The same one is what a restart with the same command line
 		// (a pod restarted) gives: that resumes, emitting nothing twice.
 		fresh = fmt.Sprintf("its previous run (run %d) ended %s and execution.savepoint.path names another savepoint than it started from", rec.Run, rec.Result)
+	case rec.Result == "FINISHED" || rec.Result == "CANCELED":
+		// The run ended by itself or by the user's stop or cancel: it is
+		// not run again, as in Flink, where the job result store keeps a
+		// restarted JobManager from running an ended job. The JobManager
+		// shows the job as it ended and goes.
+		jm.log.Info("the job's run has ended; not running it again: to run it again, start with execution.savepoint.path (from a savepoint) or jobmanager.recovery: none (over, into a new output)",
+			"run", rec.Run, "result", rec.Result, "reason", rec.Reason)
+		s.ended = rec
+		return s, nil
 	}
 	if fresh != "" {
 		next.Run, next.FirstCheckpoint = 1, s.firstID
@@ -251,6 +263,9 @@ func (jm *JobManager) tidy(ctx context.Context, s *start, rec *checkpointstore.R
 // claim takes charge of the job: it writes the job record with this
 // JobManager's epoch, run and attempt lease.
 func (jm *JobManager) claim(ctx context.Context) error {
+	if jm.start.ended != nil {
+		return nil // nothing runs: nothing to take charge of
+	}
 	return jm.retry(ctx, "write the job record", func(err error) bool { return errors.Is(err, errRecordChanged) }, func() error {
 		return jm.record.claim(ctx, jm.start.seen, jm.start.record)
 	})

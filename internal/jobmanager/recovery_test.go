@@ -108,8 +108,10 @@ func (f *fixture) record() *checkpointstore.Record {
 	return r
 }
 
+// writeRecord writes r as the record's next version.
 func (f *fixture) writeRecord(r *checkpointstore.Record) {
 	f.t.Helper()
+	r.Seq++
 	if err := f.store(f.jobID()).WriteRecord(context.Background(), r); err != nil {
 		f.t.Fatal(err)
 	}
@@ -171,9 +173,10 @@ func TestRestartResumesFromTheLatestCheckpoint(t *testing.T) {
 	}
 }
 
-// TestRestartAfterTheRunEnded: a run that FINISHED or was CANCELED is
-// resumed from its last checkpoint (nothing is emitted twice), unless a
-// savepoint to start a new run from is given.
+// TestRestartAfterTheRunEnded: a run that FINISHED or was CANCELED (by a
+// stop-with-savepoint, say) is not run again, as in Flink — a restarted pod
+// does not revive a job stopped on purpose — unless a savepoint to start a
+// new run from is given.
 func TestRestartAfterTheRunEnded(t *testing.T) {
 	other := jobmanager.JobID("job", []string{"old"}, 128)
 	for _, result := range []string{"FINISHED", "CANCELED"} {
@@ -190,11 +193,11 @@ func TestRestartAfterTheRunEnded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(log, "resuming the job from its latest checkpoint") || !strings.Contains(log, "ended "+result) {
-				t.Fatalf("log does not say the ended run is resumed:\n%s", log)
+			if !strings.Contains(log, "not running it again") || !strings.Contains(log, "result="+result) {
+				t.Fatalf("log does not say the ended run is not run again:\n%s", log)
 			}
-			if r2 := f.record(); r2.Run != r.Run || r2.Completed != 1 {
-				t.Fatalf("record of the resumed run: %+v", r2)
+			if r2 := f.record(); r2.Run != r.Run || r2.Epoch != r.Epoch || r2.Seq != r.Seq {
+				t.Fatalf("the record changed: %+v (was %+v): nothing runs, nothing is written", r2, r)
 			}
 
 			r = f.record()
@@ -213,16 +216,16 @@ func TestRestartAfterTheRunEnded(t *testing.T) {
 				t.Fatalf("record of the new run: %+v", r2)
 			}
 
-			// The same command line again — a restarted pod — resumes the
-			// run that savepoint started, rather than starting it over.
+			// The same command line again once that run ended — a
+			// restarted pod — does not start it over.
 			r2.Result = result
 			f.writeRecord(r2)
 			log, err = f.start(func(c *jobmanager.Config) { c.SavepointPath = sp })
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(log, "resuming the job from the savepoint its run started from") {
-				t.Fatalf("log does not say the run is resumed:\n%s", log)
+			if !strings.Contains(log, "not running it again") {
+				t.Fatalf("log does not say the ended run is not run again:\n%s", log)
 			}
 			if r3 := f.record(); r3.Run != r2.Run {
 				t.Fatalf("record after the same command line again: %+v", r3)

@@ -66,15 +66,22 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 }
 
 // savepointDone resolves a savepoint request once its checkpoint has
-// completed or failed; a savepoint with a target directory is copied there
-// first (savepointCopied ends it).
+// completed or failed. A stop-with-savepoint stops the job at once, its
+// sources still halted at the barrier, so that nothing after the savepoint
+// runs, whatever happens next. A savepoint with a target directory is then
+// copied there (savepointCopied ends the request); the JobManager stays up
+// until the copy is done.
 func (jm *JobManager) savepointDone(requestID string, id checkpoint.ID, path, failure string) {
 	sp, ok := jm.savepoints[requestID]
 	if !ok {
 		return
 	}
+	if failure == "" && sp.stop {
+		jm.stepSched(scheduler.Cancel{Finish: true})
+	}
 	if failure == "" && sp.target != "" {
 		jm.log.Info("savepoint taken; copying it to its target directory", "request", requestID, "path", path, "target", sp.target)
+		jm.copying++
 		jm.io.copyCheckpoint(copyJob{requestID: requestID, checkpoint: uint64(id), path: path, target: sp.target})
 		return
 	}
@@ -89,18 +96,11 @@ func (jm *JobManager) savepointCopied(e evCopied) {
 	}
 	if e.failure != "" {
 		sp.status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: e.failure}
-		if sp.stop && sp.target != "" {
-			// The sources halted at the savepoint's barrier wait for a stop
-			// that will not come.
-			jm.maybeResume(e.checkpoint)
-		}
+		jm.log.Error("savepoint failed", "request", e.requestID, "reason", e.failure)
 		return
 	}
 	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: e.location}
 	jm.log.Info("savepoint complete", "request", e.requestID, "location", e.location)
-	if sp.stop {
-		jm.stepSched(scheduler.Cancel{Finish: true})
-	}
 }
 
 // forgetOldSavepoints keeps the newest historyLimit savepoint requests, and
