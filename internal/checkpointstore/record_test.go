@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tide-stream/tide/internal/blob"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -182,5 +183,26 @@ func TestCopy(t *testing.T) {
 		if p := got.Operators[0].Keyed[0].Path; p != prefix+"job/chk-3/cnt-0" {
 			t.Fatalf("the copy names state object %q", p)
 		}
+	}
+}
+
+// TestMetadataIsNeverOverwritten: a JobManager that was replaced may number
+// a checkpoint as its successor does; its metadata must not replace the
+// successor's.
+func TestMetadataIsNeverOverwritten(t *testing.T) {
+	for name, s := range storages(t) {
+		t.Run(name, func(t *testing.T) {
+			st := New(s, "job", nil)
+			ctx := context.Background()
+			writeCheckpoint(t, st, s, 3, true)
+			m := meta(3)
+			m.Attempt = 99
+			if _, err := st.WriteMetadata(ctx, m); !errors.Is(err, blob.ErrExists) {
+				t.Fatalf("second metadata of checkpoint 3 = %v, want ErrExists", err)
+			}
+			if got, err := st.Load(ctx, st.Dir(3)); err != nil || got.Attempt != 1 {
+				t.Fatalf("checkpoint 3 after the refused write: %+v, %v", got, err)
+			}
+		})
 	}
 }
