@@ -66,24 +66,26 @@ func TestUserErrorFailsTheJob(t *testing.T) {
 	c.WaitState(tidetest.Failed, timeout)
 }
 
+// poisonedJob has a Map function, named name, panic at record 42.
+func poisonedJob(name string) stream.JobFunc {
+	return func(env *stream.Env, _ []string) error {
+		src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
+		stream.Discard(stream.Map(src, name, func(v int64) int64 {
+			if v == 42 {
+				panic("poison")
+			}
+			return v
+		}))
+		return nil
+	}
+}
+
 // TestPanicInUserCodeFailsTheJob has a Map function panic: the panic is
 // recovered at the subtask boundary and reported as a user failure.
 func TestPanicInUserCodeFailsTheJob(t *testing.T) {
 	t.Parallel()
-	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
-			stream.Discard(stream.Map(src, "panics", func(v int64) int64 {
-				if v == 42 {
-					panic("no")
-				}
-				return v
-			}))
-			return nil
-		},
-		TaskManagers: 1,
-		Dynamic:      map[string]string{"restart-strategy": "none"},
-	})
+	c := tidetest.Start(t, tidetest.Config{Job: poisonedJob("panics"), TaskManagers: 1,
+		Dynamic: map[string]string{"restart-strategy": "none"}})
 	c.WaitState(tidetest.Failed, timeout)
 }
 
@@ -238,16 +240,7 @@ func lines(t *testing.T, dir string) []string {
 func TestPoisonRecordIsBoundedByFailureRate(t *testing.T) {
 	t.Parallel()
 	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(100), tidetest.Splits(numSplits)))
-			stream.Discard(stream.Map(src, "poisoned", func(v int64) int64 {
-				if v == 42 {
-					panic("poison")
-				}
-				return v
-			}))
-			return nil
-		},
+		Job:          poisonedJob("poisoned"),
 		TaskManagers: 1,
 		Dynamic: map[string]string{"restart-strategy": "failure-rate", "restart-strategy.failure-rate.max-failures-per-interval": "2",
 			"restart-strategy.failure-rate.failure-rate-interval": "1min", "restart-strategy.failure-rate.delay": "0s"},

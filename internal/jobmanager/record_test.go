@@ -16,11 +16,7 @@ import (
 // late (after its check) changes nothing the second or a third reads.
 func TestRecordFencesAReplacedJobManager(t *testing.T) {
 	ctx := context.Background()
-	st, err := blob.Open(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := checkpointstore.New(st, "job", nil)
+	st, store := memStore(t)
 	a, b := &jobRecord{store: store}, &jobRecord{store: store}
 	base := checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1, Owner: "a"}
 	if err := a.claim(ctx, nil, base); err != nil {
@@ -35,7 +31,7 @@ func TestRecordFencesAReplacedJobManager(t *testing.T) {
 	if err := b.claim(ctx, seen, next); err != nil {
 		t.Fatal(err)
 	}
-	err = a.update(ctx, func(r *checkpointstore.Record) { r.Completed = 4 })
+	err := a.update(ctx, func(r *checkpointstore.Record) { r.Completed = 4 })
 	if !errors.Is(err, errReplaced) {
 		t.Fatalf("update of the replaced JobManager = %v, want errReplaced", err)
 	}
@@ -86,11 +82,7 @@ func TestRecordFencesAReplacedJobManager(t *testing.T) {
 // so does that claim.
 func TestTwoClaimsOfOneEpoch(t *testing.T) {
 	ctx := context.Background()
-	st, err := blob.Open(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := checkpointstore.New(st, "job", nil)
+	_, store := memStore(t)
 	a, b := &jobRecord{store: store}, &jobRecord{store: store}
 	rec := checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1}
 	rec.Owner = "a"
@@ -102,7 +94,7 @@ func TestTwoClaimsOfOneEpoch(t *testing.T) {
 	rec.Owner = "b"
 	b.mu.Lock()
 	rec.UpdatedUnixMilli = 1
-	err = store.WriteRecord(ctx, &rec)
+	err := store.WriteRecord(ctx, &rec)
 	b.mu.Unlock()
 	if !errors.Is(err, blob.ErrExists) {
 		t.Fatalf("the second write of epoch 1 version 0 = %v, want ErrExists", err)
@@ -117,11 +109,7 @@ func TestTwoClaimsOfOneEpoch(t *testing.T) {
 // new JobManager's.
 func TestReplacedJobManagerDiscardsNothing(t *testing.T) {
 	ctx := context.Background()
-	st, err := blob.Open(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := checkpointstore.New(st, "job", nil)
+	st, store := memStore(t)
 	jm := &JobManager{io: newIOState(), events: make(chan event, 1), log: slog.New(slog.DiscardHandler),
 		store: store, record: &jobRecord{store: store}}
 	if err := jm.record.claim(ctx, nil, checkpointstore.Record{JobName: "j", Run: 1, FirstCheckpoint: 1, Epoch: 1, Owner: "old"}); err != nil {
@@ -145,4 +133,14 @@ func TestReplacedJobManagerDiscardsNothing(t *testing.T) {
 	if _, err := st.Read(ctx, store.MetadataPath(3)); err != nil {
 		t.Fatalf("the replaced JobManager deleted checkpoint 3: %v", err)
 	}
+}
+
+// memStore is the store of job "job" in fresh in-memory storage.
+func memStore(t *testing.T) (blob.Storage, *checkpointstore.Store) {
+	t.Helper()
+	st, err := blob.Open(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, checkpointstore.New(st, "job", nil)
 }
