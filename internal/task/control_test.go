@@ -98,7 +98,7 @@ func startCtl(t *testing.T) *ctlHarness {
 		JobID: "ctl", Graph: jg, Vertex: 0, Subtask: 0, Attempt: 1,
 		Parallelism: map[string]int{jg.Vertices[0].ID: 1}, DataAddrs: map[string][]string{},
 		Storage: store, BufferSize: 1 << 10, BufferTimeout: time.Hour,
-		Report:   h.report,
+		Report:   h,
 		StateDir: func(id uint64) string { return fmt.Sprintf("ctl/chk-%d/", id) },
 		Logger:   slog.New(slog.DiscardHandler),
 	})
@@ -112,15 +112,19 @@ func startCtl(t *testing.T) *ctlHarness {
 	return h
 }
 
-func (h *ctlHarness) report(e *rpc.Envelope) {
+// Status, Ack and Decline implement task.Reporter.
+func (h *ctlHarness) Status(*rpc.TaskStatus) {}
+
+func (h *ctlHarness) Ack(a *rpc.CheckpointAck) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	switch {
-	case e.Ack != nil:
-		h.acks = append(h.acks, e.Ack.Checkpoint)
-	case e.Decline != nil:
-		h.decline = append(h.decline, e.Decline.Checkpoint)
-	}
+	h.acks = append(h.acks, a.Checkpoint)
+}
+
+func (h *ctlHarness) Decline(d *rpc.CheckpointDecline) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.decline = append(h.decline, d.Checkpoint)
 }
 
 func (h *ctlHarness) reports() (acks, declines []uint64) {

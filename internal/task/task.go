@@ -44,6 +44,19 @@ type Restore struct {
 	List  [][]byte
 }
 
+// Reporter receives what a subtask reports to the JobManager. The
+// TaskManager implements it over its control stream (the wire format is
+// its business); its methods must be safe for concurrent use and must not
+// block for long.
+type Reporter interface {
+	// Status reports a change of the subtask's state or progress.
+	Status(*rpc.TaskStatus)
+	// Ack acknowledges a checkpoint with the subtask's snapshots.
+	Ack(*rpc.CheckpointAck)
+	// Decline says the subtask could not take a checkpoint.
+	Decline(*rpc.CheckpointDecline)
+}
+
 // Config describes one subtask to run.
 type Config struct {
 	JobID   string
@@ -69,9 +82,8 @@ type Config struct {
 	// waits; other subtasks send partly filled buffers when their input
 	// runs dry.
 	BufferTimeout time.Duration
-	// Report sends a message to the JobManager; it must be safe for
-	// concurrent use.
-	Report func(*rpc.Envelope)
+	// Report receives the subtask's reports for the JobManager.
+	Report Reporter
 	// Local keeps keyed state in memory across attempts (local recovery);
 	// nil disables it.
 	Local LocalState
@@ -313,7 +325,7 @@ func (t *Task) report(st *rpc.TaskStatus) {
 	if !t.last.IsZero() {
 		st.LastRecordUnixNano = t.last.UnixNano()
 	}
-	t.cfg.Report(&rpc.Envelope{TaskStatus: st})
+	t.cfg.Report.Status(st)
 }
 
 // progress notes that records were processed now.

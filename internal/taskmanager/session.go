@@ -240,7 +240,7 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 			Restore: restore, RestoredCheckpoint: d.CheckpointID,
 			Net: tm.net, Storage: tm.storage,
 			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout,
-			Report:   rep.send,
+			Report:   rep,
 			Local:    tm.localState(),
 			StateDir: func(id uint64) string { return fmt.Sprintf("%s/chk-%d/", tm.jobID, id) },
 			Logger:   tm.log,

@@ -200,3 +200,9 @@ func (r *reporter) send(e *rpc.Envelope) {
 	case <-r.done:
 	}
 }
+
+// Status, Ack and Decline implement task.Reporter: the subtasks' reports
+// become envelopes here, not in the task layer.
+func (r *reporter) Status(st *rpc.TaskStatus)        { r.send(&rpc.Envelope{TaskStatus: st}) }
+func (r *reporter) Ack(a *rpc.CheckpointAck)         { r.send(&rpc.Envelope{Ack: a}) }
+func (r *reporter) Decline(d *rpc.CheckpointDecline) { r.send(&rpc.Envelope{Decline: d}) }

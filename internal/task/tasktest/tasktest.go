@@ -63,7 +63,7 @@ func Run(ctx context.Context, jg *plan.JobGraph, p, managers int) (int64, error)
 				KeyGroups: keygroup.RangeFor(v.KeyGroups, par[v.ID], i),
 				Net:       nets[i%managers], Storage: store,
 				BufferSize: 32 << 10, BufferTimeout: 100 * time.Millisecond,
-				Report:   func(e *rpc.Envelope) { events <- e },
+				Report:   envelopes(events),
 				StateDir: func(id uint64) string { return fmt.Sprintf("bench/chk-%d/", id) },
 				Logger:   slog.New(slog.DiscardHandler),
 			})
@@ -146,3 +146,11 @@ func ComparePipeline(b *testing.B, run func(ctx context.Context, n int) (int64, 
 		})
 	}
 }
+
+// envelopes is a task.Reporter that puts each report on a channel, as the
+// TaskManager puts it on its control stream.
+type envelopes chan *rpc.Envelope
+
+func (c envelopes) Status(st *rpc.TaskStatus)        { c <- &rpc.Envelope{TaskStatus: st} }
+func (c envelopes) Ack(a *rpc.CheckpointAck)         { c <- &rpc.Envelope{Ack: a} }
+func (c envelopes) Decline(d *rpc.CheckpointDecline) { c <- &rpc.Envelope{Decline: d} }
