@@ -106,23 +106,6 @@ func dirID(dir string) (checkpoint.ID, bool) {
 	return checkpoint.ID(id), true
 }
 
-// Latest returns the newest checkpoint of the job whose metadata decodes,
-// with its metadata path; (nil, "", nil) if there is none. Every newer
-// checkpoint it skips is logged at Warn with the reason: torn (no
-// metadata) or corrupt (the metadata does not verify).
-func (s *Store) Latest(ctx context.Context) (*checkpoint.Metadata, string, error) {
-	return s.latest(ctx, 0)
-}
-
-// LatestBefore is Latest restricted to checkpoints older than id, for
-// when restoring from id failed.
-func (s *Store) LatestBefore(ctx context.Context, id checkpoint.ID) (*checkpoint.Metadata, string, error) {
-	if id <= 1 {
-		return nil, "", nil
-	}
-	return s.latest(ctx, id)
-}
-
 // candidate is a checkpoint directory found by listing.
 type candidate struct {
 	id          checkpoint.ID
@@ -130,16 +113,20 @@ type candidate struct {
 	objects     int
 }
 
-// latest implements Latest and LatestBefore; before == 0 means no bound.
-func (s *Store) latest(ctx context.Context, before checkpoint.ID) (*checkpoint.Metadata, string, error) {
+// Latest returns the newest checkpoint of the job whose metadata decodes,
+// with its metadata path; (nil, "", nil) if there is none. Every newer
+// checkpoint it skips is logged at Warn with the reason: torn (no
+// metadata) or corrupt (the metadata does not verify).
+//
+// It is for tools and tests: a JobManager resumes from the checkpoint its
+// job record names, never from "the newest that reads", which may be older
+// than what the sinks have committed (docs/recovery.md).
+func (s *Store) Latest(ctx context.Context) (*checkpoint.Metadata, string, error) {
 	cands, err := s.list(ctx)
 	if err != nil {
 		return nil, "", err
 	}
 	for _, c := range cands {
-		if before != 0 && c.id >= before {
-			continue
-		}
 		log := s.logger.With(slog.Uint64("checkpoint", uint64(c.id)), slog.String("dir", s.Dir(c.id)))
 		if !c.hasMetadata {
 			log.Warn("skipping torn checkpoint: state objects without metadata", slog.Int("objects", c.objects))

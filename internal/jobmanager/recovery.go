@@ -91,7 +91,8 @@ func (jm *JobManager) retry(ctx context.Context, what string, permanent func(err
 }
 
 // recover decides how the job starts, following jobmanager.recovery. It
-// reads and checks, and writes nothing: claim writes the decision once the
+// reads and checks, and writes nothing to the job's own directory (a
+// savepoint from elsewhere is copied under _imported/): claim writes the decision once the
 // JobManager holds its ports, so that a JobManager that cannot start does
 // not take the job from one that runs.
 //
