@@ -41,6 +41,7 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 			if jm.cur != nil && jm.cur.started {
 				jm.coord.Step(checkpoint.AttemptStopped{Attempt: jm.cur.id})
 			}
+			jm.jobStopped(tr.To, tr.Reason)
 			close(jm.done)
 		}
 	}

@@ -19,6 +19,11 @@ type savepointReq struct {
 	// state.checkpoints.dir; "" for none. The savepoint is taken into
 	// state.checkpoints.dir and then copied there.
 	target string
+	// taken is the location of a stop-with-savepoint's savepoint, held
+	// until the job has stopped: as in Flink, the request completes when
+	// the job reached its terminal state, so that a client that sees it
+	// complete also sees the job FINISHED.
+	taken string
 }
 
 // triggerSavepoint starts a savepoint; with stop, the job is canceled once
@@ -99,8 +104,42 @@ func (jm *JobManager) savepointCopied(e evCopied) {
 		jm.log.Error("savepoint failed", "request", e.requestID, "reason", e.failure)
 		return
 	}
-	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: e.location}
-	jm.log.Info("savepoint complete", "request", e.requestID, "location", e.location)
+	if sp.stop {
+		sp.taken = e.location
+		if st := jm.sched.State(); st.Terminal() {
+			jm.jobStopped(st, "")
+		}
+		return
+	}
+	jm.savepointSucceeded(e.requestID, sp, e.location)
+}
+
+func (jm *JobManager) savepointSucceeded(requestID string, sp *savepointReq, location string) {
+	sp.status = rest.SavepointStatus{State: rest.SavepointSucceeded, Location: location}
+	jm.log.Info("savepoint complete", "request", requestID, "location", location)
+}
+
+// jobStopped resolves the stop-with-savepoint requests whose savepoint was
+// taken, once the job reached its terminal state: complete if it FINISHED,
+// failed, naming the savepoint that is still there, if it ended otherwise.
+func (jm *JobManager) jobStopped(st scheduler.State, reason string) {
+	if reason != "" {
+		reason = ": " + reason
+	}
+	for _, id := range jm.savepointOrder {
+		sp := jm.savepoints[id]
+		if sp.taken == "" {
+			continue
+		}
+		if st == scheduler.Finished {
+			jm.savepointSucceeded(id, sp, sp.taken)
+		} else {
+			sp.status = rest.SavepointStatus{State: rest.SavepointFailed, FailureCause: fmt.Sprintf(
+				"the savepoint %s was taken, but the job then ended %s instead of stopping%s", sp.taken, st.JobStatus(), reason)}
+			jm.log.Error("stop with savepoint failed", "request", id, "savepoint", sp.taken, "state", st.JobStatus())
+		}
+		sp.taken = ""
+	}
 }
 
 // forgetOldSavepoints keeps the newest historyLimit savepoint requests, and
