@@ -131,6 +131,20 @@ func (c *Coordinator) Tick(now time.Time) {
 	}
 }
 
+// Deadline returns when the coordinator next needs a Tick: the in-flight
+// checkpoint's timeout, or the next periodic checkpoint.
+func (c *Coordinator) Deadline() (time.Time, bool) {
+	var at time.Time
+	found := false
+	if p := c.cur; p != nil && p.meta == nil {
+		at, found = p.triggered.Add(c.cfg.Timeout), true
+	}
+	if c.running && !c.nextPeriodic.IsZero() && (!found || c.nextPeriodic.Before(at)) {
+		at, found = c.nextPeriodic, true
+	}
+	return at, found
+}
+
 // HasReady reports whether Ready holds work.
 func (c *Coordinator) HasReady() bool { return !c.out.empty() }
 

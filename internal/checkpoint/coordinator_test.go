@@ -347,3 +347,38 @@ func kindOf(savepoint bool) Kind {
 	}
 	return KindManual
 }
+
+// TestDeadline: the shell ticks at Deadline instead of polling — the next
+// periodic checkpoint, or the in-flight one's timeout if that is earlier.
+func TestDeadline(t *testing.T) {
+	h := newHarness(t, Config{Interval: 10 * time.Second, Timeout: 15 * time.Second})
+	if _, ok := h.c.Deadline(); ok {
+		t.Fatal("a deadline before any attempt runs")
+	}
+	h.step(job)
+	next := func() time.Duration {
+		t.Helper()
+		at, ok := h.c.Deadline()
+		if !ok {
+			t.Fatal("no deadline while the attempt runs")
+		}
+		return at.Sub(h.now)
+	}
+	if d := next(); d != 10*time.Second {
+		t.Fatalf("first deadline in %v, want the interval", d)
+	}
+	h.tick(10 * time.Second)
+	h.expect(`trigger chk-1 a1 savepoint=false sources=[src[0]]`)
+	if d := next(); d != 10*time.Second {
+		t.Fatalf("deadline in %v, want the next period", d)
+	}
+	h.tick(10 * time.Second) // the period is due; chk-1 still in flight
+	h.expect(``)
+	if d := next(); d != 5*time.Second {
+		t.Fatalf("deadline in %v, want chk-1's timeout 15s after its trigger", d)
+	}
+	h.tick(5 * time.Second)
+	h.expect(`
+		trigger chk-2 a1 savepoint=false sources=[src[0]]
+		failed chk-1 req=: timed out after 15s: 0 of 3 tasks acknowledged, waiting for cnt[0], cnt[1], src[0]`)
+}

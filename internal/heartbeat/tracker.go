@@ -121,9 +121,35 @@ func (t *Tracker) Ready() Ready {
 // Advance acknowledges the last Ready: its requests were sent and its losses
 // handled. Call it before the next Tick; work collected by a Tick between
 // Ready and Advance would be acknowledged unseen.
-func (t *Tracker) Advance() {
+func (t *Tracker) Advance(Ready) {
 	clear(t.send)
 	t.lost = t.lost[:0]
+}
+
+// Deadline returns when the Tracker next needs a Tick: the earliest
+// heartbeat request due, or the earliest member that times out.
+func (t *Tracker) Deadline() (time.Time, bool) {
+	var at time.Time
+	found := false
+	for _, m := range t.members {
+		next := m.nextSend
+		if t.timeout > 0 {
+			// Tick declares a member lost once it has been silent MORE than
+			// the timeout.
+			next = minTime(next, m.last.Add(t.timeout+time.Nanosecond))
+		}
+		if !found || next.Before(at) {
+			at, found = next, true
+		}
+	}
+	return at, found
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // SinceLast returns how long id has been silent as of now, for the REST

@@ -19,7 +19,7 @@ func step(tr *Tracker, now time.Time) Ready {
 		return Ready{}
 	}
 	rd := tr.Ready()
-	tr.Advance()
+	tr.Advance(rd)
 	return rd
 }
 
@@ -159,8 +159,43 @@ func TestReadyIsNotConsumedUntilAdvance(t *testing.T) {
 	if diff := cmp.Diff(Ready{Send: []ID{"a"}}, tr.Ready(), cmpopts.EquateEmpty()); diff != "" {
 		t.Fatalf("Ready after Remove mismatch (-want +got):\n%s", diff)
 	}
-	tr.Advance()
+	tr.Advance(tr.Ready())
 	if tr.HasReady() {
 		t.Fatal("HasReady after Advance")
+	}
+}
+
+// TestDeadline: the shell ticks at Deadline instead of polling; a Tick then
+// finds the work due, and none earlier.
+func TestDeadline(t *testing.T) {
+	tr := NewTracker(time.Second, 3*time.Second)
+	if _, ok := tr.Deadline(); ok {
+		t.Fatal("a deadline with no members")
+	}
+	tr.Add("a", t0)
+	tr.Add("b", t0.Add(400*time.Millisecond))
+	at, ok := tr.Deadline()
+	if !ok || !at.Equal(t0.Add(time.Second)) {
+		t.Fatalf("deadline %v, want the first request at +1s", at.Sub(t0))
+	}
+	tr.Tick(at.Add(-time.Nanosecond))
+	if tr.HasReady() {
+		t.Fatal("work before the deadline")
+	}
+	tr.Tick(at)
+	if rd := tr.Ready(); !cmp.Equal(rd.Send, []ID{"a"}) {
+		t.Fatalf("at the deadline: %+v, want a request to a", rd)
+	}
+	tr.Advance(tr.Ready())
+	// Neither answers: the deadlines walk through b's request to a's loss.
+	var lost []ID
+	for i := 0; i < 20 && len(lost) == 0; i++ {
+		at, _ = tr.Deadline()
+		tr.Tick(at)
+		lost = tr.Ready().Lost
+		tr.Advance(tr.Ready())
+	}
+	if !cmp.Equal(lost, []ID{"a"}) || !at.Equal(t0.Add(3*time.Second+time.Nanosecond)) {
+		t.Fatalf("lost %v at +%v, want a just after its 3s timeout", lost, at.Sub(t0))
 	}
 }

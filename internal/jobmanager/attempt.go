@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tide-stream/tide/internal/attempt"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/keygroup"
@@ -15,80 +16,21 @@ import (
 	"github.com/tide-stream/tide/internal/slotpool"
 )
 
-// attempt is one deployment of the job's tasks.
-type attempt struct {
+// placement is where the deployed attempt runs, for the REST view; its
+// lifecycle is jm.life's.
+type placement struct {
 	id          uint64
 	parallelism map[string]int
 	slots       []slotpool.Slot
-	tasks       map[rpc.TaskKey]*taskInfo
-	sources     []checkpoint.TaskKey
-	all         []checkpoint.TaskKey
-	restored    uint64
-	restoredPos int64
-	running     int
-	finished    int
-	stopped     int
-	sourcesDone int
-	started     bool // all tasks running: the coordinator knows the attempt
-	stopping    bool
-	firstRecord int64 // unix nanos, min over the tasks that time pauses
-	lastRecord  int64 // unix nanos, max over the tasks that time pauses
-	// finalRequested is set while the final checkpoint of a bounded job is
-	// requested; finalCP is its id once triggered.
-	finalRequested bool
-	finalCP        uint64
-	// lostTM says a TaskManager with tasks of the attempt was lost: its
-	// failures are that loss, not the job's.
-	lostTM bool
-	// restoredBytes and localGroups sum the tasks' restore statistics.
-	restoredBytes int64
-	localGroups   int
 }
 
-type taskInfo struct {
-	// last is the previous metrics sample; rates the time split per second
-	// over the interval since it.
-	last       *rpc.TaskSample
-	rates      rest.VertexMetrics
-	rated      bool
-	tm         string
-	state      rpc.TaskState
-	source     bool
-	sourceDone bool
-	done       bool // reached a final state or its TaskManager is gone
-	position   int64
-}
-
-func (a *attempt) taskManagerGone(reg string) (hosted bool) {
-	for _, t := range a.tasks {
-		if t.tm == reg && !t.done {
-			t.done = true
-			a.stopped++
-			hosted = true
-		}
-	}
-	return hosted
-}
-
-func (a *attempt) hostsLive(reg string) bool {
-	for _, t := range a.tasks {
-		if t.tm == reg && !t.done {
-			return true
-		}
-	}
-	return false
-}
-
-func (a *attempt) allStopped() bool { return a.stopped == len(a.tasks) }
-
-func (a *attempt) sourcePosition() int64 {
-	var p int64
-	for _, t := range a.tasks {
-		if t.source {
-			p += t.position
-		}
-	}
-	return p
+// taskRates is a subtask's time split per second, from its TaskManager's
+// metrics samples.
+type taskRates struct {
+	// last is the previous sample; rates cover the interval since it.
+	last  *rpc.TaskSample
+	rates rest.VertexMetrics
+	rated bool
 }
 
 // deploy starts an attempt: slots, key-group ranges, the state each subtask
@@ -124,7 +66,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: retryable, Trigger: scheduler.TriggerFailure})
 		return
 	}
-	a := &attempt{id: d.Attempt, parallelism: d.Parallelism, slots: slots, tasks: map[rpc.TaskKey]*taskInfo{}}
+	dep := attempt.Deployed{Attempt: d.Attempt}
 	byTM := map[string]*rpc.Deploy{}
 	var placements []rpc.Placement
 	for _, v := range jm.graph.Vertices {
@@ -138,7 +80,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	}
 	var opState map[string]*checkpoint.OperatorState
 	if rp != nil {
-		a.restored = uint64(rp.md.CheckpointID)
+		dep.Restored = rp.md.CheckpointID
 		opState = map[string]*checkpoint.OperatorState{}
 		for i := range rp.md.Operators {
 			op := &rp.md.Operators[i]
@@ -164,18 +106,13 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 				td.Restore = append(td.Restore, r)
 			}
 			reg := slots[i].TaskManager
-			dep, ok := byTM[reg]
+			msg, ok := byTM[reg]
 			if !ok {
-				dep = &rpc.Deploy{Attempt: d.Attempt, Parallelism: d.Parallelism, Placements: placements, CheckpointID: a.restored}
-				byTM[reg] = dep
+				msg = &rpc.Deploy{Attempt: d.Attempt, Parallelism: d.Parallelism, Placements: placements, CheckpointID: uint64(dep.Restored)}
+				byTM[reg] = msg
 			}
-			dep.Tasks = append(dep.Tasks, td)
-			a.tasks[key] = &taskInfo{tm: reg, state: rpc.TaskDeploying, source: source}
-			ck := checkpoint.TaskKey{Vertex: v.ID, Subtask: i}
-			a.all = append(a.all, ck)
-			if source {
-				a.sources = append(a.sources, ck)
-			}
+			msg.Tasks = append(msg.Tasks, td)
+			dep.Tasks = append(dep.Tasks, attempt.Task{Key: checkpoint.TaskKey{Vertex: v.ID, Subtask: i}, TaskManager: reg, Source: source})
 		}
 	}
 	if rp != nil {
@@ -184,24 +121,30 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 				continue
 			}
 			if st, ok := opState[jm.graph.Graph.Operators[v.Operators[0]].ID]; ok {
-				a.restoredPos += st.SourcePosition
+				dep.RestoredPosition += st.SourcePosition
 			}
 		}
 		if err := jm.coord.Step(checkpoint.Restored{Metadata: rp.md, Path: rp.path}); err != nil {
 			jm.log.Warn("coordinator refused the restored checkpoint", "err", err)
 		}
 	}
-	jm.cur = a
+	if err := jm.life.Step(dep); err != nil {
+		jm.log.Error("the attempt lifecycle refused the deployment", "attempt", d.Attempt, "err", err)
+		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
+		return
+	}
+	jm.placed = &placement{id: d.Attempt, parallelism: d.Parallelism, slots: slots}
+	jm.rates = map[rpc.TaskKey]*taskRates{}
 	jm.prevSlots = slots
-	for reg, dep := range byTM {
+	for reg, msg := range byTM {
 		tm := jm.tms[reg]
 		if tm == nil {
 			continue
 		}
-		jm.send(tm, &rpc.Envelope{Deploy: dep})
+		jm.send(tm, &rpc.Envelope{Deploy: msg})
 	}
-	jm.log.Info("deployed attempt", "attempt", a.id, "parallelism", d.Parallelism, "slots", d.Slots,
-		"taskmanagers", len(byTM), "restored_checkpoint", a.restored)
+	jm.log.Info("deployed attempt", "attempt", d.Attempt, "parallelism", d.Parallelism, "slots", d.Slots,
+		"taskmanagers", len(byTM), "restored_checkpoint", dep.Restored)
 }
 
 // leaseAttempt makes sure the job record covers attempt before anything of
@@ -246,7 +189,7 @@ func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoin
 			path = p
 		}
 	}
-	if why, bad := jm.corrupt[id]; bad {
+	if why, bad := jm.life.Corrupt(checkpoint.ID(id)); bad {
 		return nil, &restoreError{id: id, err: errors.New(why), corrupt: true}
 	}
 	rp, err := jm.load(ctx, path)
@@ -275,168 +218,62 @@ func (e *restoreError) Error() string {
 
 func (e *restoreError) Unwrap() error { return e.err }
 
-// taskStatus handles a subtask's report.
-func (jm *JobManager) taskStatus(ctx context.Context, tm *tmConn, st *rpc.TaskStatus) {
-	a := jm.cur
-	if a == nil || st.Attempt != a.id {
-		jm.log.Debug("status of another attempt", "attempt", st.Attempt, "task", st.Task, "state", st.State)
-		return
+// taskStatus hands a subtask's report to the attempt lifecycle.
+func (jm *JobManager) taskStatus(tm *tmConn, st *rpc.TaskStatus) {
+	err := jm.life.Step(attempt.Status{TaskManager: tm.reg, Attempt: st.Attempt, Task: checkpointKey(st.Task), State: st.State,
+		Error: st.Error, Domain: st.Domain, SourceDone: st.SourceDone, FirstRecord: st.FirstRecordUnixNano, LastRecord: st.LastRecordUnixNano,
+		SourcePosition: st.SourcePosition, RestoredBytes: st.RestoredBytes, LocalKeyGroups: st.LocalKeyGroups})
+	if err != nil {
+		jm.log.Warn("ignored a task status", "taskmanager", tm.reg, "task", st.Task, "err", err)
 	}
-	t, ok := a.tasks[st.Task]
-	if !ok || t.tm != tm.reg {
-		jm.log.Warn("status of an unknown task", "task", st.Task, "taskmanager", tm.reg)
-		return
-	}
-	// Pauses are timed on the subtasks that read from the network when the
-	// job has any: a source emits into buffers before its consumers have
-	// restored their state, which would hide the restore from the pause.
-	if !t.source || !jm.hasInputs {
-		if st.FirstRecordUnixNano != 0 && (a.firstRecord == 0 || st.FirstRecordUnixNano < a.firstRecord) {
-			a.firstRecord = st.FirstRecordUnixNano
-			jm.notePause()
-		}
-		a.lastRecord = max(a.lastRecord, st.LastRecordUnixNano)
-	}
-	if st.SourcePosition != 0 {
-		t.position = st.SourcePosition
-	}
-	if t.done {
-		return
-	}
-	switch st.State {
-	case rpc.TaskRunning:
-		if t.state == rpc.TaskDeploying {
-			t.state = rpc.TaskRunning
-			a.running++
-			a.restoredBytes += st.RestoredBytes
-			a.localGroups += st.LocalKeyGroups
-			if a.running == len(a.tasks) && !a.stopping {
-				a.started = true
-				jm.log.Info("attempt running", "attempt", a.id, "restored_bytes", a.restoredBytes, "local_key_groups", a.localGroups)
-				if err := jm.coord.Step(checkpoint.AttemptStarted{Attempt: a.id, Sources: a.sources, Tasks: a.all}); err != nil {
-					jm.log.Warn("coordinator refused the attempt", "err", err)
-				}
-				jm.stepSched(scheduler.TasksRunning{Attempt: a.id})
-			}
-		}
-		if st.SourceDone && t.source && !t.sourceDone {
-			t.sourceDone = true
-			a.sourcesDone++
-		}
-		jm.maybeRequestFinal()
-	case rpc.TaskFinished, rpc.TaskCanceled, rpc.TaskFailed:
-		t.state, t.done = st.State, true
-		a.stopped++
-		if st.State == rpc.TaskFinished {
-			a.finished++
-			if a.finished == len(a.tasks) {
-				jm.stepSched(scheduler.TasksFinished{Attempt: a.id})
-			}
-		}
-		if st.State == rpc.TaskFailed && !a.stopping {
-			reason, retryable := fmt.Sprintf("%v failed: %s", st.Task, st.Error), st.Domain.Retryable()
-			if a.finalRequested && retryable && !a.lostTM {
-				if reason, retryable = jm.finalFailed(reason); !retryable {
-					st.Error = reason
-				}
-			}
-			jm.taskFailure(tm, st)
-			if st.Domain == rpc.DomainCorruptCheckpoint && a.restored != 0 {
-				jm.log.Error("restore failed on a corrupt checkpoint", "checkpoint", a.restored, "task", st.Task, "err", st.Error)
-				jm.corrupt[a.restored] = fmt.Sprintf("%v: %s", st.Task, st.Error)
-			}
-			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: reason, Retryable: retryable, Trigger: scheduler.TriggerFailure})
-		}
-		jm.maybeStopped()
-	}
-}
-
-// maybeRequestFinal asks for the final checkpoint of a bounded job once
-// every source has emitted all its input and the attempt runs. A request
-// the coordinator refused is made again on the next tick.
-func (jm *JobManager) maybeRequestFinal() {
-	a := jm.cur
-	if a == nil || !a.started || a.stopping || a.finalRequested || a.sourcesDone < len(a.sources) {
-		return
-	}
-	a.finalRequested = true
-	jm.log.Info("all sources reached the end of their input; taking the final checkpoint", "attempt", a.id)
-	if err := jm.coord.Step(checkpoint.TriggerRequest{Request: checkpoint.Request{Kind: checkpoint.KindFinal, Attempt: a.id}}); err != nil {
-		jm.log.Warn("final checkpoint request refused; retrying", "err", err)
-		a.finalRequested = false
-	}
-}
-
-// maybeStopped tells the scheduler once every task of a stopping attempt
-// has stopped.
-func (jm *JobManager) maybeStopped() {
-	a := jm.cur
-	if a == nil || !a.stopping || !a.allStopped() {
-		return
-	}
-	a.stopping = false
-	jm.notePause()
-	jm.stepSched(scheduler.TasksStopped{Attempt: a.id})
 }
 
 func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
-	if jm.cur != nil {
-		if t, ok := jm.cur.tasks[ack.Task]; ok && ack.Attempt == jm.cur.id {
-			for _, s := range ack.Snapshots {
-				if s.SourcePosition != 0 {
-					t.position = s.SourcePosition
-				}
-			}
+	task := checkpointKey(ack.Task)
+	for _, s := range ack.Snapshots {
+		if s.SourcePosition != 0 {
+			jm.life.Step(attempt.Acked{Attempt: ack.Attempt, Task: task, SourcePosition: s.SourcePosition})
 		}
 	}
 	// An acknowledgement after the checkpoint's deadline must not complete
 	// it: let the coordinator see the time first.
 	jm.coord.Tick(time.Now())
-	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint),
-		Task: checkpoint.TaskKey{Vertex: ack.Task.Vertex, Subtask: ack.Task.Subtask}, Snapshots: ack.Snapshots})
+	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint), Task: task, Snapshots: ack.Snapshots})
 	if err != nil {
 		jm.log.Info("ignored a checkpoint acknowledgement", "taskmanager", tm.reg, "checkpoint", ack.Checkpoint, "attempt", ack.Attempt, "reason", err)
 	}
 }
 
 func (jm *JobManager) decline(tm *tmConn, d *rpc.CheckpointDecline) {
-	err := jm.coord.Step(checkpoint.Decline{Attempt: d.Attempt, Checkpoint: checkpoint.ID(d.Checkpoint),
-		Task: checkpoint.TaskKey{Vertex: d.Task.Vertex, Subtask: d.Task.Subtask}, Reason: d.Reason})
+	err := jm.coord.Step(checkpoint.Decline{Attempt: d.Attempt, Checkpoint: checkpoint.ID(d.Checkpoint), Task: checkpointKey(d.Task), Reason: d.Reason})
 	if err != nil {
 		jm.log.Info("ignored a checkpoint decline", "taskmanager", tm.reg, "checkpoint", d.Checkpoint, "reason", err)
 	}
 }
 
-// stop cancels every task of attempt id.
-func (jm *JobManager) stop(id uint64) {
-	a := jm.cur
-	if a == nil || a.id != id {
-		jm.stepSched(scheduler.TasksStopped{Attempt: id})
-		return
-	}
-	a.stopping = true
-	if a.started {
-		jm.coord.Step(checkpoint.AttemptStopped{Attempt: id})
-	}
-	for _, tm := range jm.tms {
-		if a.hostsLive(tm.reg) {
-			jm.send(tm, &rpc.Envelope{Cancel: &rpc.Cancel{Attempt: id}})
-		}
-	}
-	jm.maybeStopped()
+func checkpointKey(k rpc.TaskKey) checkpoint.TaskKey {
+	return checkpoint.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}
+}
+
+func rpcKey(k checkpoint.TaskKey) rpc.TaskKey {
+	return rpc.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}
 }
 
 // metrics turns a TaskManager's cumulative samples into per-second rates of
 // busy, backpressured and idle time for each subtask.
 func (jm *JobManager) metrics(m *rpc.Metrics) {
-	a := jm.cur
-	if a == nil || m.Attempt != a.id {
+	p := jm.placed
+	if p == nil || m.Attempt != p.id {
 		return
 	}
 	for _, s := range m.Tasks {
-		t, ok := a.tasks[s.Task]
-		if !ok {
+		if s.Task.Subtask < 0 || s.Task.Subtask >= p.parallelism[s.Task.Vertex] {
 			continue
+		}
+		t := jm.rates[s.Task]
+		if t == nil {
+			t = &taskRates{}
+			jm.rates[s.Task] = t
 		}
 		if p := t.last; p != nil && s.UptimeNs > p.UptimeNs {
 			span := float64(s.UptimeNs - p.UptimeNs)

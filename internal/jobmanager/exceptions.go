@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tide-stream/tide/internal/attempt"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
 )
@@ -49,13 +50,20 @@ func (jm *JobManager) failure(attempt uint64, name, message, task, tm string, do
 	}
 }
 
-// taskFailure records a subtask's failure.
-func (jm *JobManager) taskFailure(tm *tmConn, st *rpc.TaskStatus) {
-	name, ok := exceptionNames[st.Domain]
-	if !ok {
-		name = "TaskFailure"
+// lifecycleFailure records a failure the attempt lifecycle reports.
+func (jm *JobManager) lifecycleFailure(f attempt.Failure) {
+	name := f.Name
+	if name == "" {
+		var ok bool
+		if name, ok = exceptionNames[f.Domain]; !ok {
+			name = "TaskFailure"
+		}
 	}
-	jm.failure(st.Attempt, name, st.Error, jm.taskName(st.Task), tm.reg, st.Domain)
+	task := ""
+	if f.Task != nil {
+		task = jm.taskName(rpcKey(*f.Task))
+	}
+	jm.failure(f.Attempt, name, f.Reason, task, f.TaskManager, f.Domain)
 }
 
 // taskName is a subtask as Flink's web UI names it: "name (i/p)".
@@ -65,8 +73,8 @@ func (jm *JobManager) taskName(k rpc.TaskKey) string {
 		return fmt.Sprintf("%s (%d)", k.Vertex, k.Subtask+1)
 	}
 	p := 0
-	if a := jm.cur; a != nil {
-		p = a.parallelism[k.Vertex]
+	if pl := jm.placed; pl != nil {
+		p = pl.parallelism[k.Vertex]
 	}
 	return fmt.Sprintf("%s (%d/%d)", v.Name, k.Subtask+1, p)
 }

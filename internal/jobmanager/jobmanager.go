@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tide-stream/tide/internal/attempt"
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
@@ -83,12 +84,16 @@ type JobManager struct {
 	done chan struct{}
 
 	// Owned by the loop goroutine.
-	sched     *scheduler.Scheduler
-	coord     *checkpoint.Coordinator
-	pool      *slotpool.Pool
-	hb        *heartbeat.Tracker
-	tms       map[string]*tmConn
-	cur       *attempt
+	sched *scheduler.Scheduler
+	coord *checkpoint.Coordinator
+	pool  *slotpool.Pool
+	hb    *heartbeat.Tracker
+	tms   map[string]*tmConn
+	// life is the attempt lifecycle; placed is where the deployed attempt
+	// runs, and rates its subtasks' time split.
+	life      *attempt.Lifecycle
+	placed    *placement
+	rates     map[rpc.TaskKey]*taskRates
 	prevSlots []slotpool.Slot
 	// completed maps checkpoint ids to their metadata paths.
 	completed map[uint64]string
@@ -102,10 +107,7 @@ type JobManager struct {
 	// stopErr is set when the JobManager must not go on — another one has
 	// taken charge of the job (errReplaced), or its checkpoint directory is
 	// not the one the job ran with: the loop stops with it.
-	stopErr error
-	// corrupt holds the checkpoints a restore found corrupt, with why.
-	corrupt    map[uint64]string
-	rescales   []*rescale
+	stopErr    error
 	savepoints map[string]*savepointReq
 	// savepointOrder is the savepoint requests' ids, oldest first;
 	// savepointSeq numbers the ids the JobManager makes up.
@@ -116,19 +118,12 @@ type JobManager struct {
 	exceptions          []rest.ExceptionEntry
 	exceptionsAttempt   uint64
 	exceptionsTruncated bool
-	// finalFailures counts the final checkpoints that failed in a row.
-	finalFailures int
 	// copying counts the savepoint copies under way: the JobManager of an
 	// ended job waits for them before it goes.
 	copying int
 	// keepDir holds the failed checkpoints whose directory another
 	// JobManager wrote metadata into: not to discard.
-	keepDir map[uint64]bool
-	// hasInputs says the graph has vertices fed by the network.
-	hasInputs bool
-	// halted maps the checkpoints whose sources halt after the barrier to
-	// their attempt, until the checkpoint ends.
-	halted     map[uint64]uint64
+	keepDir    map[uint64]bool
 	io         *ioState
 	nextReg    int
 	terminalAt time.Time
@@ -169,10 +164,8 @@ func New(cfg Config) (*JobManager, error) {
 		done:        make(chan struct{}),
 		tms:         map[string]*tmConn{},
 		completed:   map[uint64]string{},
-		corrupt:     map[uint64]string{},
 		keepDir:     map[uint64]bool{},
 		savepoints:  map[string]*savepointReq{},
-		halted:      map[uint64]uint64{},
 		pool:        slotpool.New(),
 		hb:          heartbeat.NewTracker(cfg.HeartbeatInterval, cfg.HeartbeatTimeout),
 	}
@@ -185,12 +178,14 @@ func New(cfg Config) (*JobManager, error) {
 	}
 	jm.start, jm.initial = start, start.initial
 	jm.record = &jobRecord{store: jm.store}
+	hasInputs := false
 	for vi := range jg.Vertices {
 		if !jg.IsSource(vi) {
-			jm.hasInputs = true
+			hasInputs = true
 		}
 	}
 	jm.started = time.Now()
+	jm.life = attempt.New(attempt.Config{HasInputs: hasInputs, HistoryLimit: historyLimit, Logger: jm.log}, jm.started)
 	jm.publish()
 	return jm, nil
 }

@@ -271,36 +271,43 @@ func (jm *JobManager) copySavepoint(ctx context.Context, j copyJob) evCopied {
 	return ev
 }
 
-const tickInterval = 20 * time.Millisecond
-
-// loop is the JobManager's one owner goroutine.
+// loop is the JobManager's one owner goroutine. It wakes for an event or
+// at the earliest deadline of its cores, never to poll: Tick runs exactly
+// when a core has asked for it.
 func (jm *JobManager) loop(ctx context.Context) error {
-	tick := time.NewTicker(tickInterval)
-	defer tick.Stop()
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
 	jm.stepSched(schedStart())
 	if e := jm.start.ended; e != nil {
 		jm.stepSched(scheduler.Cancel{Finish: e.Result == "FINISHED"})
 	}
 	jm.drain(ctx)
+	jm.publish()
 	for {
+		if at, ok := jm.deadline(); ok {
+			wake.Reset(time.Until(at))
+		} else {
+			wake.Stop()
+		}
 		select {
 		case <-ctx.Done():
 			jm.shutdownTMs()
 			return nil
 		case ev := <-jm.events:
 			jm.handleEvent(ctx, ev)
-		case now := <-tick.C:
+		case <-wake.C:
 			// Events that waited while the loop was busy go first, so that a
 			// slow round never turns queued heartbeat replies into losses.
 			for n := len(jm.events); n > 0; n-- {
 				jm.handleEvent(ctx, <-jm.events)
 				jm.drain(ctx)
 			}
-			jm.maybeRequestFinal()
+			now := time.Now()
 			jm.hb.Tick(now)
 			jm.sched.Tick(now)
 			jm.coord.Tick(now)
-			if !jm.terminalAt.IsZero() && now.Sub(jm.terminalAt) >= jm.cfg.ShutdownDelay && jm.copying == 0 {
+			jm.life.Tick(now)
+			if jm.shutdownDue(now) {
 				jm.shutdownTMs()
 				return nil
 			}
@@ -317,32 +324,60 @@ func (jm *JobManager) loop(ctx context.Context) error {
 	}
 }
 
-// drain performs the Ready of every core until none has work: one core's
-// output is often another's input.
-func (jm *JobManager) drain(ctx context.Context) {
-	for i := 0; i < 100; i++ {
-		progressed := false
-		if jm.hb.HasReady() {
-			jm.handleHeartbeatReady()
-			progressed = true
+// deadline is the earliest time at which a core, or the shutdown of an
+// ended job, needs the loop.
+func (jm *JobManager) deadline() (time.Time, bool) {
+	var at time.Time
+	found := false
+	for _, d := range []func() (time.Time, bool){jm.hb.Deadline, jm.sched.Deadline, jm.coord.Deadline, jm.life.Deadline, jm.shutdownAt} {
+		if t, ok := d(); ok && (!found || t.Before(at)) {
+			at, found = t, true
 		}
-		if jm.sched.HasReady() {
+	}
+	return at, found
+}
+
+// shutdownAt is when the JobManager of an ended job goes: ShutdownDelay
+// after the end, once no savepoint copy is under way (the end of a copy is
+// an event, which recomputes this).
+func (jm *JobManager) shutdownAt() (time.Time, bool) {
+	if jm.terminalAt.IsZero() || jm.copying > 0 {
+		return time.Time{}, false
+	}
+	return jm.terminalAt.Add(jm.cfg.ShutdownDelay), true
+}
+
+func (jm *JobManager) shutdownDue(now time.Time) bool {
+	at, ok := jm.shutdownAt()
+	return ok && !now.Before(at)
+}
+
+// drain performs the Ready of every core until none has work: one core's
+// output is often another's input. The scheduler's Ready goes before the
+// attempt lifecycle's, which must learn of the scheduler's decisions (an
+// attempt to stop) before its Ready is taken.
+func (jm *JobManager) drain(ctx context.Context) {
+	for i := 0; i < 1000; i++ {
+		switch {
+		case jm.hb.HasReady():
+			jm.handleHeartbeatReady()
+		case jm.sched.HasReady():
 			rd := jm.sched.Ready()
 			jm.handleSchedReady(ctx, rd)
 			jm.sched.Advance(rd)
-			progressed = true
-		}
-		if jm.coord.HasReady() {
+		case jm.coord.HasReady():
 			rd := jm.coord.Ready()
 			jm.handleCoordReady(ctx, rd)
 			jm.coord.Advance(rd)
-			progressed = true
-		}
-		if !progressed {
+		case jm.life.HasReady():
+			rd := jm.life.Ready()
+			jm.life.Advance(rd)
+			jm.handleLifeReady(rd)
+		default:
 			return
 		}
 	}
-	jm.log.Error("cores kept producing work for 100 rounds; yielding to new events")
+	jm.log.Error("cores kept producing work for 1000 rounds; yielding to new events")
 }
 
 func (jm *JobManager) handleEvent(ctx context.Context, ev event) {

@@ -32,7 +32,7 @@ func (jm *JobManager) triggerSavepoint(req rest.SavepointRequest, stop bool) (st
 	switch {
 	case jm.sched.State() != scheduler.Executing:
 		return "", &rest.ConflictError{Msg: fmt.Sprintf("job is %s, not running: no savepoint now", jm.sched.State().JobStatus())}
-	case jm.cur == nil || !jm.cur.started || jm.cur.stopping:
+	case !jm.life.Running():
 		return "", &rest.ConflictError{Msg: "the job's tasks are being deployed or rescaled: try again in a moment"}
 	}
 	if len(req.TriggerID) > 128 {
@@ -141,6 +141,11 @@ func (jm *JobManager) jobStopped(st scheduler.State, reason string) {
 		sp.taken = ""
 	}
 }
+
+// historyLimit bounds the rescales, savepoint requests and exceptions a
+// JobManager remembers for the REST API: a job that runs for months
+// rescales, takes savepoints and fails without end.
+const historyLimit = 100
 
 // forgetOldSavepoints keeps the newest historyLimit savepoint requests, and
 // any still in progress, for GET /jobs/:jobid/savepoints/:id.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tide-stream/tide/internal/attempt"
+
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -172,28 +174,15 @@ func (jm *JobManager) lost(reg, reason string) {
 	} else {
 		jm.log.Warn("taskmanager lost", "taskmanager", reg, "reason", reason, "registered_for", time.Since(tm.joined).Round(time.Millisecond))
 	}
-	if n := len(jm.rescales); n > 0 && !jm.rescales[n-1].ended && !tm.leaving {
-		jm.rescales[n-1].lostTM = true
-	}
 	// The scheduler learns of the slots first, so that the restart the
 	// failure below starts is sized for what is left.
 	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: trigger})
-	if a := jm.cur; a != nil {
-		hosted := a.taskManagerGone(reg)
-		a.lostTM = a.lostTM || hosted
-		if hosted && !a.stopping && !tm.leaving {
-			jm.failure(a.id, "TaskManagerLost", fmt.Sprintf("taskmanager %s (%s) lost: %s", reg, tm.info.DataAddr, reason), "", reg, rpc.DomainExternal)
-			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("taskmanager %s lost: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLost})
-		} else if hosted && !a.stopping {
-			jm.stepSched(scheduler.TaskFailed{Attempt: a.id, Reason: fmt.Sprintf("leaving taskmanager %s left early: %s", reg, reason), Retryable: true, Trigger: scheduler.TriggerLeaving})
-		}
-		jm.maybeStopped()
-	}
+	jm.life.Step(attempt.TaskManagerGone{TaskManager: reg, DataAddr: tm.info.DataAddr, Leaving: tm.leaving, Reason: reason})
 }
 
 func (jm *JobManager) handleHeartbeatReady() {
 	rd := jm.hb.Ready()
-	jm.hb.Advance()
+	jm.hb.Advance(rd)
 	for _, id := range rd.Send {
 		if tm, ok := jm.tms[string(id)]; ok {
 			tm.hbSeq++
@@ -220,7 +209,7 @@ func (jm *JobManager) handleMessage(ctx context.Context, reg string, env any) {
 	switch {
 	case e.HeartbeatReply != nil:
 	case e.TaskStatus != nil:
-		jm.taskStatus(ctx, tm, e.TaskStatus)
+		jm.taskStatus(tm, e.TaskStatus)
 	case e.Ack != nil:
 		jm.ack(tm, e.Ack)
 	case e.Decline != nil:
@@ -250,8 +239,8 @@ func (jm *JobManager) leaving(tm *tmConn, reason string) {
 	tm.leaving = true
 	jm.log.Info("taskmanager is leaving; rescaling without it", "taskmanager", tm.reg, "reason", reason)
 	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: scheduler.TriggerLeaving})
-	if a := jm.cur; a != nil && a.hostsLive(tm.reg) {
-		jm.stepSched(scheduler.Displaced{Attempt: a.id})
+	if jm.life.HostsLive(tm.reg) {
+		jm.stepSched(scheduler.Displaced{Attempt: jm.life.Current()})
 	}
 	jm.maybeRelease()
 }
@@ -263,7 +252,7 @@ func (jm *JobManager) maybeRelease() {
 		if !tm.leaving || tm.released {
 			continue
 		}
-		if jm.cur != nil && jm.cur.hostsLive(tm.reg) {
+		if jm.life.HostsLive(tm.reg) {
 			continue
 		}
 		tm.released = true

@@ -3,6 +3,7 @@ package jobmanager
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,8 +14,13 @@ import (
 )
 
 // View is the snapshot of the JobManager that the REST API reads. The loop
-// builds a new one after every event; readers never see it change.
+// builds a new one after every event it handles and every deadline it
+// wakes for — on change, not by polling; readers never see it change. The
+// fields that move with the clock alone (the job's duration, the time
+// since a heartbeat) are brought up to date when read.
 type View struct {
+	// at is when the view was built.
+	at           time.Time
 	Overview     rest.Overview
 	Job          rest.JobDetail
 	Checkpoints  rest.CheckpointStats
@@ -27,7 +33,7 @@ type View struct {
 // publish builds and stores a new View.
 func (jm *JobManager) publish() {
 	now := time.Now()
-	v := &View{Savepoints: map[string]rest.SavepointStatus{}}
+	v := &View{at: now, Savepoints: map[string]rest.SavepointStatus{}}
 	state := rest.JobState("CREATED")
 	if jm.sched != nil {
 		state = rest.JobState(jm.sched.State().JobStatus())
@@ -42,9 +48,9 @@ func (jm *JobManager) publish() {
 		EndTime: end, Duration: dur, Now: now.UnixMilli(), MaxParallelism: jm.cfg.MaxParallelism,
 		IsStoppable: state == "RUNNING"}
 	var par map[string]int
-	if jm.cur != nil {
-		par = jm.cur.parallelism
-		v.Job.Attempt = int64(jm.cur.id)
+	if p := jm.placed; p != nil {
+		par = p.parallelism
+		v.Job.Attempt = int64(p.id)
 	}
 	for _, vx := range jm.graph.Vertices {
 		v.Job.Vertices = append(v.Job.Vertices, rest.Vertex{ID: vx.ID, Name: vx.Name, Parallelism: par[vx.ID],
@@ -61,9 +67,9 @@ func (jm *JobManager) publish() {
 		v.Overview.JobsFailed = 1
 	}
 	used := map[string]int{}
-	if jm.cur != nil {
-		for i, s := range jm.cur.slots {
-			if i < maxPar(jm.cur.parallelism) {
+	if p := jm.placed; p != nil {
+		for i, s := range p.slots {
+			if i < maxPar(p.parallelism) {
 				used[s.TaskManager]++
 			}
 		}
@@ -79,22 +85,15 @@ func (jm *JobManager) publish() {
 	}
 	v.Overview.TaskManagers = len(v.TaskManagers)
 	v.Overview.Version = jm.cfg.Version
-	for _, r := range jm.rescales {
-		status := rest.RescaleStatus("IN_PROGRESS")
-		switch {
-		case r.abandoned:
-			status = "ABANDONED"
-		case r.ended:
-			status = "COMPLETED"
-		}
+	for _, r := range jm.life.Rescales() {
 		endMs := int64(0)
-		if !r.rec.End.IsZero() {
-			endMs = r.rec.End.UnixMilli()
+		if !r.Record.End.IsZero() {
+			endMs = r.Record.End.UnixMilli()
 		}
-		v.Rescales = append(v.Rescales, rest.Rescale{ID: int64(r.rec.ID), Trigger: rest.RescaleTrigger(r.trigger()),
-			From: r.rec.From, To: r.rec.To, Checkpoint: int64(r.restored), Start: r.rec.Start.UnixMilli(), End: endMs,
-			PauseMs: r.pauseMs(), ReprocessedRecords: r.reprocessed(), Status: status, Message: r.message,
-			RestoredBytes: r.restoredBytes, LocalKeyGroups: r.localGroups})
+		v.Rescales = append(v.Rescales, rest.Rescale{ID: int64(r.Record.ID), Trigger: rest.RescaleTrigger(r.Trigger()),
+			From: r.Record.From, To: r.Record.To, Checkpoint: int64(r.Restored), Start: r.Record.Start.UnixMilli(), End: endMs,
+			PauseMs: r.PauseMs(), ReprocessedRecords: r.Reprocessed(), Status: rest.RescaleStatus(r.Status()), Message: r.Message,
+			RestoredBytes: r.RestoredBytes, LocalKeyGroups: r.LocalGroups})
 	}
 	if jm.coord != nil {
 		v.Checkpoints = jm.checkpointView()
@@ -160,8 +159,20 @@ func (b backend) v() *View { return b.jm.view.Load() }
 
 func (b backend) Overview() rest.Overview { return b.v().Overview }
 
+// job is the view's job detail with its clock fields as of now.
+func (b backend) job() rest.JobDetail {
+	v := b.v()
+	j := v.Job
+	now := time.Now()
+	j.Now = now.UnixMilli()
+	if j.EndTime < 0 {
+		j.Duration += now.Sub(v.at).Milliseconds()
+	}
+	return j
+}
+
 func (b backend) Jobs() []rest.JobSummary {
-	j := b.v().Job
+	j := b.job()
 	return []rest.JobSummary{{ID: j.ID, Name: j.Name, State: j.State, StartTime: j.StartTime, EndTime: j.EndTime, Duration: j.Duration, LastModification: j.Now}}
 }
 
@@ -169,7 +180,7 @@ func (b backend) Job(id string) (rest.JobDetail, error) {
 	if id != b.jm.jobID {
 		return rest.JobDetail{}, fmt.Errorf("job %s: %w", id, rest.ErrNotFound)
 	}
-	return b.v().Job, nil
+	return b.job(), nil
 }
 
 func (b backend) Checkpoints(id string) (rest.CheckpointStats, error) {
@@ -193,7 +204,15 @@ func (b backend) Exceptions(id string) (rest.JobExceptions, error) {
 	return b.v().Exceptions, nil
 }
 
-func (b backend) TaskManagers() []rest.TaskManager { return b.v().TaskManagers }
+func (b backend) TaskManagers() []rest.TaskManager {
+	v := b.v()
+	since := time.Since(v.at).Milliseconds()
+	tms := slices.Clone(v.TaskManagers)
+	for i := range tms {
+		tms[i].TimeSinceLastHeartbeat += since
+	}
+	return tms
+}
 
 // command runs fn on the loop and waits for its answer.
 func (b backend) command(ctx context.Context, id string, fn func() (string, error)) (string, error) {
@@ -253,11 +272,8 @@ func (b backend) Cancel(ctx context.Context, id string) error {
 // on the subtask that limits the vertex. -1 until two samples came in.
 func (jm *JobManager) vertexMetrics(vertex string) rest.VertexMetrics {
 	out := rest.VertexMetrics{BusyTimeMsPerSecond: -1, BackPressuredTimeMsPerSecond: -1, IdleTimeMsPerSecond: -1}
-	if jm.cur == nil {
-		return out
-	}
-	for k, t := range jm.cur.tasks {
-		if k.Vertex != vertex || !t.rated || t.done {
+	for k, t := range jm.rates {
+		if k.Vertex != vertex || !t.rated || !jm.life.Live(checkpointKey(k)) {
 			continue
 		}
 		out.BusyTimeMsPerSecond = max(out.BusyTimeMsPerSecond, t.rates.BusyTimeMsPerSecond)
