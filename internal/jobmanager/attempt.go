@@ -92,7 +92,8 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		source := jm.graph.IsSource(vi)
 		for i := 0; i < p; i++ {
 			key := rpc.TaskKey{Vertex: v.ID, Subtask: i}
-			td := rpc.TaskDeployment{Task: key, KeyGroups: keygroup.RangeFor(v.KeyGroups, p, i)}
+			kgs := keygroup.RangeFor(v.KeyGroups, p, i)
+			td := rpc.TaskDeployment{Task: key, KeyGroups: rpc.WireRange(kgs)}
 			for _, oi := range v.Operators {
 				op := jm.graph.Graph.Operators[oi]
 				st, ok := opState[op.ID]
@@ -101,7 +102,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 				}
 				r := rpc.OperatorRestore{OperatorID: op.ID, List: checkpoint.AssignList(st.List, p, i)}
 				if op.Keyed {
-					r.Keyed = checkpoint.AssignKeyed(st.Keyed, td.KeyGroups)
+					r.Keyed = rpc.WireSlices(checkpoint.AssignKeyed(st.Keyed, kgs))
 				}
 				td.Restore = append(td.Restore, r)
 			}
@@ -230,7 +231,8 @@ func (jm *JobManager) taskStatus(tm *tmConn, st *rpc.TaskStatus) {
 
 func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
 	task := checkpointKey(ack.Task)
-	for _, s := range ack.Snapshots {
+	snaps := rpc.Snapshots(ack.Snapshots)
+	for _, s := range snaps {
 		if s.SourcePosition != 0 {
 			jm.life.Step(attempt.Acked{Attempt: ack.Attempt, Task: task, SourcePosition: s.SourcePosition})
 		}
@@ -238,7 +240,7 @@ func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
 	// An acknowledgement after the checkpoint's deadline must not complete
 	// it: let the coordinator see the time first.
 	jm.coord.Tick(time.Now())
-	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint), Task: task, Snapshots: ack.Snapshots})
+	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint), Task: task, Snapshots: snaps})
 	if err != nil {
 		jm.log.Info("ignored a checkpoint acknowledgement", "taskmanager", tm.reg, "checkpoint", ack.Checkpoint, "attempt", ack.Attempt, "reason", err)
 	}

@@ -1,10 +1,5 @@
 package rpc
 
-import (
-	"github.com/tide-stream/tide/internal/checkpoint"
-	"github.com/tide-stream/tide/internal/keygroup"
-)
-
 // Envelope is the one message type on the Connect stream. Exactly one field
 // is set. A tagged struct rather than an interface keeps the JSON codec
 // trivial and makes an unknown message (from a newer build) an empty
@@ -122,9 +117,9 @@ type Placement struct {
 // OperatorRestore is the share of one operator's checkpointed state that a
 // subtask restores.
 type OperatorRestore struct {
-	OperatorID string                  `json:"operatorId"`
-	Keyed      []checkpoint.KeyedSlice `json:"keyed,omitempty"`
-	List       [][]byte                `json:"list,omitempty"`
+	OperatorID string       `json:"operatorId"`
+	Keyed      []KeyedSlice `json:"keyed,omitempty"`
+	List       [][]byte     `json:"list,omitempty"`
 	// SourcePosition is the restored operator's total source position.
 	SourcePosition int64 `json:"sourcePosition,omitempty"`
 }
@@ -132,7 +127,7 @@ type OperatorRestore struct {
 // TaskDeployment is one subtask to run.
 type TaskDeployment struct {
 	Task      TaskKey           `json:"task"`
-	KeyGroups keygroup.Range    `json:"keyGroups"`
+	KeyGroups KeyGroupRange     `json:"keyGroups"`
 	Restore   []OperatorRestore `json:"restore,omitempty"`
 }
 
@@ -217,10 +212,10 @@ type TaskStatus struct {
 
 // CheckpointAck carries a subtask's snapshot handles.
 type CheckpointAck struct {
-	Attempt    uint64                        `json:"attempt"`
-	Checkpoint uint64                        `json:"checkpoint"`
-	Task       TaskKey                       `json:"task"`
-	Snapshots  []checkpoint.OperatorSnapshot `json:"snapshots"`
+	Attempt    uint64             `json:"attempt"`
+	Checkpoint uint64             `json:"checkpoint"`
+	Task       TaskKey            `json:"task"`
+	Snapshots  []OperatorSnapshot `json:"snapshots"`
 }
 
 // CheckpointDecline reports that a subtask could not take a checkpoint.

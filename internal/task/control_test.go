@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -115,16 +116,16 @@ func startCtl(t *testing.T) *ctlHarness {
 // Status, Ack and Decline implement task.Reporter.
 func (h *ctlHarness) Status(*rpc.TaskStatus) {}
 
-func (h *ctlHarness) Ack(a *rpc.CheckpointAck) {
+func (h *ctlHarness) Ack(_ uint64, _ rpc.TaskKey, id uint64, _ []checkpoint.OperatorSnapshot) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.acks = append(h.acks, a.Checkpoint)
+	h.acks = append(h.acks, id)
 }
 
-func (h *ctlHarness) Decline(d *rpc.CheckpointDecline) {
+func (h *ctlHarness) Decline(_ uint64, _ rpc.TaskKey, id uint64, _ string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.decline = append(h.decline, d.Checkpoint)
+	h.decline = append(h.decline, id)
 }
 
 func (h *ctlHarness) reports() (acks, declines []uint64) {

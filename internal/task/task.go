@@ -51,10 +51,11 @@ type Restore struct {
 type Reporter interface {
 	// Status reports a change of the subtask's state or progress.
 	Status(*rpc.TaskStatus)
-	// Ack acknowledges a checkpoint with the subtask's snapshots.
-	Ack(*rpc.CheckpointAck)
-	// Decline says the subtask could not take a checkpoint.
-	Decline(*rpc.CheckpointDecline)
+	// Ack acknowledges checkpoint id of the attempt with the subtask's
+	// snapshots.
+	Ack(attempt uint64, task rpc.TaskKey, id uint64, snapshots []checkpoint.OperatorSnapshot)
+	// Decline says the subtask could not take checkpoint id.
+	Decline(attempt uint64, task rpc.TaskKey, id uint64, reason string)
 }
 
 // Config describes one subtask to run.

@@ -232,11 +232,11 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 		}
 		restore := map[string]task.Restore{}
 		for _, r := range td.Restore {
-			restore[r.OperatorID] = task.Restore{Keyed: r.Keyed, List: r.List}
+			restore[r.OperatorID] = task.Restore{Keyed: rpc.Slices(r.Keyed), List: r.List}
 		}
 		t := task.New(task.Config{
 			JobID: tm.jobID, Graph: tm.graph, Vertex: vi, Subtask: td.Task.Subtask, Attempt: d.Attempt,
-			Parallelism: d.Parallelism, DataAddrs: addrs, KeyGroups: td.KeyGroups,
+			Parallelism: d.Parallelism, DataAddrs: addrs, KeyGroups: td.KeyGroups.KeyGroups(),
 			Restore: restore, RestoredCheckpoint: d.CheckpointID,
 			Net: tm.net, Storage: tm.storage,
 			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout,

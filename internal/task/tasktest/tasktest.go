@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/plan"
@@ -151,6 +152,11 @@ func ComparePipeline(b *testing.B, run func(ctx context.Context, n int) (int64, 
 // TaskManager puts it on its control stream.
 type envelopes chan *rpc.Envelope
 
-func (c envelopes) Status(st *rpc.TaskStatus)        { c <- &rpc.Envelope{TaskStatus: st} }
-func (c envelopes) Ack(a *rpc.CheckpointAck)         { c <- &rpc.Envelope{Ack: a} }
-func (c envelopes) Decline(d *rpc.CheckpointDecline) { c <- &rpc.Envelope{Decline: d} }
+func (c envelopes) Status(st *rpc.TaskStatus) { c <- &rpc.Envelope{TaskStatus: st} }
+func (c envelopes) Ack(attempt uint64, task rpc.TaskKey, id uint64, snaps []checkpoint.OperatorSnapshot) {
+	c <- &rpc.Envelope{Ack: &rpc.CheckpointAck{Attempt: attempt, Checkpoint: id, Task: task, Snapshots: rpc.WireSnapshots(snaps)}}
+}
+
+func (c envelopes) Decline(attempt uint64, task rpc.TaskKey, id uint64, reason string) {
+	c <- &rpc.Envelope{Decline: &rpc.CheckpointDecline{Attempt: attempt, Checkpoint: id, Task: task, Reason: reason}}
+}
