@@ -2,6 +2,7 @@ package attempt
 
 import (
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
@@ -13,7 +14,7 @@ type Event interface{ isEvent() }
 // TaskManagers. It replaces the previous attempt, which the scheduler has
 // stopped first.
 type Deployed struct {
-	Attempt uint64
+	Attempt exec.Attempt
 	Tasks   []Task
 	// Restored is the checkpoint the attempt restores, 0 for none;
 	// RestoredPosition the sources' total position in it.
@@ -23,7 +24,7 @@ type Deployed struct {
 
 // Task is one subtask of a deployed attempt.
 type Task struct {
-	Key         checkpoint.TaskKey
+	Key         exec.TaskKey
 	TaskManager string // the registration that runs it
 	Source      bool
 }
@@ -31,8 +32,8 @@ type Task struct {
 // Status is a subtask's report.
 type Status struct {
 	TaskManager string // the registration it came from
-	Attempt     uint64
-	Task        checkpoint.TaskKey
+	Attempt     exec.Attempt
+	Task        exec.TaskKey
 	State       rpc.TaskState
 	// Error and Domain describe a failure.
 	Error  string
@@ -52,8 +53,8 @@ type Status struct {
 // Acked says a subtask acknowledged a checkpoint; a source reports its
 // position with it.
 type Acked struct {
-	Attempt        uint64
-	Task           checkpoint.TaskKey
+	Attempt        exec.Attempt
+	Task           exec.TaskKey
 	SourcePosition int64
 }
 
@@ -68,7 +69,7 @@ type TaskManagerGone struct {
 }
 
 // Stop is the scheduler's Ready.Stop: cancel every task of Attempt.
-type Stop struct{ Attempt uint64 }
+type Stop struct{ Attempt exec.Attempt }
 
 // JobEnded says the job reached a terminal state.
 type JobEnded struct{}
@@ -76,16 +77,16 @@ type JobEnded struct{}
 // Triggered is a checkpoint the coordinator triggered: its barriers go to
 // Sources, unless the attempt is being stopped.
 type Triggered struct {
-	Attempt    uint64
+	Attempt    exec.Attempt
 	Checkpoint checkpoint.ID
 	Request    checkpoint.Request
-	Sources    []checkpoint.TaskKey
+	Sources    []exec.TaskKey
 }
 
 // CheckpointEnded is a checkpoint the coordinator completed (Failure "")
 // or failed. Checkpoint is 0 for a request refused before it started.
 type CheckpointEnded struct {
-	Attempt    uint64
+	Attempt    exec.Attempt
 	Checkpoint checkpoint.ID
 	Request    checkpoint.Request
 	Failure    string
@@ -93,7 +94,7 @@ type CheckpointEnded struct {
 
 // FinalRefused says the coordinator refused the final checkpoint that
 // Ready asked for; it is asked for again after RetryInterval.
-type FinalRefused struct{ Attempt uint64 }
+type FinalRefused struct{ Attempt exec.Attempt }
 
 // RescaleStarted and RescaleEnded are the scheduler's rescale records.
 type RescaleStarted struct{ Record scheduler.RescaleRecord }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
@@ -56,7 +57,7 @@ type Lifecycle struct {
 	cur *run // nil before the first deployment
 	// halted maps a halting checkpoint to the attempt whose sources stop
 	// at its barrier until it ends.
-	halted map[checkpoint.ID]uint64
+	halted map[checkpoint.ID]exec.Attempt
 	// resume lists halting checkpoints that ended; the attempt's sources
 	// go on unless it is stopped before the Ready is taken.
 	resume []halt
@@ -74,16 +75,16 @@ type Lifecycle struct {
 }
 
 type halt struct {
-	attempt    uint64
+	attempt    exec.Attempt
 	checkpoint checkpoint.ID
 }
 
 // run is one deployed attempt.
 type run struct {
-	id          uint64
-	tasks       map[checkpoint.TaskKey]*task
-	order       []checkpoint.TaskKey // deployment order, for deterministic output
-	sources     []checkpoint.TaskKey
+	id          exec.Attempt
+	tasks       map[exec.TaskKey]*task
+	order       []exec.TaskKey // deployment order, for deterministic output
+	sources     []exec.TaskKey
 	restored    checkpoint.ID
 	restoredPos int64
 	running     int
@@ -118,7 +119,7 @@ type task struct {
 func New(cfg Config, now time.Time) *Lifecycle {
 	cfg = cfg.withDefaults()
 	return &Lifecycle{cfg: cfg, log: cfg.Logger, now: now,
-		halted: map[checkpoint.ID]uint64{}, corrupt: map[checkpoint.ID]string{}}
+		halted: map[checkpoint.ID]exec.Attempt{}, corrupt: map[checkpoint.ID]string{}}
 }
 
 // Step feeds an event. An error means the event was refused and changed
@@ -216,7 +217,7 @@ func (l *Lifecycle) Advance(Ready) {
 }
 
 // runs reports whether attempt is the deployed one and not being stopped.
-func (l *Lifecycle) runs(attempt uint64) bool {
+func (l *Lifecycle) runs(attempt exec.Attempt) bool {
 	a := l.cur
 	return a != nil && a.id == attempt && !a.stopping
 }
@@ -226,7 +227,7 @@ func (l *Lifecycle) resumes(h halt) bool { return l.runs(h.attempt) }
 func (l *Lifecycle) allStopped() bool { return l.cur.stopped == len(l.cur.tasks) }
 
 // Current is the deployed attempt, 0 before the first.
-func (l *Lifecycle) Current() uint64 {
+func (l *Lifecycle) Current() exec.Attempt {
 	if l.cur == nil {
 		return 0
 	}
@@ -255,7 +256,7 @@ func (l *Lifecycle) HostsLive(tm string) bool {
 }
 
 // Live reports whether a subtask of the deployed attempt has not stopped.
-func (l *Lifecycle) Live(k checkpoint.TaskKey) bool {
+func (l *Lifecycle) Live(k exec.TaskKey) bool {
 	if l.cur == nil {
 		return false
 	}
@@ -270,7 +271,7 @@ func (l *Lifecycle) Corrupt(id checkpoint.ID) (string, bool) {
 	return why, ok
 }
 
-func (l *Lifecycle) task(attempt uint64, k checkpoint.TaskKey) *task {
+func (l *Lifecycle) task(attempt exec.Attempt, k exec.TaskKey) *task {
 	if l.cur == nil || l.cur.id != attempt {
 		return nil
 	}
@@ -281,7 +282,7 @@ func (l *Lifecycle) deployed(e Deployed) error {
 	if a := l.cur; a != nil && e.Attempt <= a.id {
 		return fmt.Errorf("attempt: deployed attempt %d, not after the current %d", e.Attempt, a.id)
 	}
-	a := &run{id: e.Attempt, tasks: map[checkpoint.TaskKey]*task{}, restored: e.Restored, restoredPos: e.RestoredPosition}
+	a := &run{id: e.Attempt, tasks: map[exec.TaskKey]*task{}, restored: e.Restored, restoredPos: e.RestoredPosition}
 	for _, t := range e.Tasks {
 		if _, dup := a.tasks[t.Key]; dup {
 			return fmt.Errorf("attempt: task %v deployed twice", t.Key)
@@ -415,7 +416,7 @@ func (l *Lifecycle) maybeStopped() {
 	l.out.Scheduler = append(l.out.Scheduler, scheduler.TasksStopped{Attempt: a.id})
 }
 
-func (l *Lifecycle) stop(id uint64) {
+func (l *Lifecycle) stop(id exec.Attempt) {
 	a := l.cur
 	if a == nil || a.id != id {
 		l.out.Scheduler = append(l.out.Scheduler, scheduler.TasksStopped{Attempt: id})

@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
@@ -70,7 +71,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		h.reset(d.HasArg("inputs"))
 		return ""
 	case "deploy":
-		dep := Deployed{Attempt: h.u64(t, d, "attempt"), Restored: checkpoint.ID(h.u64(t, d, "restored")), RestoredPosition: int64(h.u64(t, d, "position"))}
+		dep := Deployed{Attempt: h.attempt(t, d, "attempt"), Restored: checkpoint.ID(h.u64(t, d, "restored")), RestoredPosition: int64(h.u64(t, d, "position"))}
 		for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
 			f := strings.Fields(line)
 			if len(f) < 2 {
@@ -83,29 +84,29 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		err = h.l.Step(dep)
 	case "status":
-		st := Status{TaskManager: h.str(d, "tm"), Attempt: h.u64(t, d, "attempt"), Task: key(t, h.str(d, "task")),
+		st := Status{TaskManager: h.str(d, "tm"), Attempt: h.attempt(t, d, "attempt"), Task: key(t, h.str(d, "task")),
 			State: rpc.TaskState(h.str(d, "state")), SourceDone: d.HasArg("done"), FirstRecord: int64(h.u64(t, d, "first")),
 			LastRecord: int64(h.u64(t, d, "last")), SourcePosition: int64(h.u64(t, d, "pos")), Error: h.str(d, "error"),
 			Domain: rpc.FailureDomain(h.str(d, "domain"))}
 		err = h.l.Step(st)
 	case "ack":
-		err = h.l.Step(Acked{Attempt: h.u64(t, d, "attempt"), Task: key(t, h.str(d, "task")), SourcePosition: int64(h.u64(t, d, "pos"))})
+		err = h.l.Step(Acked{Attempt: h.attempt(t, d, "attempt"), Task: key(t, h.str(d, "task")), SourcePosition: int64(h.u64(t, d, "pos"))})
 	case "gone":
 		err = h.l.Step(TaskManagerGone{TaskManager: h.str(d, "tm"), DataAddr: "addr-" + h.str(d, "tm"), Leaving: d.HasArg("leaving"), Reason: h.str(d, "reason")})
 	case "stop":
-		err = h.l.Step(Stop{Attempt: h.u64(t, d, "attempt")})
+		err = h.l.Step(Stop{Attempt: h.attempt(t, d, "attempt")})
 	case "job-ended":
 		err = h.l.Step(JobEnded{})
 	case "trigger":
-		var sources []checkpoint.TaskKey
+		var sources []exec.TaskKey
 		for _, s := range strings.Split(h.str(d, "sources"), ",") {
 			sources = append(sources, key(t, s))
 		}
-		err = h.l.Step(Triggered{Attempt: h.u64(t, d, "attempt"), Checkpoint: checkpoint.ID(h.u64(t, d, "checkpoint")), Request: h.request(t, d), Sources: sources})
+		err = h.l.Step(Triggered{Attempt: h.attempt(t, d, "attempt"), Checkpoint: checkpoint.ID(h.u64(t, d, "checkpoint")), Request: h.request(t, d), Sources: sources})
 	case "ended":
-		err = h.l.Step(CheckpointEnded{Attempt: h.u64(t, d, "attempt"), Checkpoint: checkpoint.ID(h.u64(t, d, "checkpoint")), Request: h.request(t, d), Failure: h.str(d, "failure")})
+		err = h.l.Step(CheckpointEnded{Attempt: h.attempt(t, d, "attempt"), Checkpoint: checkpoint.ID(h.u64(t, d, "checkpoint")), Request: h.request(t, d), Failure: h.str(d, "failure")})
 	case "refused":
-		err = h.l.Step(FinalRefused{Attempt: h.u64(t, d, "attempt")})
+		err = h.l.Step(FinalRefused{Attempt: h.attempt(t, d, "attempt")})
 	case "tick":
 		dur, perr := time.ParseDuration(d.CmdArgs[0].Key)
 		if perr != nil {
@@ -178,9 +179,9 @@ func (h *harness) request(t *testing.T, d *datadriven.TestData) checkpoint.Reque
 	}
 	r := checkpoint.Request{Kind: k}
 	if k == checkpoint.KindRescale || k == checkpoint.KindFinal {
-		r.Attempt = h.u64(t, d, "attempt")
+		r.Attempt = h.attempt(t, d, "attempt")
 		if d.HasArg("for") {
-			r.Attempt = h.u64(t, d, "for")
+			r.Attempt = h.attempt(t, d, "for")
 		}
 	}
 	return r
@@ -195,6 +196,10 @@ func (h *harness) str(d *datadriven.TestData, k string) string {
 	return ""
 }
 
+func (h *harness) attempt(t *testing.T, d *datadriven.TestData, k string) exec.Attempt {
+	return exec.Attempt(h.u64(t, d, k))
+}
+
 func (h *harness) u64(t *testing.T, d *datadriven.TestData, k string) uint64 {
 	s := h.str(d, k)
 	if s == "" {
@@ -207,16 +212,16 @@ func (h *harness) u64(t *testing.T, d *datadriven.TestData, k string) uint64 {
 	return n
 }
 
-func key(t *testing.T, s string) checkpoint.TaskKey {
+func key(t *testing.T, s string) exec.TaskKey {
 	v, sub, ok := strings.Cut(s, "/")
 	n, err := strconv.Atoi(sub)
 	if !ok || err != nil {
 		t.Fatalf("task %q: want VERTEX/SUBTASK", s)
 	}
-	return checkpoint.TaskKey{Vertex: v, Subtask: n}
+	return exec.TaskKey{Vertex: exec.VertexID(v), Subtask: n}
 }
 
-func keys(ks []checkpoint.TaskKey) string {
+func keys(ks []exec.TaskKey) string {
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = fmt.Sprintf("%s/%d", k.Vertex, k.Subtask)
@@ -231,7 +236,7 @@ func formatReady(rd Ready) string {
 	for _, f := range rd.Failures {
 		task := "-"
 		if f.Task != nil {
-			task = keys([]checkpoint.TaskKey{*f.Task})
+			task = keys([]exec.TaskKey{*f.Task})
 		}
 		fmt.Fprintf(&b, "failure attempt=%d name=%q task=%s tm=%q domain=%s: %s\n", f.Attempt, f.Name, task, f.TaskManager, f.Domain, f.Reason)
 	}

@@ -2,6 +2,7 @@ package attempt
 
 import (
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
@@ -28,12 +29,12 @@ func (rd *Ready) empty() bool {
 
 // Failure is a failure of an attempt, for the exception history.
 type Failure struct {
-	Attempt uint64
+	Attempt exec.Attempt
 	// Name is the exception's class name; "" names it by Domain.
 	Name   string
 	Reason string
 	// Task is the failed subtask, nil for a failure of no one subtask.
-	Task        *checkpoint.TaskKey
+	Task        *exec.TaskKey
 	TaskManager string
 	Domain      rpc.FailureDomain
 }
@@ -70,12 +71,12 @@ func (k MessageKind) String() string {
 type Message struct {
 	To         string // the registration
 	Kind       MessageKind
-	Attempt    uint64
+	Attempt    exec.Attempt
 	Checkpoint checkpoint.ID // Complete, Trigger
 	// Tasks, Savepoint, Final and Halt describe a Trigger: the source
 	// subtasks to inject the barrier at, whether the checkpoint is a
 	// savepoint or the final one, and whether the sources halt after it.
-	Tasks     []checkpoint.TaskKey
+	Tasks     []exec.TaskKey
 	Savepoint bool
 	Final     bool
 	Halt      bool

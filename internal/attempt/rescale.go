@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
 
@@ -14,8 +15,8 @@ type Rescale struct {
 	Record scheduler.RescaleRecord
 	// oldAttempt's last processed record and the new attempt's first one
 	// bound the pause.
-	oldAttempt    uint64
-	newAttempt    uint64
+	oldAttempt    exec.Attempt
+	newAttempt    exec.Attempt
 	lastRecord    int64
 	firstRecord   int64
 	oldPosition   int64

@@ -8,19 +8,21 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 // inflight is the one checkpoint in flight. It waits for acknowledgements
 // until meta is set, then for Persisted.
 type inflight struct {
 	id        ID
-	attempt   uint64
+	attempt   exec.Attempt
 	req       Request
 	triggered time.Time
-	waiting   map[TaskKey]bool               // tasks yet to acknowledge
-	acks      map[TaskKey][]OperatorSnapshot // acknowledged tasks
-	meta      *Metadata                      // set when all tasks acknowledged
-	stats     *CheckpointStats               // its entry in the history
+	waiting   map[exec.TaskKey]bool               // tasks yet to acknowledge
+	acks      map[exec.TaskKey][]OperatorSnapshot // acknowledged tasks
+	meta      *Metadata                           // set when all tasks acknowledged
+	stats     *CheckpointStats                    // its entry in the history
 }
 
 // retained is a completed checkpoint that may be discarded later.
@@ -44,11 +46,11 @@ type Coordinator struct {
 	now time.Time // the last Tick's time
 
 	hasAttempt bool
-	attempt    uint64
+	attempt    exec.Attempt
 	running    bool
-	sources    []TaskKey
-	tasks      map[TaskKey]bool
-	vertexPar  map[string]int // parallelism of each vertex of the attempt
+	sources    []exec.TaskKey
+	tasks      map[exec.TaskKey]bool
+	vertexPar  map[exec.VertexID]int // parallelism of each vertex of the attempt
 
 	nextID       ID
 	nextPeriodic time.Time // zero: no periodic checkpoint scheduled
@@ -193,8 +195,8 @@ func (c *Coordinator) handleAttemptStarted(ev AttemptStarted) error {
 		return fmt.Errorf("checkpoint coordinator: attempt %d started with %d tasks and %d sources, need at least one of each",
 			ev.Attempt, len(ev.Tasks), len(ev.Sources))
 	}
-	tasks := make(map[TaskKey]bool, len(ev.Tasks))
-	vertexPar := map[string]int{}
+	tasks := make(map[exec.TaskKey]bool, len(ev.Tasks))
+	vertexPar := map[exec.VertexID]int{}
 	for _, t := range ev.Tasks {
 		if t.Subtask < 0 || t.Vertex == "" {
 			return fmt.Errorf("checkpoint coordinator: attempt %d: invalid task %v", ev.Attempt, t)
@@ -217,7 +219,7 @@ func (c *Coordinator) handleAttemptStarted(ev AttemptStarted) error {
 	if c.cfg.Interval > 0 {
 		c.nextPeriodic = c.now.Add(c.cfg.Interval)
 	}
-	c.log.Info("attempt started", slog.Uint64("attempt", ev.Attempt), slog.Int("tasks", len(tasks)), slog.Int("sources", len(ev.Sources)))
+	c.log.Info("attempt started", slog.Any("attempt", ev.Attempt), slog.Int("tasks", len(tasks)), slog.Int("sources", len(ev.Sources)))
 	// The new attempt is in place first, so that a request queued behind
 	// the aborted checkpoint starts for the new attempt.
 	if p := c.cur; p != nil && p.meta == nil {
@@ -232,7 +234,7 @@ func (c *Coordinator) handleAttemptStopped(ev AttemptStopped) error {
 	case !c.hasAttempt || ev.Attempt > c.attempt:
 		return fmt.Errorf("checkpoint coordinator: attempt %d stopped, but it never started (current %d)", ev.Attempt, c.attempt)
 	case ev.Attempt < c.attempt || !c.running:
-		c.log.Info("ignoring stop of an attempt that is not running", slog.Uint64("attempt", ev.Attempt), slog.Uint64("current", c.attempt))
+		c.log.Info("ignoring stop of an attempt that is not running", slog.Any("attempt", ev.Attempt), slog.Any("current", c.attempt))
 		return nil
 	}
 	c.running = false
@@ -246,7 +248,7 @@ func (c *Coordinator) handleAttemptStopped(ev AttemptStopped) error {
 			c.reject(*q, "attempt stopped")
 		}
 	}
-	c.log.Info("attempt stopped", slog.Uint64("attempt", ev.Attempt))
+	c.log.Info("attempt stopped", slog.Any("attempt", ev.Attempt))
 	return nil
 }
 
@@ -295,7 +297,7 @@ func (c *Coordinator) trigger(r Request) {
 		req:       r,
 		triggered: c.now,
 		waiting:   maps.Clone(c.tasks),
-		acks:      map[TaskKey][]OperatorSnapshot{},
+		acks:      map[exec.TaskKey][]OperatorSnapshot{},
 		stats: &CheckpointStats{
 			ID:               id,
 			Status:           StatusInProgress,
@@ -315,20 +317,20 @@ func (c *Coordinator) trigger(r Request) {
 	c.out.Triggers = append(c.out.Triggers, Trigger{
 		Attempt: c.attempt, Checkpoint: id, Request: r, Sources: slices.Clone(c.sources),
 	})
-	c.log.Info("triggering checkpoint", slog.Uint64("checkpoint", uint64(id)), slog.Uint64("attempt", c.attempt),
+	c.log.Info("triggering checkpoint", slog.Uint64("checkpoint", uint64(id)), slog.Any("attempt", c.attempt),
 		slog.String("request", r.String()))
 }
 
 // matchInflight returns the in-flight checkpoint a task's message is for,
 // or nil after logging why the message is ignored.
-func (c *Coordinator) matchInflight(kind string, attempt uint64, id ID, task TaskKey) (*inflight, error) {
-	log := c.log.With(slog.String("from", task.String()), slog.Uint64("checkpoint", uint64(id)), slog.Uint64("attempt", attempt))
+func (c *Coordinator) matchInflight(kind string, attempt exec.Attempt, id ID, task exec.TaskKey) (*inflight, error) {
+	log := c.log.With(slog.String("from", task.String()), slog.Uint64("checkpoint", uint64(id)), slog.Any("attempt", attempt))
 	switch {
 	case !c.hasAttempt || attempt > c.attempt:
 		return nil, fmt.Errorf("checkpoint coordinator: %s of checkpoint %d from %v of attempt %d, which never started (current %d)",
 			kind, id, task, attempt, c.attempt)
 	case attempt < c.attempt:
-		log.Info("ignoring "+kind+" from an old attempt", slog.Uint64("current", c.attempt))
+		log.Info("ignoring "+kind+" from an old attempt", slog.Any("current", c.attempt))
 	case c.cur == nil || c.cur.id != id || c.cur.attempt != attempt:
 		log.Info("ignoring " + kind + " of an unknown or aborted checkpoint")
 	case !c.tasks[task]:
@@ -398,7 +400,7 @@ func (c *Coordinator) checkSnapshots(ev Ack) error {
 // size of the state it names.
 func (c *Coordinator) assemble(p *inflight) (*Metadata, int64, error) {
 	type opAcc struct {
-		vertex string
+		vertex exec.VertexID
 		snaps  []OperatorSnapshot
 	}
 	ops := map[string]*opAcc{}
@@ -529,7 +531,7 @@ func (c *Coordinator) fail(reason string) {
 	failed := *p.stats
 	c.stats.Latest.Failed = &failed
 	c.out.Failed = append(c.out.Failed, Failure{Checkpoint: p.id, Request: p.req, Reason: reason})
-	c.log.Warn("checkpoint failed", slog.Uint64("checkpoint", uint64(p.id)), slog.Uint64("attempt", p.attempt), slog.String("reason", reason))
+	c.log.Warn("checkpoint failed", slog.Uint64("checkpoint", uint64(p.id)), slog.Any("attempt", p.attempt), slog.String("reason", reason))
 	c.maybeStartQueued()
 }
 
@@ -541,8 +543,8 @@ func (c *Coordinator) reject(r Request, why string) {
 
 // missing describes the tasks p still waits for, for failure messages.
 func (p *inflight) missing() string {
-	keys := slices.SortedFunc(maps.Keys(p.waiting), func(a, b TaskKey) int {
-		return cmp.Or(strings.Compare(a.Vertex, b.Vertex), cmp.Compare(a.Subtask, b.Subtask))
+	keys := slices.SortedFunc(maps.Keys(p.waiting), func(a, b exec.TaskKey) int {
+		return cmp.Or(strings.Compare(string(a.Vertex), string(b.Vertex)), cmp.Compare(a.Subtask, b.Subtask))
 	})
 	const show = 5
 	names := make([]string, 0, show)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
 )
 
@@ -27,10 +28,10 @@ const maxP = 128
 // The job graph of most tests: one source task and a keyed counter at
 // parallelism 2.
 var (
-	src  = TaskKey{"src", 0}
-	cnt0 = TaskKey{"cnt", 0}
-	cnt1 = TaskKey{"cnt", 1}
-	job  = AttemptStarted{Attempt: 1, Sources: []TaskKey{src}, Tasks: []TaskKey{src, cnt0, cnt1}}
+	src  = exec.TaskKey{Vertex: "src", Subtask: 0}
+	cnt0 = exec.TaskKey{Vertex: "cnt", Subtask: 0}
+	cnt1 = exec.TaskKey{Vertex: "cnt", Subtask: 1}
+	job  = AttemptStarted{Attempt: 1, Sources: []exec.TaskKey{src}, Tasks: []exec.TaskKey{src, cnt0, cnt1}}
 )
 
 func newHarness(t *testing.T, cfg Config) *harness {
@@ -124,7 +125,7 @@ func render(rd Ready) string {
 
 // snapshots returns what task reports: the source its offset and position,
 // the counter its keyed state for its key-group range at parallelism 2.
-func snapshots(task TaskKey) []OperatorSnapshot {
+func snapshots(task exec.TaskKey) []OperatorSnapshot {
 	if task.Vertex == "src" {
 		return []OperatorSnapshot{{OperatorID: "src", Subtask: task.Subtask, List: [][]byte{[]byte("offset")}, SourcePosition: 10}}
 	}
@@ -145,13 +146,13 @@ func snapshots(task TaskKey) []OperatorSnapshot {
 	}}
 }
 
-func ack(attempt uint64, id ID, task TaskKey) Ack {
+func ack(attempt exec.Attempt, id ID, task exec.TaskKey) Ack {
 	return Ack{Attempt: attempt, Checkpoint: id, Task: task, Snapshots: snapshots(task)}
 }
 
 // complete acknowledges checkpoint id from all tasks of the job and
 // persists it at "chk-<id>".
-func (h *harness) complete(attempt uint64, id ID) {
+func (h *harness) complete(attempt exec.Attempt, id ID) {
 	h.t.Helper()
 	h.step(ack(attempt, id, src), ack(attempt, id, cnt0), ack(attempt, id, cnt1))
 	rd := h.c.Ready()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 func TestPeriodicCheckpoint(t *testing.T) {
@@ -69,10 +71,10 @@ func TestStaleAndBadInputIgnored(t *testing.T) {
 	h.expect(`trigger chk-1 a1 savepoint=false sources=[src[0]]`)
 	h.step(ack(1, 1, src))
 	h.step(
-		ack(1, 1, src),             // duplicate
-		ack(1, 9, cnt0),            // unknown checkpoint
-		ack(1, 1, TaskKey{"x", 0}), // unknown task
-		Decline{Attempt: 1, Checkpoint: 1, Task: TaskKey{"cnt", 5}, Reason: "no"},
+		ack(1, 1, src),  // duplicate
+		ack(1, 9, cnt0), // unknown checkpoint
+		ack(1, 1, exec.TaskKey{Vertex: "x", Subtask: 0}), // unknown task
+		Decline{Attempt: 1, Checkpoint: 1, Task: exec.TaskKey{Vertex: "cnt", Subtask: 5}, Reason: "no"},
 	)
 	h.expect(``)
 	for _, want := range []string{

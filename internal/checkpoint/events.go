@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tide-stream/tide/internal/exec"
 )
 
-// TaskKey names one subtask of the job graph.
-type TaskKey struct {
-	Vertex  string
-	Subtask int
-}
-
-func (k TaskKey) String() string { return fmt.Sprintf("%s[%d]", k.Vertex, k.Subtask) }
+// exec.TaskKey names one subtask of the job graph.
 
 // OperatorSnapshot is what one subtask reports for one of its (chained)
 // operators when it acknowledges a checkpoint. The state objects it names
@@ -41,18 +37,18 @@ type Event interface {
 // Checkpoints of older attempts that still wait for acknowledgements are
 // aborted.
 type AttemptStarted struct {
-	Attempt uint64
+	Attempt exec.Attempt
 	// Sources are the tasks to which triggers go.
-	Sources []TaskKey
+	Sources []exec.TaskKey
 	// Tasks are all the tasks that must acknowledge a checkpoint; Sources
 	// is a subset.
-	Tasks []TaskKey
+	Tasks []exec.TaskKey
 }
 
 // AttemptStopped says the tasks of an attempt are stopping or gone; its
 // checkpoints that still wait for acknowledgements fail ("attempt stopped").
 type AttemptStopped struct {
-	Attempt uint64
+	Attempt exec.Attempt
 }
 
 // TriggerRequest asks for a checkpoint now: manual, a savepoint, the
@@ -70,18 +66,18 @@ type TriggerRequest struct {
 // operators. Acks of older attempts, of unknown or aborted checkpoints,
 // from unknown tasks and duplicates are logged and ignored.
 type Ack struct {
-	Attempt    uint64
+	Attempt    exec.Attempt
 	Checkpoint ID
-	Task       TaskKey
+	Task       exec.TaskKey
 	Snapshots  []OperatorSnapshot
 }
 
 // Decline says a task could not take the checkpoint; the checkpoint fails
 // and the job keeps running.
 type Decline struct {
-	Attempt    uint64
+	Attempt    exec.Attempt
 	Checkpoint ID
-	Task       TaskKey
+	Task       exec.TaskKey
 	Reason     string
 }
 

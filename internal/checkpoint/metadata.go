@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"slices"
 
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
 )
 
@@ -21,11 +22,11 @@ type ID uint64
 // object it names, so a checkpoint exists only once its metadata does and
 // verifies.
 type Metadata struct {
-	JobID              string `json:"job_id"`
-	CheckpointID       ID     `json:"checkpoint_id"`
-	Attempt            uint64 `json:"attempt"`
-	Savepoint          bool   `json:"savepoint,omitempty"`
-	TimestampUnixMilli int64  `json:"timestamp_unix_milli"`
+	JobID              string       `json:"job_id"`
+	CheckpointID       ID           `json:"checkpoint_id"`
+	Attempt            exec.Attempt `json:"attempt"`
+	Savepoint          bool         `json:"savepoint,omitempty"`
+	TimestampUnixMilli int64        `json:"timestamp_unix_milli"`
 	// MaxParallelism is the number of key groups of the job.
 	MaxParallelism int `json:"max_parallelism"`
 	// Operators are sorted by OperatorID, without duplicates.

@@ -1,14 +1,16 @@
 package checkpoint
 
+import "github.com/tide-stream/tide/internal/exec"
+
 // Trigger asks the shell to inject checkpoint barriers.
 type Trigger struct {
-	Attempt    uint64
+	Attempt    exec.Attempt
 	Checkpoint ID
 	// Request is what asked for the checkpoint (KindPeriodic for periodic
 	// checkpoints).
 	Request Request
 	// Sources are the tasks to send the trigger to.
-	Sources []TaskKey
+	Sources []exec.TaskKey
 }
 
 // Completion says a checkpoint's metadata is durable: the checkpoint is
@@ -18,7 +20,7 @@ type Completion struct {
 	// Attempt is the attempt whose tasks took the checkpoint; it may be
 	// older than the current one if the attempt ended while the metadata
 	// was being written.
-	Attempt uint64
+	Attempt exec.Attempt
 	Path    string
 	// Request is what asked for the checkpoint.
 	Request Request

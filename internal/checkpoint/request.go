@@ -1,6 +1,10 @@
 package checkpoint
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tide-stream/tide/internal/exec"
+)
 
 // Kind is what a checkpoint is taken for. It travels with the request
 // through Trigger, Completion and Failure, so that the shell tells a
@@ -58,7 +62,7 @@ type Request struct {
 	// ID is the REST API's savepoint request id, for savepoints.
 	ID string
 	// Attempt is the attempt a rescale's or a final checkpoint is for.
-	Attempt uint64
+	Attempt exec.Attempt
 }
 
 func (r Request) String() string {

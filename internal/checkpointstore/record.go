@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 // RecordDir is the directory of the job record's versions:
@@ -53,7 +54,7 @@ type Record struct {
 	// it up before it uses them, so that the next one never reuses a number
 	// that the data plane, the TaskManagers' fences and the sinks' part
 	// names have seen.
-	AttemptsBelow uint64 `json:"attempts_below"`
+	AttemptsBelow exec.Attempt `json:"attempts_below"`
 	// Result is how the run ended: FINISHED, CANCELED or FAILED; empty while
 	// it has not ended (a JobManager that stops or dies does not end it).
 	Result string `json:"result,omitempty"`

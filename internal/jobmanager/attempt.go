@@ -9,6 +9,7 @@ import (
 	"github.com/tide-stream/tide/internal/attempt"
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -19,8 +20,8 @@ import (
 // placement is where the deployed attempt runs, for the REST view; its
 // lifecycle is jm.life's.
 type placement struct {
-	id          uint64
-	parallelism map[string]int
+	id          exec.Attempt
+	parallelism map[exec.VertexID]int
 	slots       []slotpool.Slot
 }
 
@@ -76,7 +77,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 			tm, _ := jm.pool.Get(slots[i].TaskManager)
 			addrs[i] = tm.DataAddr
 		}
-		placements = append(placements, rpc.Placement{Vertex: v.ID, DataAddrs: addrs})
+		placements = append(placements, rpc.Placement{Vertex: string(v.ID), DataAddrs: addrs})
 	}
 	var opState map[string]*checkpoint.OperatorState
 	if rp != nil {
@@ -91,7 +92,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		p := d.Parallelism[v.ID]
 		source := jm.graph.IsSource(vi)
 		for i := 0; i < p; i++ {
-			key := rpc.TaskKey{Vertex: v.ID, Subtask: i}
+			key := rpc.TaskKey{Vertex: string(v.ID), Subtask: i}
 			kgs := keygroup.RangeFor(v.KeyGroups, p, i)
 			td := rpc.TaskDeployment{Task: key, KeyGroups: rpc.WireRange(kgs)}
 			for _, oi := range v.Operators {
@@ -109,11 +110,11 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 			reg := slots[i].TaskManager
 			msg, ok := byTM[reg]
 			if !ok {
-				msg = &rpc.Deploy{Attempt: d.Attempt, Parallelism: d.Parallelism, Placements: placements, CheckpointID: uint64(dep.Restored)}
+				msg = &rpc.Deploy{Attempt: uint64(d.Attempt), Parallelism: rpc.WireParallelism(d.Parallelism), Placements: placements, CheckpointID: uint64(dep.Restored)}
 				byTM[reg] = msg
 			}
 			msg.Tasks = append(msg.Tasks, td)
-			dep.Tasks = append(dep.Tasks, attempt.Task{Key: checkpoint.TaskKey{Vertex: v.ID, Subtask: i}, TaskManager: reg, Source: source})
+			dep.Tasks = append(dep.Tasks, attempt.Task{Key: exec.TaskKey{Vertex: v.ID, Subtask: i}, TaskManager: reg, Source: source})
 		}
 	}
 	if rp != nil {
@@ -135,7 +136,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		return
 	}
 	jm.placed = &placement{id: d.Attempt, parallelism: d.Parallelism, slots: slots}
-	jm.rates = map[rpc.TaskKey]*taskRates{}
+	jm.rates = map[exec.TaskKey]*taskRates{}
 	jm.prevSlots = slots
 	for reg, msg := range byTM {
 		tm := jm.tms[reg]
@@ -152,7 +153,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 // it runs, so that no later JobManager of the job reuses its number. It
 // writes the record (on the loop: this happens once in attemptLease
 // attempts).
-func (jm *JobManager) leaseAttempt(ctx context.Context, attempt uint64) error {
+func (jm *JobManager) leaseAttempt(ctx context.Context, attempt exec.Attempt) error {
 	if attempt < jm.record.get().AttemptsBelow {
 		return nil
 	}
@@ -172,25 +173,25 @@ func (jm *JobManager) leaseAttempt(ctx context.Context, attempt uint64) error {
 // newest completed one is always one whose output may be committed, and
 // restoring anything older would emit that output again. A checkpoint
 // that cannot be read is retried; one that is corrupt fails the job.
-func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoint, error) {
+func (jm *JobManager) restorePoint(ctx context.Context, id checkpoint.ID) (*restorePoint, error) {
 	var path string
 	switch cid, p, ok := jm.coord.LatestCompleted(); {
 	case id == 0 && !ok:
 		if jm.initial == nil {
 			return nil, nil
 		}
-		id, path = uint64(jm.initial.md.CheckpointID), jm.initial.path
+		id, path = jm.initial.md.CheckpointID, jm.initial.path
 	case id == 0:
-		id, path = uint64(cid), p
+		id, path = cid, p
 	default:
 		if path, ok = jm.completed[id]; !ok {
-			if uint64(cid) != id {
+			if cid != id {
 				return nil, &restoreError{id: id, err: fmt.Errorf("checkpoint %d is not a completed checkpoint of this job", id), corrupt: true}
 			}
 			path = p
 		}
 	}
-	if why, bad := jm.life.Corrupt(checkpoint.ID(id)); bad {
+	if why, bad := jm.life.Corrupt(id); bad {
 		return nil, &restoreError{id: id, err: errors.New(why), corrupt: true}
 	}
 	rp, err := jm.load(ctx, path)
@@ -203,7 +204,7 @@ func (jm *JobManager) restorePoint(ctx context.Context, id uint64) (*restorePoin
 // restoreError says why the checkpoint to restore cannot be loaded, and
 // whether retrying may help.
 type restoreError struct {
-	id      uint64
+	id      checkpoint.ID
 	err     error
 	corrupt bool
 }
@@ -221,7 +222,7 @@ func (e *restoreError) Unwrap() error { return e.err }
 
 // taskStatus hands a subtask's report to the attempt lifecycle.
 func (jm *JobManager) taskStatus(tm *tmConn, st *rpc.TaskStatus) {
-	err := jm.life.Step(attempt.Status{TaskManager: tm.reg, Attempt: st.Attempt, Task: checkpointKey(st.Task), State: st.State,
+	err := jm.life.Step(attempt.Status{TaskManager: tm.reg, Attempt: exec.Attempt(st.Attempt), Task: st.Task.Exec(), State: st.State,
 		Error: st.Error, Domain: st.Domain, SourceDone: st.SourceDone, FirstRecord: st.FirstRecordUnixNano, LastRecord: st.LastRecordUnixNano,
 		SourcePosition: st.SourcePosition, RestoredBytes: st.RestoredBytes, LocalKeyGroups: st.LocalKeyGroups})
 	if err != nil {
@@ -230,52 +231,45 @@ func (jm *JobManager) taskStatus(tm *tmConn, st *rpc.TaskStatus) {
 }
 
 func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
-	task := checkpointKey(ack.Task)
+	task, at := ack.Task.Exec(), exec.Attempt(ack.Attempt)
 	snaps := rpc.Snapshots(ack.Snapshots)
 	for _, s := range snaps {
 		if s.SourcePosition != 0 {
-			jm.life.Step(attempt.Acked{Attempt: ack.Attempt, Task: task, SourcePosition: s.SourcePosition})
+			jm.life.Step(attempt.Acked{Attempt: at, Task: task, SourcePosition: s.SourcePosition})
 		}
 	}
 	// An acknowledgement after the checkpoint's deadline must not complete
 	// it: let the coordinator see the time first.
 	jm.coord.Tick(time.Now())
-	err := jm.coord.Step(checkpoint.Ack{Attempt: ack.Attempt, Checkpoint: checkpoint.ID(ack.Checkpoint), Task: task, Snapshots: snaps})
+	err := jm.coord.Step(checkpoint.Ack{Attempt: at, Checkpoint: checkpoint.ID(ack.Checkpoint), Task: task, Snapshots: snaps})
 	if err != nil {
 		jm.log.Info("ignored a checkpoint acknowledgement", "taskmanager", tm.reg, "checkpoint", ack.Checkpoint, "attempt", ack.Attempt, "reason", err)
 	}
 }
 
 func (jm *JobManager) decline(tm *tmConn, d *rpc.CheckpointDecline) {
-	err := jm.coord.Step(checkpoint.Decline{Attempt: d.Attempt, Checkpoint: checkpoint.ID(d.Checkpoint), Task: checkpointKey(d.Task), Reason: d.Reason})
+	err := jm.coord.Step(checkpoint.Decline{Attempt: exec.Attempt(d.Attempt), Checkpoint: checkpoint.ID(d.Checkpoint), Task: d.Task.Exec(), Reason: d.Reason})
 	if err != nil {
 		jm.log.Info("ignored a checkpoint decline", "taskmanager", tm.reg, "checkpoint", d.Checkpoint, "reason", err)
 	}
-}
-
-func checkpointKey(k rpc.TaskKey) checkpoint.TaskKey {
-	return checkpoint.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}
-}
-
-func rpcKey(k checkpoint.TaskKey) rpc.TaskKey {
-	return rpc.TaskKey{Vertex: k.Vertex, Subtask: k.Subtask}
 }
 
 // metrics turns a TaskManager's cumulative samples into per-second rates of
 // busy, backpressured and idle time for each subtask.
 func (jm *JobManager) metrics(m *rpc.Metrics) {
 	p := jm.placed
-	if p == nil || m.Attempt != p.id {
+	if p == nil || exec.Attempt(m.Attempt) != p.id {
 		return
 	}
 	for _, s := range m.Tasks {
-		if s.Task.Subtask < 0 || s.Task.Subtask >= p.parallelism[s.Task.Vertex] {
+		k := s.Task.Exec()
+		if k.Subtask < 0 || k.Subtask >= p.parallelism[k.Vertex] {
 			continue
 		}
-		t := jm.rates[s.Task]
+		t := jm.rates[k]
 		if t == nil {
 			t = &taskRates{}
-			jm.rates[s.Task] = t
+			jm.rates[k] = t
 		}
 		if p := t.last; p != nil && s.UptimeNs > p.UptimeNs {
 			span := float64(s.UptimeNs - p.UptimeNs)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/attempt"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
 )
@@ -23,7 +24,7 @@ var exceptionNames = map[rpc.FailureDomain]string{
 // an attempt is an entry of its own; later ones of the same attempt — the
 // same cause seen by other subtasks, in the main — are its concurrent
 // exceptions.
-func (jm *JobManager) failure(attempt uint64, name, message, task, tm string, domain rpc.FailureDomain) {
+func (jm *JobManager) failure(attempt exec.Attempt, name, message, task, tm string, domain rpc.FailureDomain) {
 	e := rest.ExceptionInfo{ExceptionName: name, Stacktrace: message, Timestamp: time.Now().UnixMilli(),
 		FailureLabels: map[string]string{"domain": string(domain)}}
 	if task != "" {
@@ -61,13 +62,13 @@ func (jm *JobManager) lifecycleFailure(f attempt.Failure) {
 	}
 	task := ""
 	if f.Task != nil {
-		task = jm.taskName(rpcKey(*f.Task))
+		task = jm.taskName(*f.Task)
 	}
 	jm.failure(f.Attempt, name, f.Reason, task, f.TaskManager, f.Domain)
 }
 
 // taskName is a subtask as Flink's web UI names it: "name (i/p)".
-func (jm *JobManager) taskName(k rpc.TaskKey) string {
+func (jm *JobManager) taskName(k exec.TaskKey) string {
 	_, v, ok := jm.graph.Vertex(k.Vertex)
 	if !ok {
 		return fmt.Sprintf("%s (%d)", k.Vertex, k.Subtask+1)

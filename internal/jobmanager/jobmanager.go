@@ -24,6 +24,7 @@ import (
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/plan"
@@ -93,10 +94,10 @@ type JobManager struct {
 	// runs, and rates its subtasks' time split.
 	life      *attempt.Lifecycle
 	placed    *placement
-	rates     map[rpc.TaskKey]*taskRates
+	rates     map[exec.TaskKey]*taskRates
 	prevSlots []slotpool.Slot
 	// completed maps checkpoint ids to their metadata paths.
-	completed map[uint64]string
+	completed map[checkpoint.ID]string
 	// initial is what the first attempt restores, decided by recover: the
 	// run's latest checkpoint or a savepoint; nil for empty state.
 	initial *restorePoint
@@ -116,14 +117,14 @@ type JobManager struct {
 	// exceptions is the exception history, oldest first (bounded);
 	// exceptionsAttempt is the attempt of its newest entry.
 	exceptions          []rest.ExceptionEntry
-	exceptionsAttempt   uint64
+	exceptionsAttempt   exec.Attempt
 	exceptionsTruncated bool
 	// copying counts the savepoint copies under way: the JobManager of an
 	// ended job waits for them before it goes.
 	copying int
 	// keepDir holds the failed checkpoints whose directory another
 	// JobManager wrote metadata into: not to discard.
-	keepDir    map[uint64]bool
+	keepDir    map[checkpoint.ID]bool
 	io         *ioState
 	nextReg    int
 	terminalAt time.Time
@@ -163,8 +164,8 @@ func New(cfg Config) (*JobManager, error) {
 		io:          newIOState(),
 		done:        make(chan struct{}),
 		tms:         map[string]*tmConn{},
-		completed:   map[uint64]string{},
-		keepDir:     map[uint64]bool{},
+		completed:   map[checkpoint.ID]string{},
+		keepDir:     map[checkpoint.ID]bool{},
 		savepoints:  map[string]*savepointReq{},
 		pool:        slotpool.New(),
 		hb:          heartbeat.NewTracker(cfg.HeartbeatInterval, cfg.HeartbeatTimeout),

@@ -43,7 +43,7 @@ type evCommand struct {
 // evCopied reports the copy of a savepoint to its target directory.
 type evCopied struct {
 	requestID  string
-	checkpoint uint64
+	checkpoint checkpoint.ID
 	location   string // the savepoint's location in the target directory
 	failure    string // empty on success
 }
@@ -51,7 +51,7 @@ type evCopied struct {
 // copyJob copies a completed savepoint to a target directory.
 type copyJob struct {
 	requestID  string
-	checkpoint uint64
+	checkpoint checkpoint.ID
 	path       string // its metadata key in state.checkpoints.dir
 	target     string // URL of the target directory
 }

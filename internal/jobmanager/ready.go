@@ -72,14 +72,14 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		jm.persist(md)
 	}
 	for _, c := range rd.Completed {
-		jm.completed[uint64(c.Checkpoint)] = c.Path
+		jm.completed[c.Checkpoint] = c.Path
 		jm.log.Info("checkpoint complete", "checkpoint", c.Checkpoint, "path", c.Path, "request", c.Request)
 		// The lifecycle first: the tasks learn of the completion (the sinks
 		// commit) before any cancel the scheduler now decides on.
 		jm.life.Step(attempt.CheckpointEnded{Attempt: c.Attempt, Checkpoint: c.Checkpoint, Request: c.Request})
 		switch c.Request.Kind {
 		case checkpoint.KindRescale:
-			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Request.Attempt, Checkpoint: uint64(c.Checkpoint)})
+			jm.stepSched(scheduler.RescaleCheckpointDone{Attempt: c.Request.Attempt, Checkpoint: c.Checkpoint})
 		case checkpoint.KindSavepoint, checkpoint.KindStopWithSavepoint:
 			jm.savepointDone(c.Request.ID, c.Checkpoint, c.Path, "")
 		}
@@ -93,7 +93,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		case checkpoint.KindSavepoint, checkpoint.KindStopWithSavepoint:
 			jm.savepointDone(f.Request.ID, f.Checkpoint, "", f.Reason)
 		}
-		if id := f.Checkpoint; id != 0 && !jm.keepDir[uint64(id)] {
+		if id := f.Checkpoint; id != 0 && !jm.keepDir[id] {
 			// What the subtasks wrote for a checkpoint that failed will never
 			// be restored. (An upload still in flight may land after this; a
 			// later restore skips such a torn directory with a log line.)
@@ -101,7 +101,7 @@ func (jm *JobManager) handleCoordReady(ctx context.Context, rd checkpoint.Ready)
 		}
 	}
 	for _, id := range rd.Discard {
-		delete(jm.completed, uint64(id))
+		delete(jm.completed, id)
 		jm.io.discardCheckpoint(id)
 	}
 	// Triggers go last: a completion in the same Ready (the final
@@ -137,17 +137,17 @@ func (jm *JobManager) handleLifeReady(rd attempt.Ready) {
 		var env rpc.Envelope
 		switch m.Kind {
 		case attempt.Cancel:
-			env.Cancel = &rpc.Cancel{Attempt: m.Attempt}
+			env.Cancel = &rpc.Cancel{Attempt: uint64(m.Attempt)}
 		case attempt.Resume:
-			env.Resume = &rpc.Resume{Attempt: m.Attempt}
+			env.Resume = &rpc.Resume{Attempt: uint64(m.Attempt)}
 		case attempt.Complete:
-			env.Complete = &rpc.CheckpointComplete{Attempt: m.Attempt, Checkpoint: uint64(m.Checkpoint)}
+			env.Complete = &rpc.CheckpointComplete{Attempt: uint64(m.Attempt), Checkpoint: uint64(m.Checkpoint)}
 		case attempt.Trigger:
 			tasks := make([]rpc.TaskKey, len(m.Tasks))
 			for i, k := range m.Tasks {
-				tasks[i] = rpcKey(k)
+				tasks[i] = rpc.WireKey(k)
 			}
-			env.Trigger = &rpc.TriggerCheckpoint{Attempt: m.Attempt, Checkpoint: uint64(m.Checkpoint), Savepoint: m.Savepoint,
+			env.Trigger = &rpc.TriggerCheckpoint{Attempt: uint64(m.Attempt), Checkpoint: uint64(m.Checkpoint), Savepoint: m.Savepoint,
 				Final: m.Final, Halt: m.Halt, Tasks: tasks}
 		}
 		jm.send(tm, &env)
@@ -168,7 +168,7 @@ func (jm *JobManager) onPersisted(e evPersisted) {
 	if errors.Is(e.err, blob.ErrExists) {
 		// Another JobManager wrote this checkpoint's metadata: the
 		// directory is its, not ours to discard when ours fails.
-		jm.keepDir[uint64(e.id)] = true
+		jm.keepDir[e.id] = true
 	}
 	if e.err != nil {
 		jm.log.Error("completing the checkpoint failed (its metadata or the job record could not be written); it does not count", "checkpoint", e.id, "err", e.err)

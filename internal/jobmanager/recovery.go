@@ -15,6 +15,7 @@ import (
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 // JobID derives a job's id from what identifies the job: its name, its
@@ -52,7 +53,7 @@ type start struct {
 	// checkpoint directory the job has.
 	firstID checkpoint.ID
 	// attemptsAfter is the last attempt number predecessors may have used.
-	attemptsAfter uint64
+	attemptsAfter exec.Attempt
 	// record is the job record to claim the job with; seen is the version
 	// it was decided from (nil: none).
 	record checkpointstore.Record

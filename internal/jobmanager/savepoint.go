@@ -87,10 +87,10 @@ func (jm *JobManager) savepointDone(requestID string, id checkpoint.ID, path, fa
 	if failure == "" && sp.target != "" {
 		jm.log.Info("savepoint taken; copying it to its target directory", "request", requestID, "path", path, "target", sp.target)
 		jm.copying++
-		jm.io.copyCheckpoint(copyJob{requestID: requestID, checkpoint: uint64(id), path: path, target: sp.target})
+		jm.io.copyCheckpoint(copyJob{requestID: requestID, checkpoint: id, path: path, target: sp.target})
 		return
 	}
-	jm.savepointCopied(evCopied{requestID: requestID, checkpoint: uint64(id), location: jm.externalPath(path), failure: failure})
+	jm.savepointCopied(evCopied{requestID: requestID, checkpoint: id, location: jm.externalPath(path), failure: failure})
 }
 
 // savepointCopied ends a savepoint request.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/attempt"
+	"github.com/tide-stream/tide/internal/exec"
 
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/heartbeat"
@@ -118,7 +119,7 @@ func (jm *JobManager) register(tm *tmConn) error {
 			tm.info.ResourceID, tm.info.Version, jm.cfg.Version)
 	}
 	if i := tm.info; jm.cfg.Recovery != config.RecoveryNone && i.LastJobID == jm.jobID &&
-		i.LastAttempt > jm.start.attemptsAfter && i.LastAttempt > jm.sched.Attempt() {
+		exec.Attempt(i.LastAttempt) > jm.start.attemptsAfter && exec.Attempt(i.LastAttempt) > jm.sched.Attempt() {
 		// The TaskManager ran an attempt of this job that neither an
 		// earlier JobManager leased in the job record nor this one
 		// deployed: the record is not the one the job ran with. Starting

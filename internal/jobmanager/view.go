@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/checkpointstore"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/scheduler"
@@ -47,13 +48,13 @@ func (jm *JobManager) publish() {
 	v.Job = rest.JobDetail{ID: jm.jobID, Name: jm.cfg.JobName, State: state, StartTime: jm.started.UnixMilli(),
 		EndTime: end, Duration: dur, Now: now.UnixMilli(), MaxParallelism: jm.cfg.MaxParallelism,
 		IsStoppable: state == "RUNNING"}
-	var par map[string]int
+	var par map[exec.VertexID]int
 	if p := jm.placed; p != nil {
 		par = p.parallelism
 		v.Job.Attempt = int64(p.id)
 	}
 	for _, vx := range jm.graph.Vertices {
-		v.Job.Vertices = append(v.Job.Vertices, rest.Vertex{ID: vx.ID, Name: vx.Name, Parallelism: par[vx.ID],
+		v.Job.Vertices = append(v.Job.Vertices, rest.Vertex{ID: string(vx.ID), Name: vx.Name, Parallelism: par[vx.ID],
 			MaxParallelism: vx.MaxParallelism, Status: string(state), Metrics: jm.vertexMetrics(vx.ID)})
 	}
 	switch state {
@@ -105,7 +106,7 @@ func (jm *JobManager) publish() {
 	jm.view.Store(v)
 }
 
-func maxPar(m map[string]int) int {
+func maxPar(m map[exec.VertexID]int) int {
 	n := 0
 	for _, p := range m {
 		n = max(n, p)
@@ -270,10 +271,10 @@ func (b backend) Cancel(ctx context.Context, id string) error {
 
 // vertexMetrics is the busiest subtask's time split: the autoscaler scales
 // on the subtask that limits the vertex. -1 until two samples came in.
-func (jm *JobManager) vertexMetrics(vertex string) rest.VertexMetrics {
+func (jm *JobManager) vertexMetrics(vertex exec.VertexID) rest.VertexMetrics {
 	out := rest.VertexMetrics{BusyTimeMsPerSecond: -1, BackPressuredTimeMsPerSecond: -1, IdleTimeMsPerSecond: -1}
 	for k, t := range jm.rates {
-		if k.Vertex != vertex || !t.rated || !jm.life.Live(checkpointKey(k)) {
+		if k.Vertex != vertex || !t.rated || !jm.life.Live(k) {
 			continue
 		}
 		out.BusyTimeMsPerSecond = max(out.BusyTimeMsPerSecond, t.rates.BusyTimeMsPerSecond)

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/operator"
 )
 
@@ -152,7 +153,7 @@ func sanitize(s string) string {
 
 // Vertex is a chain of operators that run in one subtask.
 type Vertex struct {
-	ID   string
+	ID   exec.VertexID
 	Name string
 	// Operators are indexes into Graph.Operators, head first.
 	Operators []int
@@ -238,7 +239,7 @@ func Compile(g *Graph) (*JobGraph, error) {
 	}
 	for vi, v := range jg.Vertices {
 		head := g.Operators[v.Operators[0]]
-		v.ID = fmt.Sprintf("v%d-%s", vi, sanitize(head.Name))
+		v.ID = exec.VertexID(fmt.Sprintf("v%d-%s", vi, sanitize(head.Name)))
 		v.MaxParallelism = g.MaxParallelism
 		v.KeyGroups = g.MaxParallelism
 		for _, oi := range v.Operators {
@@ -294,7 +295,7 @@ func (jg *JobGraph) Digest() string {
 }
 
 // Vertex returns the vertex with the given id.
-func (jg *JobGraph) Vertex(id string) (int, *Vertex, bool) {
+func (jg *JobGraph) Vertex(id exec.VertexID) (int, *Vertex, bool) {
 	for i, v := range jg.Vertices {
 		if v.ID == id {
 			return i, v, true

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
 )
 
@@ -103,6 +104,32 @@ func Slices(ss []KeyedSlice) []checkpoint.KeyedSlice {
 	out := make([]checkpoint.KeyedSlice, len(ss))
 	for i, s := range ss {
 		out[i] = checkpoint.KeyedSlice{Handle: s.Handle.checkpoint(), Range: s.Range.KeyGroups()}
+	}
+	return out
+}
+
+// WireKey converts a subtask's key to the wire.
+func WireKey(k exec.TaskKey) TaskKey { return TaskKey{Vertex: string(k.Vertex), Subtask: k.Subtask} }
+
+// Exec converts a wire key back.
+func (k TaskKey) Exec() exec.TaskKey {
+	return exec.TaskKey{Vertex: exec.VertexID(k.Vertex), Subtask: k.Subtask}
+}
+
+// WireParallelism converts parallelism by vertex to the wire.
+func WireParallelism(p map[exec.VertexID]int) map[string]int {
+	out := make(map[string]int, len(p))
+	for v, n := range p {
+		out[string(v)] = n
+	}
+	return out
+}
+
+// ExecParallelism converts wire parallelism back.
+func ExecParallelism(p map[string]int) map[exec.VertexID]int {
+	out := make(map[exec.VertexID]int, len(p))
+	for v, n := range p {
+		out[exec.VertexID(v)] = n
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 // Restart strategies (restart-strategy).
@@ -72,7 +74,7 @@ type Config struct {
 	// AttemptsAfter numbers the attempts: the first one deployed is
 	// AttemptsAfter+1. A JobManager that recovers a job starts above every
 	// attempt its predecessors may have used.
-	AttemptsAfter uint64
+	AttemptsAfter exec.Attempt
 	// Logger receives every state change and every dropped event. Nil
 	// discards.
 	Logger *slog.Logger

@@ -1,5 +1,10 @@
 package scheduler
 
+import (
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
+)
+
 // Trigger says what caused a rescale or restart; it is the "trigger" of the
 // REST API's /jobs/:jobid/rescales.
 type Trigger string
@@ -35,12 +40,12 @@ type SlotsChanged struct {
 }
 
 // TasksRunning reports that every task of Attempt is running.
-type TasksRunning struct{ Attempt uint64 }
+type TasksRunning struct{ Attempt exec.Attempt }
 
 // TaskFailed reports a failure of a task of Attempt: a task error, or a lost
 // TaskManager (Trigger TriggerLost).
 type TaskFailed struct {
-	Attempt   uint64
+	Attempt   exec.Attempt
 	Reason    string
 	Retryable bool // false fails the job whatever the restart strategy
 	Trigger   Trigger
@@ -48,16 +53,16 @@ type TaskFailed struct {
 
 // TasksStopped reports that every task of Attempt has stopped (canceled,
 // finished, or gone with its TaskManager).
-type TasksStopped struct{ Attempt uint64 }
+type TasksStopped struct{ Attempt exec.Attempt }
 
 // TasksFinished reports that every task of Attempt has FINISHED: a bounded
 // job is done.
-type TasksFinished struct{ Attempt uint64 }
+type TasksFinished struct{ Attempt exec.Attempt }
 
 // RescaleCheckpointDone is the outcome of a Ready.TriggerCheckpoint.
 type RescaleCheckpointDone struct {
-	Attempt    uint64
-	Checkpoint uint64 // id of the completed checkpoint; ignored when Err != nil
+	Attempt    exec.Attempt
+	Checkpoint checkpoint.ID // id of the completed checkpoint; ignored when Err != nil
 	Err        error
 }
 
@@ -69,7 +74,7 @@ type Cancel struct{ Finish bool }
 // Displaced says the running attempt uses slots of a TaskManager that is
 // leaving. The slot count may not change (another TaskManager joined as it
 // left), but the attempt must move: it is a planned rescale all the same.
-type Displaced struct{ Attempt uint64 }
+type Displaced struct{ Attempt exec.Attempt }
 
 // Rescale asks for a rescale now (manual): the desired parallelism is
 // re-evaluated at once, skipping the stabilization timeout and cooldown.
@@ -87,7 +92,7 @@ func (Cancel) isEvent()                {}
 func (Rescale) isEvent()               {}
 
 // attemptOf returns the attempt an event refers to, if any.
-func attemptOf(ev Event) (uint64, bool) {
+func attemptOf(ev Event) (exec.Attempt, bool) {
 	switch e := ev.(type) {
 	case TasksRunning:
 		return e.Attempt, true

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 func TestExecutingReadyContents(t *testing.T) {
@@ -31,7 +32,7 @@ func TestExecutingReadyContents(t *testing.T) {
 		t.Fatal("HasReady after Advance")
 	}
 	h.s.Step(RescaleCheckpointDone{Attempt: 1, Checkpoint: 11})
-	stop := uint64(1)
+	stop := exec.Attempt(1)
 	want = Ready{Transition: &Transition{From: Executing, To: Restarting, Reason: "rescale 2 -> 3 slots (taskmanager-joined)"}, Stop: &stop}
 	if diff := cmp.Diff(want, h.s.Ready()); diff != "" {
 		t.Fatalf("Ready mismatch (-want +got):\n%s", diff)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -65,21 +67,25 @@ func adv(d time.Duration) op {
 	return func(h *harness) { h.now = h.now.Add(d); h.s.Tick(h.now); h.drain() }
 }
 
-func start() op                  { return step(Start{}) }
-func slots(n int, tr Trigger) op { return step(SlotsChanged{Available: n, Trigger: tr}) }
-func running(a uint64) op        { return step(TasksRunning{Attempt: a}) }
-func stopped(a uint64) op        { return step(TasksStopped{Attempt: a}) }
-func finishedEv(a uint64) op     { return step(TasksFinished{Attempt: a}) }
-func ckptDone(a, id uint64) op   { return step(RescaleCheckpointDone{Attempt: a, Checkpoint: id}) }
-func ckptFailed(a uint64) op {
+func start() op                    { return step(Start{}) }
+func slots(n int, tr Trigger) op   { return step(SlotsChanged{Available: n, Trigger: tr}) }
+func running(a exec.Attempt) op    { return step(TasksRunning{Attempt: a}) }
+func stopped(a exec.Attempt) op    { return step(TasksStopped{Attempt: a}) }
+func finishedEv(a exec.Attempt) op { return step(TasksFinished{Attempt: a}) }
+func ckptDone(a exec.Attempt, id checkpoint.ID) op {
+	return step(RescaleCheckpointDone{Attempt: a, Checkpoint: id})
+}
+func ckptFailed(a exec.Attempt) op {
 	return step(RescaleCheckpointDone{Attempt: a, Err: errors.New("declined")})
 }
-func taskFailed(a uint64, tr Trigger) op {
+func taskFailed(a exec.Attempt, tr Trigger) op {
 	return step(TaskFailed{Attempt: a, Reason: "boom", Retryable: true, Trigger: tr})
 }
-func fatalFailure(a uint64) op { return step(TaskFailed{Attempt: a, Reason: "bad", Retryable: false}) }
-func cancelEv() op             { return step(Cancel{}) }
-func manual() op               { return step(Rescale{}) }
+func fatalFailure(a exec.Attempt) op {
+	return step(TaskFailed{Attempt: a, Reason: "bad", Retryable: false})
+}
+func cancelEv() op { return step(Cancel{}) }
+func manual() op   { return step(Rescale{}) }
 func run(h *harness, ops ...op) *harness {
 	for _, o := range ops {
 		o(h)
@@ -149,7 +155,7 @@ func render(at time.Duration, rd Ready) []string {
 	return out
 }
 
-func renderParallelism(p map[string]int) string {
+func renderParallelism(p map[exec.VertexID]int) string {
 	var parts []string
 	for id, n := range p {
 		parts = append(parts, fmt.Sprintf("%s:%d", id, n))

@@ -1,6 +1,11 @@
 package scheduler
 
-import "time"
+import (
+	"time"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
+)
 
 // Ready is the work the shell must do, in field order: publish Transition
 // first, then trigger the checkpoint, stop tasks BEFORE deploying, and
@@ -16,7 +21,7 @@ type Ready struct {
 	// Stop asks to cancel every task of this attempt. Its completion comes
 	// back as TasksStopped. Stopping an attempt that already stopped must be
 	// harmless.
-	Stop *uint64
+	Stop *exec.Attempt
 	// Deploy asks to deploy every task of a new attempt. It always comes in
 	// a later Ready than the Stop of the previous attempt, after that
 	// attempt's TasksStopped.
@@ -42,21 +47,21 @@ type Transition struct {
 
 // CheckpointRequest asks for a checkpoint of Attempt.
 type CheckpointRequest struct {
-	Attempt uint64
+	Attempt exec.Attempt
 	Reason  string
 }
 
 // Deployment is one attempt of the job's tasks.
 type Deployment struct {
 	// Attempt is the attempt number; it increases by one per deployment.
-	Attempt uint64
+	Attempt exec.Attempt
 	// Parallelism is the parallelism of each vertex, by vertex id.
-	Parallelism map[string]int
+	Parallelism map[exec.VertexID]int
 	// Slots is the number of slots to assign: the largest parallelism.
 	Slots int
 	// RestoreFrom is the id of the checkpoint to restore; 0 restores the
 	// latest completed checkpoint, or none if there is none.
-	RestoreFrom uint64
+	RestoreFrom checkpoint.ID
 }
 
 // RescaleRecord describes one rescale or restart.
@@ -68,7 +73,7 @@ type RescaleRecord struct {
 	// and after. To is final once the deployment is made.
 	From, To int
 	// Checkpoint is the checkpoint restored, 0 for the latest completed.
-	Checkpoint uint64
+	Checkpoint checkpoint.ID
 	// RescaleCheckpointFailed is set when a planned rescale wanted its own
 	// checkpoint but had to fall back to the latest completed one (the
 	// checkpoint failed, or a failure overtook it).

@@ -3,6 +3,8 @@ package scheduler
 import (
 	"testing"
 	"time"
+
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 func TestRestarting(t *testing.T) {
@@ -83,7 +85,7 @@ func TestFailureRate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	failAndRestart := func(h *harness, a uint64) {
+	failAndRestart := func(h *harness, a exec.Attempt) {
 		run(h, taskFailed(a, TriggerFailure), stopped(a), adv(time.Second), running(a+1))
 	}
 	t.Run("too many within the interval", func(t *testing.T) {
@@ -96,7 +98,7 @@ func TestFailureRate(t *testing.T) {
 	})
 	t.Run("spread wider than the interval", func(t *testing.T) {
 		h := run(newHarness(t, cfg), deployed(2)...)
-		for a := uint64(1); a <= 6; a++ {
+		for a := exec.Attempt(1); a <= 6; a++ {
 			failAndRestart(h, a)
 			run(h, adv(5*time.Second))
 			h.expectState(Executing)

@@ -5,11 +5,14 @@ import (
 	"log/slog"
 	"maps"
 	"time"
+
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 )
 
 // Vertex is one vertex of the job graph, as the scheduler sees it.
 type Vertex struct {
-	ID string
+	ID exec.VertexID
 	// MaxParallelism caps the vertex's parallelism (pipeline.max-parallelism
 	// or the operator's own); values below 1 mean no cap.
 	MaxParallelism int
@@ -68,11 +71,11 @@ type Scheduler struct {
 	h     handler
 	epoch uint64 // increases on every state change; see timer
 
-	attempt     uint64         // the latest deployed attempt; 0 before the first
-	parallelism map[string]int // of the latest deployed attempt
-	slots       int            // slots used by the latest deployed attempt
-	available   int            // the latest SlotsChanged.Available
-	restoreFrom uint64         // checkpoint for the next deployment; 0: latest
+	attempt     exec.Attempt          // the latest deployed attempt; 0 before the first
+	parallelism map[exec.VertexID]int // of the latest deployed attempt
+	slots       int                   // slots used by the latest deployed attempt
+	available   int                   // the latest SlotsChanged.Available
+	restoreFrom checkpoint.ID         // checkpoint for the next deployment; 0: latest
 
 	restarts     int           // restarts caused by failures, over the job's life
 	failures     []time.Time   // failure-rate: the failures within its interval
@@ -223,11 +226,11 @@ func (s *Scheduler) Advance(Ready) {
 func (s *Scheduler) State() State { return s.state }
 
 // Attempt returns the latest deployed attempt, 0 before the first.
-func (s *Scheduler) Attempt() uint64 { return s.attempt }
+func (s *Scheduler) Attempt() exec.Attempt { return s.attempt }
 
 // Parallelism returns the parallelism of each vertex in the latest deployed
 // attempt (empty before the first).
-func (s *Scheduler) Parallelism() map[string]int { return maps.Clone(s.parallelism) }
+func (s *Scheduler) Parallelism() map[exec.VertexID]int { return maps.Clone(s.parallelism) }
 
 // Restarts returns how many times the job was restarted after a failure.
 func (s *Scheduler) Restarts() int { return s.restarts }
@@ -248,7 +251,7 @@ func (s *Scheduler) newBatch() *Ready {
 	return s.batch()
 }
 
-func (s *Scheduler) emitStop(attempt uint64) {
+func (s *Scheduler) emitStop(attempt exec.Attempt) {
 	rd := s.batch()
 	if rd.Stop != nil {
 		rd = s.newBatch()
@@ -317,8 +320,8 @@ func (s *Scheduler) desiredSlots() int { return s.slotsFor(s.available) }
 
 // parallelismFor spreads a slot count over the vertices: each runs at n,
 // capped by its max parallelism.
-func (s *Scheduler) parallelismFor(n int) map[string]int {
-	p := make(map[string]int, len(s.vertices))
+func (s *Scheduler) parallelismFor(n int) map[exec.VertexID]int {
+	p := make(map[exec.VertexID]int, len(s.vertices))
 	for _, v := range s.vertices {
 		if v.MaxParallelism >= 1 {
 			p[v.ID] = min(n, v.MaxParallelism)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -97,7 +98,7 @@ func startCtl(t *testing.T) *ctlHarness {
 	h := &ctlHarness{t: t, src: src, done: make(chan error, 1)}
 	h.task = task.New(task.Config{
 		JobID: "ctl", Graph: jg, Vertex: 0, Subtask: 0, Attempt: 1,
-		Parallelism: map[string]int{jg.Vertices[0].ID: 1}, DataAddrs: map[string][]string{},
+		Parallelism: map[exec.VertexID]int{jg.Vertices[0].ID: 1}, DataAddrs: map[exec.VertexID][]string{},
 		Storage: store, BufferSize: 1 << 10, BufferTimeout: time.Hour,
 		Report:   h,
 		StateDir: func(id uint64) string { return fmt.Sprintf("ctl/chk-%d/", id) },
@@ -116,16 +117,16 @@ func startCtl(t *testing.T) *ctlHarness {
 // Status, Ack and Decline implement task.Reporter.
 func (h *ctlHarness) Status(*rpc.TaskStatus) {}
 
-func (h *ctlHarness) Ack(_ uint64, _ rpc.TaskKey, id uint64, _ []checkpoint.OperatorSnapshot) {
+func (h *ctlHarness) Ack(_ exec.Attempt, _ exec.TaskKey, id checkpoint.ID, _ []checkpoint.OperatorSnapshot) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.acks = append(h.acks, id)
+	h.acks = append(h.acks, uint64(id))
 }
 
-func (h *ctlHarness) Decline(_ uint64, _ rpc.TaskKey, id uint64, _ string) {
+func (h *ctlHarness) Decline(_ exec.Attempt, _ exec.TaskKey, id checkpoint.ID, _ string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.decline = append(h.decline, id)
+	h.decline = append(h.decline, uint64(id))
 }
 
 func (h *ctlHarness) reports() (acks, declines []uint64) {

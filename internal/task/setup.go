@@ -97,7 +97,7 @@ func (t *Task) openOutput(ctx context.Context, e *plan.Edge) (*recordWriter, err
 	}
 	w := &recordWriter{t: t, ctx: ctx, maxP: to.KeyGroups, size: t.cfg.BufferSize}
 	for _, c := range consumers {
-		id := network.ChannelID{Attempt: t.cfg.Attempt, Edge: uint32(e.Index), Producer: uint32(t.cfg.Subtask), Consumer: uint32(c)}
+		id := network.ChannelID{Attempt: uint64(t.cfg.Attempt), Edge: uint32(e.Index), Producer: uint32(t.cfg.Subtask), Consumer: uint32(c)}
 		out, err := t.cfg.Net.OpenOutput(ctx, id, addrs[c])
 		if err != nil {
 			w.close()
@@ -126,7 +126,7 @@ func (t *Task) openInputs(head any) error {
 			}
 		}
 		for _, p := range producers {
-			id := network.ChannelID{Attempt: t.cfg.Attempt, Edge: uint32(e.Index), Producer: uint32(p), Consumer: uint32(t.cfg.Subtask)}
+			id := network.ChannelID{Attempt: uint64(t.cfg.Attempt), Edge: uint32(e.Index), Producer: uint32(p), Consumer: uint32(t.cfg.Subtask)}
 			ids = append(ids, id)
 			t.inputs = append(t.inputs, inputChannel{edgePos: pos, id: id})
 		}
@@ -226,7 +226,7 @@ func (c *opContext) OperatorID() string         { return c.op.ID }
 func (c *opContext) Subtask() int               { return c.t.cfg.Subtask }
 func (c *opContext) Parallelism() int           { return c.t.cfg.Parallelism[c.t.vertex.ID] }
 func (c *opContext) MaxParallelism() int        { return c.t.vertex.KeyGroups }
-func (c *opContext) Attempt() uint64            { return c.t.cfg.Attempt }
+func (c *opContext) Attempt() uint64            { return uint64(c.t.cfg.Attempt) }
 func (c *opContext) KeyGroups() keygroup.Range  { return c.t.cfg.KeyGroups }
 func (c *opContext) Keyed() *state.Backend      { return c.backend }
 func (c *opContext) RestoredList() [][]byte     { return c.restored }

@@ -66,7 +66,7 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 				return
 			}
 		}
-		t.cfg.Report.Ack(t.cfg.Attempt, t.key, id, snaps)
+		t.cfg.Report.Ack(t.cfg.Attempt, t.key, checkpoint.ID(id), snaps)
 	}()
 	return nil
 }
@@ -75,5 +75,5 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 // safe for concurrent use.
 func (t *Task) decline(id uint64, reason string) {
 	t.log.Warn("declining checkpoint", "checkpoint", id, "reason", reason)
-	t.cfg.Report.Decline(t.cfg.Attempt, t.key, id, reason)
+	t.cfg.Report.Decline(t.cfg.Attempt, t.key, checkpoint.ID(id), reason)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/operator"
@@ -53,9 +54,9 @@ type Reporter interface {
 	Status(*rpc.TaskStatus)
 	// Ack acknowledges checkpoint id of the attempt with the subtask's
 	// snapshots.
-	Ack(attempt uint64, task rpc.TaskKey, id uint64, snapshots []checkpoint.OperatorSnapshot)
+	Ack(attempt exec.Attempt, task exec.TaskKey, id checkpoint.ID, snapshots []checkpoint.OperatorSnapshot)
 	// Decline says the subtask could not take checkpoint id.
-	Decline(attempt uint64, task rpc.TaskKey, id uint64, reason string)
+	Decline(attempt exec.Attempt, task exec.TaskKey, id checkpoint.ID, reason string)
 }
 
 // Config describes one subtask to run.
@@ -64,11 +65,11 @@ type Config struct {
 	Graph   *plan.JobGraph
 	Vertex  int
 	Subtask int
-	Attempt uint64
+	Attempt exec.Attempt
 	// Parallelism of every vertex, by vertex id.
-	Parallelism map[string]int
+	Parallelism map[exec.VertexID]int
 	// DataAddrs of every vertex's subtasks, by vertex id.
-	DataAddrs map[string][]string
+	DataAddrs map[exec.VertexID][]string
 	// KeyGroups is the key-group range of this subtask.
 	KeyGroups keygroup.Range
 	// Restore is the state to restore, by operator id; RestoredCheckpoint
@@ -109,7 +110,7 @@ type LocalState interface {
 // Task is one running subtask.
 type Task struct {
 	cfg    Config
-	key    rpc.TaskKey
+	key    exec.TaskKey
 	vertex *plan.Vertex
 	log    *slog.Logger
 
@@ -196,7 +197,7 @@ func New(cfg Config) *Task {
 	log := cfg.Logger.With("task", fmt.Sprintf("%s[%d]", v.ID, cfg.Subtask), "attempt", cfg.Attempt)
 	return &Task{
 		cfg:     cfg,
-		key:     rpc.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
+		key:     exec.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
 		vertex:  v,
 		log:     log,
 		started: time.Now(),
@@ -208,7 +209,7 @@ func New(cfg Config) *Task {
 // the rest of its uptime was busy. It is safe for concurrent use.
 func (t *Task) Sample() rpc.TaskSample {
 	now := time.Now()
-	s := rpc.TaskSample{Task: t.key, UptimeNs: now.Sub(t.started).Nanoseconds(),
+	s := rpc.TaskSample{Task: rpc.WireKey(t.key), UptimeNs: now.Sub(t.started).Nanoseconds(),
 		IdleNs: t.idleNs.Load(), BackPressuredNs: t.backPressuredNs.Load(),
 		RecordsIn: t.recordsIn.Load(), SourcePosition: t.sourceOut.Load()}
 	if since := t.waitSince.Load(); since != 0 {
@@ -242,7 +243,7 @@ func (t *Task) endWait() {
 }
 
 // Key names the subtask.
-func (t *Task) Key() rpc.TaskKey { return t.key }
+func (t *Task) Key() exec.TaskKey { return t.key }
 
 // Run runs the subtask until it finishes, fails or ctx is canceled, and
 // reports its final state. It returns the failure, if any.
@@ -319,7 +320,7 @@ func (t *Task) reportEnd(ctx context.Context, err error) {
 }
 
 func (t *Task) report(st *rpc.TaskStatus) {
-	st.Attempt, st.Task = t.cfg.Attempt, t.key
+	st.Attempt, st.Task = uint64(t.cfg.Attempt), rpc.WireKey(t.key)
 	if !t.first.IsZero() {
 		st.FirstRecordUnixNano = t.first.UnixNano()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/task"
 )
@@ -219,12 +220,12 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 	}
 	tm.net.FenceBelow(d.Attempt)
 	tm.lastAttempt = max(tm.lastAttempt, d.Attempt)
-	addrs := map[string][]string{}
+	addrs := map[exec.VertexID][]string{}
 	for _, p := range d.Placements {
-		addrs[p.Vertex] = p.DataAddrs
+		addrs[exec.VertexID(p.Vertex)] = p.DataAddrs
 	}
 	for _, td := range d.Tasks {
-		vi, _, ok := tm.graph.Vertex(td.Task.Vertex)
+		vi, _, ok := tm.graph.Vertex(exec.VertexID(td.Task.Vertex))
 		if !ok {
 			rep.send(&rpc.Envelope{TaskStatus: &rpc.TaskStatus{Attempt: d.Attempt, Task: td.Task, State: rpc.TaskFailed,
 				Domain: rpc.DomainInternal, Error: fmt.Sprintf("unknown vertex %q", td.Task.Vertex)}})
@@ -235,8 +236,8 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 			restore[r.OperatorID] = task.Restore{Keyed: rpc.Slices(r.Keyed), List: r.List}
 		}
 		t := task.New(task.Config{
-			JobID: tm.jobID, Graph: tm.graph, Vertex: vi, Subtask: td.Task.Subtask, Attempt: d.Attempt,
-			Parallelism: d.Parallelism, DataAddrs: addrs, KeyGroups: td.KeyGroups.KeyGroups(),
+			JobID: tm.jobID, Graph: tm.graph, Vertex: vi, Subtask: td.Task.Subtask, Attempt: exec.Attempt(d.Attempt),
+			Parallelism: rpc.ExecParallelism(d.Parallelism), DataAddrs: addrs, KeyGroups: td.KeyGroups.KeyGroups(),
 			Restore: restore, RestoredCheckpoint: d.CheckpointID,
 			Net: tm.net, Storage: tm.storage,
 			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout,

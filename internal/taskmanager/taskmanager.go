@@ -19,6 +19,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/plan"
@@ -205,10 +206,10 @@ func (r *reporter) send(e *rpc.Envelope) {
 // Status, Ack and Decline implement task.Reporter: the subtasks' reports
 // become envelopes here, not in the task layer.
 func (r *reporter) Status(st *rpc.TaskStatus) { r.send(&rpc.Envelope{TaskStatus: st}) }
-func (r *reporter) Ack(attempt uint64, task rpc.TaskKey, id uint64, snaps []checkpoint.OperatorSnapshot) {
-	r.send(&rpc.Envelope{Ack: &rpc.CheckpointAck{Attempt: attempt, Checkpoint: id, Task: task, Snapshots: rpc.WireSnapshots(snaps)}})
+func (r *reporter) Ack(attempt exec.Attempt, task exec.TaskKey, id checkpoint.ID, snaps []checkpoint.OperatorSnapshot) {
+	r.send(&rpc.Envelope{Ack: &rpc.CheckpointAck{Attempt: uint64(attempt), Checkpoint: uint64(id), Task: rpc.WireKey(task), Snapshots: rpc.WireSnapshots(snaps)}})
 }
 
-func (r *reporter) Decline(attempt uint64, task rpc.TaskKey, id uint64, reason string) {
-	r.send(&rpc.Envelope{Decline: &rpc.CheckpointDecline{Attempt: attempt, Checkpoint: id, Task: task, Reason: reason}})
+func (r *reporter) Decline(attempt exec.Attempt, task exec.TaskKey, id checkpoint.ID, reason string) {
+	r.send(&rpc.Envelope{Decline: &rpc.CheckpointDecline{Attempt: uint64(attempt), Checkpoint: uint64(id), Task: rpc.WireKey(task), Reason: reason}})
 }

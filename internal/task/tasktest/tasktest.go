@@ -11,6 +11,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/plan"
@@ -38,7 +39,7 @@ func Run(ctx context.Context, jg *plan.JobGraph, p, managers int) (int64, error)
 		return 0, err
 	}
 	defer store.Close()
-	par, addrs := map[string]int{}, map[string][]string{}
+	par, addrs := map[exec.VertexID]int{}, map[exec.VertexID][]string{}
 	for _, v := range jg.Vertices {
 		n := min(p, v.MaxParallelism)
 		par[v.ID] = n
@@ -153,10 +154,10 @@ func ComparePipeline(b *testing.B, run func(ctx context.Context, n int) (int64, 
 type envelopes chan *rpc.Envelope
 
 func (c envelopes) Status(st *rpc.TaskStatus) { c <- &rpc.Envelope{TaskStatus: st} }
-func (c envelopes) Ack(attempt uint64, task rpc.TaskKey, id uint64, snaps []checkpoint.OperatorSnapshot) {
-	c <- &rpc.Envelope{Ack: &rpc.CheckpointAck{Attempt: attempt, Checkpoint: id, Task: task, Snapshots: rpc.WireSnapshots(snaps)}}
+func (c envelopes) Ack(attempt exec.Attempt, task exec.TaskKey, id checkpoint.ID, snaps []checkpoint.OperatorSnapshot) {
+	c <- &rpc.Envelope{Ack: &rpc.CheckpointAck{Attempt: uint64(attempt), Checkpoint: uint64(id), Task: rpc.WireKey(task), Snapshots: rpc.WireSnapshots(snaps)}}
 }
 
-func (c envelopes) Decline(attempt uint64, task rpc.TaskKey, id uint64, reason string) {
-	c <- &rpc.Envelope{Decline: &rpc.CheckpointDecline{Attempt: attempt, Checkpoint: id, Task: task, Reason: reason}}
+func (c envelopes) Decline(attempt exec.Attempt, task exec.TaskKey, id checkpoint.ID, reason string) {
+	c <- &rpc.Envelope{Decline: &rpc.CheckpointDecline{Attempt: uint64(attempt), Checkpoint: uint64(id), Task: rpc.WireKey(task), Reason: reason}}
 }
