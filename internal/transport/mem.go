@@ -56,6 +56,9 @@ type Mem struct {
 		conns map[*memConn]struct{}
 		// partitioned holds the hosts cut off by Partition.
 		partitioned map[string]bool
+		// closed is closed and replaced whenever a listener or connection
+		// end closes.
+		closed chan struct{}
 	}
 }
 
@@ -69,6 +72,7 @@ func NewMem(cfg MemConfig) *Mem {
 	m.mu.listeners = map[string]*memListener{}
 	m.mu.conns = map[*memConn]struct{}{}
 	m.mu.partitioned = map[string]bool{}
+	m.mu.closed = make(chan struct{})
 	return m
 }
 
@@ -149,6 +153,32 @@ func (m *Mem) Open() (listeners, conns int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.mu.listeners), len(m.mu.conns)
+}
+
+// AwaitClosed waits until every listener and connection end is closed, or
+// ctx ends. Processes may close their last connections from goroutines
+// that outlive their Close (gRPC does), so a check that a simulation left
+// nothing open waits here rather than reading Open once.
+func (m *Mem) AwaitClosed(ctx context.Context) error {
+	for {
+		m.mu.Lock()
+		ls, cs, ch := len(m.mu.listeners), len(m.mu.conns), m.mu.closed
+		m.mu.Unlock()
+		if ls == 0 && cs == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("transport: %d listeners and %d connection ends still open: %w", ls, cs, context.Cause(ctx))
+		}
+	}
+}
+
+// signalClosedLocked wakes AwaitClosed.
+func (m *Mem) signalClosedLocked() {
+	close(m.mu.closed)
+	m.mu.closed = make(chan struct{})
 }
 
 // memHost is the Network of one host of a Mem.
@@ -239,6 +269,7 @@ func (m *Mem) forget(c *memConn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.mu.conns, c)
+	m.signalClosedLocked()
 }
 
 // memAddr is a host:port of a Mem network.
@@ -312,6 +343,7 @@ func (l *memListener) Close() error {
 	l.m.mu.Lock()
 	if l.m.mu.listeners[l.addr.String()] == l {
 		delete(l.m.mu.listeners, l.addr.String())
+		l.m.signalClosedLocked()
 	}
 	l.m.mu.Unlock()
 	for _, c := range pending {

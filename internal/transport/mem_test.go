@@ -116,6 +116,27 @@ func TestMemListen(t *testing.T) {
 		if ls, cs := m.Open(); ls != 0 || cs != 0 {
 			t.Errorf("%d listeners and %d conns open after Close", ls, cs)
 		}
+		// AwaitClosed waits for the last connection end to close.
+		c, s := func() (net.Conn, net.Conn) {
+			l, _ := m.Host("x").Listen(":0")
+			defer l.Close()
+			c, _ := m.Host("y").Dial(context.Background(), l.Addr().String())
+			s, _ := l.Accept()
+			return c, s
+		}()
+		c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := m.AwaitClosed(ctx); err == nil {
+			t.Errorf("AwaitClosed returned with a connection end open")
+		}
+		go func() {
+			time.Sleep(time.Second)
+			s.Close()
+		}()
+		if err := m.AwaitClosed(context.Background()); err != nil {
+			t.Error(err)
+		}
 	})
 }
 
