@@ -207,11 +207,17 @@ func TestFaultInjector(t *testing.T) {
 	}
 
 	f.FailNextRead("job/", nil)
+	if n := f.Pending(); n != 1 {
+		t.Fatalf("Pending = %d with one fault armed", n)
+	}
 	if _, err := f.Read(ctx, "job/chk-1/x"); !errors.Is(err, ErrInjected) {
 		t.Fatalf("read: err = %v, want ErrInjected", err)
 	}
 	if got, err := f.Read(ctx, "job/chk-1/x"); err != nil || string(got) != "abc" {
 		t.Fatalf("read after fault: %q, %v", got, err)
+	}
+	if n := f.Pending(); n != 0 {
+		t.Fatalf("Pending = %d after the one-off fault fired", n)
 	}
 
 	f.CorruptReads("job/chk-1/")
