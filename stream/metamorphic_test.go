@@ -6,21 +6,32 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/tidetest"
 )
 
 var (
 	metamorphicSeed = flag.Uint64("metamorphic.seed", 0, "run TestMetamorphic with this seed only")
-	metamorphicRuns = flag.Int("metamorphic.runs", 4, "seeds TestMetamorphic draws when no seed is given")
+	metamorphicRuns = flag.Int("metamorphic.runs", 20, "seeds TestMetamorphic draws when no seed is given")
 )
 
 // TestMetamorphic runs one keyed workload under configurations drawn from a
 // seed — TaskManagers and slots, checkpoint interval, network buffer size and
 // credits, local recovery on or off, and a sequence of joins, leaves and
-// kills at random moments — and requires the output of an undisturbed run.
+// crashes at random moments — and requires the output of an undisturbed run.
 // A failure prints its seed; replay it with -metamorphic.seed.
+//
+// Each run is a simulated cluster in a synctest bubble (tidetest's
+// Simulated): virtual time, an in-memory network with seeded latency, one
+// in-memory checkpoint store. A seed reproduces exactly the configuration,
+// the disturbances and their moments in virtual time, and each
+// connection's latency. It does not fix the interleaving of goroutines
+// runnable at the same virtual instant, which is the Go scheduler's: a
+// replay runs the same scenario, not necessarily the same execution, so
+// replay a failing seed a few times (-count) if it does not fail at once.
 func TestMetamorphic(t *testing.T) {
 	seeds := []uint64{*metamorphicSeed}
 	if *metamorphicSeed == 0 {
@@ -32,7 +43,7 @@ func TestMetamorphic(t *testing.T) {
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Parallel()
-			runMetamorphic(t, seed)
+			synctest.Test(t, func(t *testing.T) { runMetamorphic(t, seed) })
 		})
 	}
 }
@@ -54,8 +65,14 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	for i := range events {
 		events[i] = pick("join", "leave", "kill")
 	}
-	t.Logf("seed %d (replay: go test ./stream -run TestMetamorphic -metamorphic.seed %d): %d taskmanagers, %v, events %v",
-		seed, seed, tms, dyn, events)
+	// The draws the simulation added come from a second source, so that a
+	// seed still draws the configuration and events it drew on real time.
+	rx := rand.New(rand.NewPCG(seed^0x3c6ef372fe94f82b, seed))
+	latency := time.Duration(rx.IntN(3)) * time.Millisecond
+	fault := []string{"none", "partition", "jobmanager-restart", "write-fault", "read-fault"}[rx.IntN(5)]
+	faultAt := rx.IntN(len(events) + 1)
+	t.Logf("seed %d (replay: go test ./stream -run TestMetamorphic -metamorphic.seed %d): %d taskmanagers, %v, events %v, latency up to %v, %s before event %d",
+		seed, seed, tms, dyn, events, latency, fault, faultAt)
 
 	vs := numbers(10000)
 	sink := tidetest.NewSink[string]()
@@ -63,12 +80,22 @@ func runMetamorphic(t *testing.T, seed uint64) {
 		Job:          countSumJob(vs, 5000, sink),
 		TaskManagers: tms,
 		Dynamic:      dyn,
+		Simulated:    true,
+		Latency:      latency,
+		Seed:         seed,
 	})
 	c.WaitState(tidetest.Running, timeout)
 	// The TaskManagers this run has not stopped: a killed one takes a
 	// moment to be gone, so the run keeps its own list.
 	live := c.TaskManagers()
-	for _, ev := range events {
+	for k, ev := range append(events, "") {
+		if k == faultAt && fault != "none" {
+			time.Sleep(time.Duration(100+rx.IntN(400)) * time.Millisecond)
+			disturb(t, c, rx, live, fault)
+		}
+		if ev == "" {
+			break
+		}
 		time.Sleep(time.Duration(100+r.IntN(400)) * time.Millisecond)
 		if c.State() != tidetest.Running {
 			break
@@ -81,7 +108,7 @@ func runMetamorphic(t *testing.T, seed uint64) {
 		if ev == "leave" {
 			live[i].Leave()
 		} else {
-			live[i].Kill()
+			live[i].Crash()
 		}
 		live = slices.Delete(live, i, i+1)
 	}
@@ -91,4 +118,29 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	c.WaitState(tidetest.Finished, 2*timeout)
 	t.Logf("seed %d", seed)
 	requireUndisturbed(t, sink, vs)
+}
+
+// disturb injects one of the faults only a simulation can: a TaskManager
+// partitioned away for longer than the heartbeat timeout and then healed (a
+// zombie), a JobManager restart, the next checkpoint write failing, or the
+// next one or two reads of checkpoint data failing.
+func disturb(t *testing.T, c *tidetest.Cluster, rx *rand.Rand, live []*tidetest.TM, fault string) {
+	switch fault {
+	case "partition":
+		if len(live) == 0 {
+			return
+		}
+		tm := live[rx.IntN(len(live))]
+		tm.Partition()
+		time.Sleep(time.Duration(2500+rx.IntN(1500)) * time.Millisecond)
+		tm.Heal()
+	case "jobmanager-restart":
+		c.RestartJobManager()
+	case "write-fault":
+		c.StorageFaults().FailNextWrite(c.JobID()+"/chk-", nil)
+	case "read-fault":
+		c.StorageFaults().Inject(blob.Fault{Ops: blob.OpRead, Prefix: c.JobID() + "/chk-", Times: 1 + rx.IntN(2)})
+	default:
+		t.Fatalf("unknown fault %q", fault)
+	}
 }

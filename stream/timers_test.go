@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tide-stream/tide/stream"
@@ -43,37 +44,40 @@ func (r *reminder) OnTimer(k int64, at time.Time, out stream.Collector[string]) 
 // exactly once, on whichever subtask owns the key by then.
 func TestTimersFireOnceAndMoveWithTheirKeys(t *testing.T) {
 	t.Parallel()
-	vs := numbers(8000)
-	sink := tidetest.NewSink[string]()
-	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(4000)))
-			fired := stream.Process(stream.KeyBy(src, key), "reminder", func() stream.ProcessFunction[int64, int64, string] {
-				return &reminder{delay: 1200 * time.Millisecond}
-			})
-			sink.To(fired, "collect")
-			return nil
-		},
-		TaskManagers:       1,
-		CheckpointInterval: 100 * time.Millisecond,
+	synctest.Test(t, func(t *testing.T) {
+		vs := numbers(8000)
+		sink := tidetest.NewSink[string]()
+		c := tidetest.Start(t, tidetest.Config{
+			Simulated: true,
+			Job: func(env *stream.Env, _ []string) error {
+				src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(4000)))
+				fired := stream.Process(stream.KeyBy(src, key), "reminder", func() stream.ProcessFunction[int64, int64, string] {
+					return &reminder{delay: 1200 * time.Millisecond}
+				})
+				sink.To(fired, "collect")
+				return nil
+			},
+			TaskManagers:       1,
+			CheckpointInterval: 100 * time.Millisecond,
+		})
+		c.WaitParallelism(1, timeout)
+		c.WaitCheckpoints(1, timeout)
+		c.AddTaskManager()
+		c.WaitParallelism(2, timeout)
+		c.WaitState(tidetest.Finished, timeout)
+		if n := len(c.Rescales()); n == 0 {
+			t.Fatal("no rescale happened")
+		}
+		got := sink.Values()
+		slices.Sort(got)
+		var want []string
+		for k := range int64(numKeys) {
+			want = append(want, fmt.Sprintf("%d:fired", k))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("timers fired %v, want each key once: %v", got, want)
+		}
 	})
-	c.WaitParallelism(1, timeout)
-	c.WaitCheckpoints(1, timeout)
-	c.AddTaskManager()
-	c.WaitParallelism(2, timeout)
-	c.WaitState(tidetest.Finished, timeout)
-	if n := len(c.Rescales()); n == 0 {
-		t.Fatal("no rescale happened")
-	}
-	got := sink.Values()
-	slices.Sort(got)
-	var want []string
-	for k := range int64(numKeys) {
-		want = append(want, fmt.Sprintf("%d:fired", k))
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("timers fired %v, want each key once: %v", got, want)
-	}
 }
 
 // farFuture registers a timer in the year 3000, past what Unix nanoseconds
@@ -147,44 +151,47 @@ func (f *idleAlert) OnTimer(k int64, at time.Time, out stream.Collector[string])
 // fire theirs, which the test does not count.
 func TestInactivityTimeoutsAcrossARescale(t *testing.T) {
 	t.Parallel()
-	const n = 8000
-	quietKey := func(v int64) int64 {
-		if v < n/4 {
-			return v % numKeys
+	synctest.Test(t, func(t *testing.T) {
+		const n = 8000
+		quietKey := func(v int64) int64 {
+			if v < n/4 {
+				return v % numKeys
+			}
+			return numKeys/2 + v%(numKeys/2)
 		}
-		return numKeys/2 + v%(numKeys/2)
-	}
-	sink := tidetest.NewSink[string]()
-	c := tidetest.Start(t, tidetest.Config{
-		Job: func(env *stream.Env, _ []string) error {
-			src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(n), tidetest.Splits(numSplits), tidetest.Rate(2000)))
-			idle := stream.Process(stream.KeyBy(src, quietKey), "idle", func() stream.ProcessFunction[int64, int64, string] {
-				return &idleAlert{timeout: 1500 * time.Millisecond}
-			})
-			sink.To(idle, "collect")
-			return nil
-		},
-		TaskManagers:       1,
-		CheckpointInterval: 100 * time.Millisecond,
+		sink := tidetest.NewSink[string]()
+		c := tidetest.Start(t, tidetest.Config{
+			Simulated: true,
+			Job: func(env *stream.Env, _ []string) error {
+				src := stream.FromSource(env, tidetest.SliceSource("numbers", numbers(n), tidetest.Splits(numSplits), tidetest.Rate(2000)))
+				idle := stream.Process(stream.KeyBy(src, quietKey), "idle", func() stream.ProcessFunction[int64, int64, string] {
+					return &idleAlert{timeout: 1500 * time.Millisecond}
+				})
+				sink.To(idle, "collect")
+				return nil
+			},
+			TaskManagers:       1,
+			CheckpointInterval: 100 * time.Millisecond,
+		})
+		c.WaitParallelism(1, timeout)
+		c.WaitCheckpoints(1, timeout)
+		c.AddTaskManager()
+		c.WaitParallelism(2, timeout)
+		c.WaitState(tidetest.Finished, timeout)
+		if len(c.Rescales()) == 0 {
+			t.Fatal("no rescale happened")
+		}
+		var got []string
+		for _, s := range sink.Values() {
+			if k := s[0] - '0'; k < numKeys/2 {
+				got = append(got, s)
+			}
+		}
+		slices.Sort(got)
+		if want := []string{"0:idle", "1:idle", "2:idle", "3:idle"}; !slices.Equal(got, want) {
+			t.Fatalf("the quiet keys fired %v, want each once: %v (all output: %v)", got, want, sink.Values())
+		}
 	})
-	c.WaitParallelism(1, timeout)
-	c.WaitCheckpoints(1, timeout)
-	c.AddTaskManager()
-	c.WaitParallelism(2, timeout)
-	c.WaitState(tidetest.Finished, timeout)
-	if len(c.Rescales()) == 0 {
-		t.Fatal("no rescale happened")
-	}
-	var got []string
-	for _, s := range sink.Values() {
-		if k := s[0] - '0'; k < numKeys/2 {
-			got = append(got, s)
-		}
-	}
-	slices.Sort(got)
-	if want := []string{"0:idle", "1:idle", "2:idle", "3:idle"}; !slices.Equal(got, want) {
-		t.Fatalf("the quiet keys fired %v, want each once: %v (all output: %v)", got, want, sink.Values())
-	}
 }
 
 // noOnTimer registers a timer but does not implement stream.TimerFunction.

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/jobmanager"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/transport"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -64,6 +66,20 @@ type Config struct {
 	// Logger receives the logs of every component. Default: Info and above
 	// to t.Log, which shows them only for failed tests or with -v.
 	Logger *slog.Logger
+	// Simulated runs the cluster on an in-memory network (package
+	// transport's Mem) and one shared in-memory checkpoint store instead of
+	// loopback TCP and a file:// directory, so that Start works inside a
+	// testing/synctest bubble and the whole cluster runs on virtual time
+	// (see the package doc). CheckpointsDir is then only a name. Default
+	// false.
+	Simulated bool
+	// Latency is the largest one-way latency of a simulated connection:
+	// each connection draws its own from [0, Latency], from Seed. Default
+	// 0. Only with Simulated.
+	Latency time.Duration
+	// Seed seeds the simulated network's latency draws. Only with
+	// Simulated.
+	Seed uint64
 }
 
 // Cluster is a running test cluster. Its methods are safe for concurrent
@@ -75,27 +91,47 @@ type Cluster struct {
 	conf *config.Config
 	log  *slog.Logger
 	reg  *jobs.Registry
-	jm   *jobmanager.JobManager
-	// rpcAddr is where TaskManagers register.
+	// rpcAddr is where TaskManagers register; a restarted JobManager
+	// listens there again.
 	rpcAddr string
+	// net is the simulated network and store the shared checkpoint store,
+	// wrapped in faults; all nil unless Config.Simulated.
+	net    *transport.Mem
+	store  blob.Storage
+	faults *blob.FaultInjector
 
 	// ctx is the parent of every component's context; cancel ends them all.
 	ctx    context.Context
 	cancel context.CancelFunc
 	// wg counts every goroutine the cluster started.
 	wg sync.WaitGroup
-	// jmDone is closed when the JobManager's Run returned; jmErr is its
-	// result, written before the close.
-	jmDone chan struct{}
-	jmErr  error
 
 	mu struct {
 		sync.Mutex
+		// jm is the running JobManager, replaced by RestartJobManager.
+		jm *jobManager
 		// tms lists every TaskManager ever started, in start order.
 		tms []*TM
-		// stopped is set by Stop; no TaskManager starts after it.
+		// stopped is set by Stop; nothing starts after it.
 		stopped bool
 	}
+}
+
+// jobManager is one run of the cluster's JobManager.
+type jobManager struct {
+	jm     *jobmanager.JobManager
+	cancel context.CancelFunc
+	// done is closed when the JobManager's Run returned; err is its result,
+	// written before the close.
+	done chan struct{}
+	err  error
+}
+
+// jobManager returns the running JobManager.
+func (c *Cluster) jobManager() *jobManager {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.jm
 }
 
 // Start starts a JobManager running cfg.Job and cfg.TaskManagers
@@ -134,31 +170,57 @@ func start(t testing.TB, cfg Config) (*Cluster, error) {
 	if err := reg.Register(cfg.Name, cfg.Job); err != nil {
 		return nil, err
 	}
-	jm, err := jobmanager.New(jobManagerConfig(cfg, conf, reg))
-	if err != nil {
-		return nil, fmt.Errorf("jobmanager: %w", err)
-	}
-	addr, err := jm.Listen()
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Cluster{t: t, cfg: cfg, conf: conf, log: cfg.Logger, reg: reg, jm: jm, rpcAddr: addr,
-		ctx: ctx, cancel: cancel, jmDone: make(chan struct{})}
-	c.wg.Add(1)
-	go func() { // owner: the cluster; ends when Stop cancels ctx
-		defer c.wg.Done()
-		defer close(c.jmDone)
-		c.jmErr = jm.Run(ctx)
-		if c.jmErr != nil && !errors.Is(c.jmErr, context.Canceled) {
-			c.log.Error("tidetest: jobmanager stopped", "err", c.jmErr)
+	c := &Cluster{t: t, cfg: cfg, conf: conf, log: cfg.Logger, reg: reg, ctx: ctx, cancel: cancel}
+	if cfg.Simulated {
+		c.net = transport.NewMem(transport.MemConfig{MaxLatency: cfg.Latency, Seed: cfg.Seed})
+		if c.store, err = blob.Open(ctx, "mem://"); err != nil {
+			cancel()
+			return nil, err
 		}
-	}()
+		c.faults = blob.NewFaultInjector(c.store)
+	}
 	t.Cleanup(c.Stop)
-	if err := c.awaitView(); err != nil {
+	if err := c.startJobManager(jobManagerConfig(cfg, conf, reg)); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// startJobManager starts a JobManager with jc and waits until it has
+// published its first view.
+func (c *Cluster) startJobManager(jc jobmanager.Config) error {
+	if c.net != nil {
+		jc.Network = c.net.Host(jobManagerHost)
+		jc.OpenStorage = blob.Share(c.faults)
+	}
+	jm, err := jobmanager.New(jc)
+	if err != nil {
+		return fmt.Errorf("jobmanager: %w", err)
+	}
+	addr, err := jm.Listen()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.mu.stopped {
+		c.mu.Unlock()
+		return errors.New("the cluster is stopped")
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	r := &jobManager{jm: jm, cancel: cancel, done: make(chan struct{})}
+	c.rpcAddr, c.mu.jm = addr, r
+	c.wg.Add(1)
+	go func() { // owner: the cluster; ends when Stop or RestartJobManager cancels ctx
+		defer c.wg.Done()
+		defer close(r.done)
+		r.err = jm.Run(ctx)
+		if r.err != nil && !errors.Is(r.err, context.Canceled) {
+			c.log.Error("tidetest: jobmanager stopped", "err", r.err)
+		}
+	}()
+	c.mu.Unlock()
+	return r.awaitView()
 }
 
 // awaitView waits until the JobManager has published its first view.
@@ -166,34 +228,63 @@ func start(t testing.TB, cfg Config) (*Cluster, error) {
 // TODO: drop this once jobmanager.New publishes a view: until Run has
 // initialized the JobManager, every Backend read dereferences a nil view
 // and panics (see TestBackendBeforeRun).
-func (c *Cluster) awaitView() error {
+func (r *jobManager) awaitView() error {
 	ready := func() (ok bool) {
 		defer func() {
 			if recover() != nil {
 				ok = false
 			}
 		}()
-		c.jm.Backend().Overview()
+		r.jm.Backend().Overview()
 		return true
 	}
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for !ready() {
 		select {
-		case <-c.jmDone:
-			return fmt.Errorf("jobmanager stopped before it started: %v", c.jmErr)
+		case <-r.done:
+			return fmt.Errorf("jobmanager stopped before it started: %v", r.err)
 		case <-tick.C:
 		}
 	}
 	return nil
 }
 
+// RestartJobManager stops the JobManager, as a crash of its process
+// would, and starts a new one for the same job on the same checkpoint
+// storage and control address. With jobmanager.recovery at its default
+// the new one resumes the job from its latest completed checkpoint; the
+// TaskManagers register with it again. It fails the test if the new one
+// cannot start.
+func (c *Cluster) RestartJobManager() {
+	c.t.Helper()
+	old := c.jobManager()
+	if c.net != nil {
+		c.net.Crash(jobManagerHost)
+	}
+	old.cancel()
+	<-old.done
+	jc := jobManagerConfig(c.cfg, c.conf, c.reg)
+	jc.RPCAddr = c.rpcAddr
+	if err := c.startJobManager(jc); err != nil {
+		c.t.Fatalf("tidetest: restart the jobmanager: %v", err)
+	}
+}
+
+// jobManagerHost is the JobManager's host on the simulated network; a
+// TaskManager's is its id.
+const jobManagerHost = "jobmanager"
+
 // loadConfig resolves the configuration through the loader, as the command
 // line does: test defaults first, then the Config fields, then Dynamic.
 func loadConfig(t testing.TB, cfg Config) (*config.Config, error) {
 	home := t.TempDir()
 	dir := cfg.CheckpointsDir
-	if dir == "" {
+	switch {
+	case dir != "":
+	case cfg.Simulated:
+		dir = "mem://tidetest"
+	default:
 		dir = "file://" + t.TempDir()
 	}
 	var dyn []string
@@ -217,11 +308,15 @@ func loadConfig(t testing.TB, cfg Config) (*config.Config, error) {
 	for k, v := range cfg.Dynamic {
 		set(k, v)
 	}
-	// The cluster must be reachable on loopback only, on free ports,
-	// whatever Dynamic says.
-	set("jobmanager.rpc.address", "127.0.0.1")
+	// The cluster must be reachable on loopback only (or on the simulated
+	// network), on free ports, whatever Dynamic says.
+	host := "127.0.0.1"
+	if cfg.Simulated {
+		host = jobManagerHost
+	}
+	set("jobmanager.rpc.address", host)
 	set("jobmanager.rpc.port", "0")
-	set("taskmanager.host", "127.0.0.1")
+	set("taskmanager.host", host)
 	set("taskmanager.data.port", "0")
 	conf, err := config.Load(config.LoadOptions{Home: home, Dynamic: dyn})
 	if err != nil {
@@ -243,27 +338,51 @@ func jobManagerConfig(cfg Config, conf *config.Config, reg *jobs.Registry) jobma
 }
 
 // Stop cancels the JobManager and every TaskManager and waits for all of
-// their goroutines. It is idempotent and runs at the end of the test.
+// their goroutines. It is idempotent and runs at the end of the test. On a
+// simulated cluster it fails the test if a listener or connection is still
+// open 10 seconds after.
 func (c *Cluster) Stop() {
 	c.mu.Lock()
+	first := !c.mu.stopped
 	c.mu.stopped = true
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
+	if !first || c.net == nil {
+		return
+	}
+	// gRPC closes some connections from goroutines that end just after
+	// its Close returned.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.net.AwaitClosed(ctx); err != nil {
+		c.t.Errorf("tidetest: after Stop: %v", err)
+	}
+	c.store.Close()
 }
 
 // Config returns the resolved configuration, for reading keys with Get.
 func (c *Cluster) Config() *config.Config { return c.conf }
 
 // JobID is the id of the cluster's job.
-func (c *Cluster) JobID() string { return c.jm.JobID() }
+func (c *Cluster) JobID() string { return c.jobManager().jm.JobID() }
 
 // JobManagerAddr is where TaskManagers register.
-func (c *Cluster) JobManagerAddr() string { return c.rpcAddr }
+func (c *Cluster) JobManagerAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rpcAddr
+}
 
 // Backend is the JobManager's REST backend: everything the REST API shows
 // and every command it accepts.
-func (c *Cluster) Backend() rest.Backend { return c.jm.Backend() }
+func (c *Cluster) Backend() rest.Backend { return c.jobManager().jm.Backend() }
 
-// JobDone is closed when the job has reached a terminal state.
-func (c *Cluster) JobDone() <-chan struct{} { return c.jm.Done() }
+// JobDone is closed when the job has reached a terminal state (on the
+// running JobManager: a restarted one has its own).
+func (c *Cluster) JobDone() <-chan struct{} { return c.jobManager().jm.Done() }
+
+// StorageFaults is the fault injector around a simulated cluster's shared
+// checkpoint store: what it breaks, it breaks for the JobManager and every
+// TaskManager. Nil unless Config.Simulated.
+func (c *Cluster) StorageFaults() *blob.FaultInjector { return c.faults }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/taskmanager"
 )
 
@@ -46,6 +47,9 @@ func (c *Cluster) addTaskManager() (*TM, error) {
 	tc := taskmanager.FromConfig(conf)
 	tc.JobManager, tc.ResourceID, tc.Version, tc.Jobs = c.rpcAddr, id, version, c.reg
 	tc.Logger = c.log.With("component", "taskmanager")
+	if c.net != nil {
+		tc.DataHost, tc.Network, tc.OpenStorage = id, c.net.Host(id), blob.Share(c.faults)
+	}
 	tm, err := taskmanager.New(tc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
@@ -91,6 +95,44 @@ func (tm *TM) Leave() { tm.tm.Leave("tidetest: Leave") }
 func (tm *TM) Kill() {
 	tm.cancel()
 	<-tm.done
+}
+
+// Crash stops the TaskManager as a crash of its process or machine does.
+// On a simulated cluster its connections reset at once, before it can say
+// anything more (no flush, no goodbye on the control stream), then its
+// context is canceled; elsewhere Crash is Kill. Crash waits for the
+// TaskManager's goroutines to end.
+func (tm *TM) Crash() {
+	if n := tm.c.net; n != nil {
+		// Cut it off first, so that nothing it does while it unwinds (a
+		// registration, a data connection) reaches the others.
+		n.Partition(tm.id)
+		n.Crash(tm.id)
+		defer n.Heal(tm.id)
+	}
+	tm.Kill()
+}
+
+// Partition cuts the TaskManager off the simulated network until Heal,
+// without stopping it: its connections stop delivering and its dials are
+// refused, so the JobManager loses its heartbeats and declares it lost
+// while it runs on, a zombie. It fails the test on a cluster that is not
+// simulated.
+func (tm *TM) Partition() {
+	tm.c.t.Helper()
+	if tm.c.net == nil {
+		tm.c.t.Fatalf("tidetest: Partition needs Config.Simulated")
+	}
+	tm.c.net.Partition(tm.id)
+}
+
+// Heal ends a Partition.
+func (tm *TM) Heal() {
+	tm.c.t.Helper()
+	if tm.c.net == nil {
+		tm.c.t.Fatalf("tidetest: Heal needs Config.Simulated")
+	}
+	tm.c.net.Heal(tm.id)
 }
 
 // Done is closed when the TaskManager has exited.

@@ -96,11 +96,14 @@ func (c *Cluster) waitFor(timeout time.Duration, cond func() bool) error {
 		if terminal(st) {
 			return fmt.Errorf("the job is %s (%s)", st, c.describe())
 		}
+		jm := c.jobManager()
 		select {
 		case <-deadline.C:
 			return fmt.Errorf("timed out after %v (%s)", timeout, c.describe())
-		case <-c.jmDone:
-			return fmt.Errorf("the jobmanager stopped: %v", c.jmErr)
+		case <-jm.done:
+			if jm == c.jobManager() {
+				return fmt.Errorf("the jobmanager stopped: %v", jm.err)
+			}
 		case <-tick.C:
 		}
 	}

@@ -29,7 +29,49 @@ func openAll(t *testing.T) map[string]Storage {
 		t.Cleanup(func() { _ = s.Close() })
 		out[name] = s
 	}
+	shared, err := Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = shared.Close() })
+	h, err := Share(shared)(ctx, "ignored://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["shared"] = h
 	return out
+}
+
+// TestShare checks that handles of a shared store see each other's writes
+// and that closing one leaves the others, and the store, open.
+func TestShare(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	open := Share(s)
+	a, _ := open(ctx, "mem://x")
+	b, _ := open(ctx, "mem://y")
+	if err := a.Write(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Read(ctx, "k"); err != nil || string(got) != "v" {
+		t.Fatalf("the other handle reads %q, %v after one closed", got, err)
+	}
+	if _, err := a.Read(ctx, "k"); !errors.Is(err, ErrHandleClosed) {
+		t.Errorf("read on a closed handle: %v, want ErrHandleClosed", err)
+	}
+	if err := a.Close(); !errors.Is(err, ErrHandleClosed) {
+		t.Errorf("second Close: %v, want ErrHandleClosed", err)
+	}
+	if OpenerOr(nil) == nil || OpenerOr(open) == nil {
+		t.Errorf("OpenerOr returned nil")
+	}
 }
 
 func TestStorageContract(t *testing.T) {
@@ -165,11 +207,17 @@ func TestFaultInjector(t *testing.T) {
 	}
 
 	f.FailNextRead("job/", nil)
+	if n := f.Pending(); n != 1 {
+		t.Fatalf("Pending = %d with one fault armed", n)
+	}
 	if _, err := f.Read(ctx, "job/chk-1/x"); !errors.Is(err, ErrInjected) {
 		t.Fatalf("read: err = %v, want ErrInjected", err)
 	}
 	if got, err := f.Read(ctx, "job/chk-1/x"); err != nil || string(got) != "abc" {
 		t.Fatalf("read after fault: %q, %v", got, err)
+	}
+	if n := f.Pending(); n != 0 {
+		t.Fatalf("Pending = %d after the one-off fault fired", n)
 	}
 
 	f.CorruptReads("job/chk-1/")

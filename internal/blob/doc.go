@@ -25,6 +25,10 @@
 // prefix (a discarded checkpoint's directory) and does nothing on object
 // stores, which have no directories.
 //
+// Components open storage through an Opener in their Config (nil: Open), so
+// that a simulated cluster can hand every process one shared in-memory store
+// (Share), as real processes share one bucket.
+//
 // Two wrappers help tests and benchmarks: NewFaultInjector makes chosen
 // calls fail or return corrupted bytes, and NewLogging logs every call and
 // counts the bytes read (the rescale benchmark reports them).

@@ -103,6 +103,15 @@ func (f *FaultInjector) CorruptReads(prefix string) {
 	f.Inject(Fault{Ops: OpRead, Prefix: prefix, Corrupt: true})
 }
 
+// Pending returns how many faults are still armed: those with Times left
+// and those without a limit. A test that injected a one-off fault checks
+// with it that the fault fired.
+func (f *FaultInjector) Pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.mu.faults)
+}
+
 // Reset removes all faults.
 func (f *FaultInjector) Reset() {
 	f.mu.Lock()

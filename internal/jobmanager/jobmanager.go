@@ -32,6 +32,7 @@ import (
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 	"github.com/tide-stream/tide/internal/slotpool"
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 // Config configures a JobManager.
@@ -64,6 +65,12 @@ type Config struct {
 	// state, so that clients can read it.
 	ShutdownDelay time.Duration
 	Logger        *slog.Logger
+	// Network is where the control endpoint listens. Default (nil): TCP.
+	Network transport.Network
+	// OpenStorage opens CheckpointsDir. Default (nil): blob.Open. A
+	// simulation shares one store between the JobManager and its
+	// TaskManagers (blob.Share).
+	OpenStorage blob.Opener
 }
 
 // JobManager runs one job.
@@ -140,7 +147,7 @@ func New(cfg Config) (*JobManager, error) {
 		return nil, err
 	}
 	jobID := JobID(cfg.JobName, cfg.JobArgs, cfg.MaxParallelism)
-	st, err := blob.Open(context.Background(), cfg.CheckpointsDir)
+	st, err := blob.OpenerOr(cfg.OpenStorage)(context.Background(), cfg.CheckpointsDir)
 	if err != nil {
 		return nil, fmt.Errorf("open state.checkpoints.dir %s: %w", cfg.CheckpointsDir, err)
 	}
@@ -202,7 +209,7 @@ func (jm *JobManager) Done() <-chan struct{} { return jm.done }
 
 // Listen binds the control address; Run serves it.
 func (jm *JobManager) Listen() (string, error) {
-	lis, err := net.Listen("tcp", jm.cfg.RPCAddr)
+	lis, err := transport.Or(jm.cfg.Network).Listen(jm.cfg.RPCAddr)
 	if err != nil {
 		return "", fmt.Errorf("listen on jobmanager.rpc address %s: %w", jm.cfg.RPCAddr, err)
 	}

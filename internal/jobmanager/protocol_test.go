@@ -85,7 +85,7 @@ func connect(t *testing.T, addr, version string) (*fakeTM, *rpc.Envelope) {
 // error that ended the stream first.
 func connectAs(t *testing.T, addr string, reg rpc.Register) (*fakeTM, *rpc.Envelope, error) {
 	t.Helper()
-	cc, err := rpc.Dial(addr)
+	cc, err := rpc.Dial(addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

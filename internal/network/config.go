@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 // Config configures a Manager. The zero value of every field means its
 // default.
 type Config struct {
-	// ListenAddr is the TCP address to listen on, e.g. "127.0.0.1:0". Listen
+	// ListenAddr is the address to listen on, e.g. "127.0.0.1:0". Listen
 	// on a concrete host: Manager.Addr is what peers dial. Required.
 	ListenAddr string
+	// Network is how the Manager listens and dials. Default: TCP.
+	Network transport.Network
 	// CreditsPerChannel is the number of messages a producer may have in
 	// flight on one channel (sent but not yet released by the consumer). The
 	// consumer's Manager decides it. Default 4; at most MaxCreditsPerChannel.
@@ -54,6 +58,7 @@ func (c *Config) EnsureDefaults() {
 	if c.CreditsPerChannel == 0 {
 		c.CreditsPerChannel = 4
 	}
+	c.Network = transport.Or(c.Network)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

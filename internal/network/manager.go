@@ -72,7 +72,7 @@ func Listen(cfg Config) (*Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ln, err := cfg.Network.Listen(cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("network: listen on %q: %w", cfg.ListenAddr, err)
 	}
@@ -228,8 +228,7 @@ func (m *Manager) dialedConn(ctx context.Context, addr string) (*conn, error) {
 	m.mu.dialing[addr] = d
 	m.mu.Unlock()
 
-	var dialer net.Dialer
-	nc, err := dialer.DialContext(ctx, "tcp", addr)
+	nc, err := m.cfg.Network.Dial(ctx, addr)
 	if err == nil {
 		d.c = m.startConn(nc, addr, true)
 		if d.c == nil {

@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
+
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 const (
@@ -97,12 +99,22 @@ func (s clientStream) Recv() (*Envelope, error) {
 	return e, nil
 }
 
-// Dial returns a client connection to a JobManager's control address.
-func Dial(addr string) (*grpc.ClientConn, error) {
-	cc, err := grpc.NewClient(addr,
+// Dial returns a client connection to a JobManager's control address over
+// nw; nil means TCP through gRPC's own dialer (with its DNS resolver and
+// proxy support). Any other Network gets the address as is (gRPC's
+// passthrough resolver: no name lookup) and dials it itself.
+func Dial(addr string, nw transport.Network) (*grpc.ClientConn, error) {
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{}),
-			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)))
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+	}
+	target := addr
+	if nw != nil {
+		target = "passthrough:///" + addr
+		opts = append(opts, grpc.WithContextDialer(nw.Dial))
+	}
+	cc, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial jobmanager %s: %w", addr, err)
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"net"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 // TestConnectRoundTrip runs the control service over real loopback TCP and
@@ -15,6 +18,28 @@ func TestConnectRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	roundTrip(t, lis, nil)
+}
+
+// TestConnectRoundTripSimulated runs the same over the in-memory network in
+// a synctest bubble: gRPC, client and server, needs no goroutine or timer
+// from outside the bubble, and every goroutine it starts ends at Stop and
+// Close (synctest.Test fails otherwise).
+func TestConnectRoundTripSimulated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := transport.NewMem(transport.MemConfig{})
+		lis, err := m.Host("jobmanager").Listen(":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, lis, m.Host("tm"))
+		if ls, cs := m.Open(); ls != 0 || cs != 0 {
+			t.Errorf("%d listeners and %d connections left open", ls, cs)
+		}
+	})
+}
+
+func roundTrip(t *testing.T, lis net.Listener, nw transport.Network) {
 	ended := make(chan error, 1)
 	srv := NewServer(func(s Stream) error {
 		env, err := s.Recv()
@@ -31,10 +56,17 @@ func TestConnectRoundTrip(t *testing.T) {
 		ended <- err
 		return nil
 	})
-	go srv.Serve(lis)
-	defer srv.Stop()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(lis)
+	}()
+	defer func() {
+		srv.Stop()
+		<-served
+	}()
 
-	cc, err := Dial(lis.Addr().String())
+	cc, err := Dial(lis.Addr().String(), nw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type taskID struct {
 // session is one registration: connect, register, serve until the stream
 // breaks. It stops every task it started before it returns.
 func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
-	cc, err := rpc.Dial(tm.cfg.JobManager)
+	cc, err := rpc.Dial(tm.cfg.JobManager, tm.cfg.Network)
 	if err != nil {
 		return false, err
 	}
@@ -274,7 +274,7 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 	}
 	dir := reg.Config["state.checkpoints.dir"]
 	if tm.storage == nil || dir != tm.storageDir {
-		s, err := blob.Open(ctx, dir)
+		s, err := blob.OpenerOr(tm.cfg.OpenStorage)(ctx, dir)
 		if err != nil {
 			return fmt.Errorf("open checkpoint storage %s: %w", dir, err)
 		}

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 // Config configures a TaskManager.
@@ -48,6 +51,12 @@ type Config struct {
 	// job to rescale without it.
 	DecommissionTimeout time.Duration
 	Logger              *slog.Logger
+	// Network carries the control stream and the data plane. Default
+	// (nil): TCP.
+	Network transport.Network
+	// OpenStorage opens the checkpoint storage the JobManager names.
+	// Default (nil): blob.Open.
+	OpenStorage blob.Opener
 }
 
 // ErrRefused is returned by Run when the JobManager refused the
@@ -93,7 +102,8 @@ func New(cfg Config) (*TaskManager, error) {
 	tm := &TaskManager{cfg: cfg, log: cfg.Logger.With("tm", cfg.ResourceID), leave: make(chan string, 1), local: newLocalState()}
 	peerLost := make(chan string, 16)
 	nm, err := network.Listen(network.Config{
-		ListenAddr:        fmt.Sprintf("%s:%d", cfg.DataHost, cfg.DataPort),
+		ListenAddr:        net.JoinHostPort(cfg.DataHost, strconv.Itoa(cfg.DataPort)),
+		Network:           cfg.Network,
 		CreditsPerChannel: cfg.Credits,
 		Logger:            tm.log,
 		OnPeerLost: func(addr string, err error) {
