@@ -8,11 +8,10 @@ import (
 	"github.com/tide-stream/tide/stream"
 )
 
-// TestBackendBeforeRun shows that a JobManager's Backend cannot be read
-// between New and Run: the view is published by Run, and every read before
-// dereferences a nil *View. `tide standalone-job` starts the REST server
-// before Run, so an early GET /overview answers 500 (the server recovers the
-// panic). The cluster works around it in awaitView.
+// TestBackendBeforeRun: a JobManager's Backend can be read between New and
+// Run — `tide standalone-job` starts the REST server before Run, and an
+// early GET /overview must not fail. (It once dereferenced a nil view; New
+// now publishes the first one.)
 func TestBackendBeforeRun(t *testing.T) {
 	reg := &jobs.Registry{}
 	job := func(env *stream.Env, _ []string) error {
@@ -29,7 +28,7 @@ func TestBackendBeforeRun(t *testing.T) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			t.Errorf("bug: Backend().Overview() before Run panics: %v", v)
+			t.Errorf("Backend().Overview() before Run panics: %v", v)
 		}
 	}()
 	jm.Backend().Overview()
