@@ -169,6 +169,9 @@ const (
 	TriggerTaskManagerLeaving RescaleTrigger = "taskmanager-leaving"
 	TriggerTaskManagerLost    RescaleTrigger = "taskmanager-lost"
 	TriggerManual             RescaleTrigger = "manual"
+	// TriggerFailure is a restart after a failure of the job (its code,
+	// its storage), which the restart strategy bounds.
+	TriggerFailure RescaleTrigger = "failure"
 )
 
 // RescaleStatus is a rescale's progress.
