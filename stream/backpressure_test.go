@@ -3,6 +3,7 @@ package stream_test
 import (
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tide-stream/tide/stream"
@@ -46,9 +47,19 @@ func (w slowWriter) Close() error                       { return nil }
 // TaskManagers, and checks that the source is held back: what it emitted
 // but the sink has not consumed stays within the network's buffers
 // (credits × buffer size per channel), instead of growing with time.
+//
+// It runs on the simulation (virtual time): the sink's 20µs a record and
+// the rates are the bubble's clock, so the figures are exact, not the
+// machine's.
 func TestSlowConsumerSlowsItsProducer(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testSlowConsumerSlowsItsProducer)
+}
+
+func testSlowConsumerSlowsItsProducer(t *testing.T) {
 	var emitted, consumed atomic.Int64
 	c := tidetest.Start(t, tidetest.Config{
+		Simulated:    true,
 		TaskManagers: 2,
 		Job: func(env *stream.Env, _ []string) error {
 			src := stream.FromSource(env, stream.Source[int64]{
@@ -94,11 +105,17 @@ func TestSlowConsumerSlowsItsProducer(t *testing.T) {
 // TestRecordRates paces a source at 4000 records/s and checks that the
 // JobManager's per-vertex rates see it: the source emits, and the keyed
 // vertex reads, about that many records a second.
+// It runs on the simulation: the rates are exact in virtual time.
 func TestRecordRates(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testRecordRates)
+}
+
+func testRecordRates(t *testing.T) {
 	vs := numbers(12000)
 	sink := tidetest.NewSink[string]()
 	c := tidetest.Start(t, tidetest.Config{
+		Simulated: true,
 		Job: func(env *stream.Env, _ []string) error {
 			src := stream.FromSource(env, tidetest.SliceSource("numbers", vs, tidetest.Splits(numSplits), tidetest.Rate(4000)))
 			sink.To(countSum(src), "collect")
@@ -107,7 +124,7 @@ func TestRecordRates(t *testing.T) {
 		TaskManagers: 2,
 	})
 	c.WaitParallelism(2, timeout)
-	inBand := func(v int64) bool { return v >= 2000 && v <= 6000 }
+	inBand := func(v int64) bool { return v >= 3800 && v <= 4200 } // virtual time: close to exact
 	c.WaitFor("rates near 4000 records/s", timeout, func() bool {
 		vs := c.Job().Vertices
 		return len(vs) == 2 && inBand(vs[0].Metrics.NumRecordsOutPerSecond) && inBand(vs[1].Metrics.NumRecordsInPerSecond)
