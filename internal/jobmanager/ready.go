@@ -20,7 +20,9 @@ func schedStart() scheduler.Event { return scheduler.Start{} }
 // slot pool as the event left it. The scheduler stamps the event with its
 // last tick, at most one tick interval old.
 func (jm *JobManager) stepSched(ev scheduler.Event) {
-	jm.sched.Step(ev)
+	if err := jm.sched.Step(ev); err != nil {
+		jm.log.Info("the scheduler dropped an event", "reason", err)
+	}
 	jm.sched.Tick(time.Now())
 }
 

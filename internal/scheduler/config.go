@@ -75,7 +75,7 @@ type Config struct {
 	// AttemptsAfter+1. A JobManager that recovers a job starts above every
 	// attempt its predecessors may have used.
 	AttemptsAfter exec.Attempt
-	// Logger receives every state change and every dropped event. Nil
+	// Logger receives every state change. Nil
 	// discards.
 	Logger *slog.Logger
 }

@@ -6,12 +6,13 @@
 // Events come in through Step, time through Tick, and the work to do comes
 // out of Ready. The JobManager's loop goroutine owns a Scheduler and:
 //
-//  1. Calls Tick(now) regularly, or when Deadline is due, and before each
-//     Step: events are stamped with the latest Tick's time (rescale record
-//     times, timer starts).
+//  1. Calls Tick(now) when Deadline is due, and before each Step: events
+//     are stamped with the latest Tick's time (rescale record times, timer
+//     starts).
 //  2. Steps Start once, then every event of the list in events.go: the slot
 //     pool's available count after every change (SlotsChanged), and what the
-//     tasks of each attempt report. Events of an older attempt are dropped.
+//     tasks of each attempt report. Step refuses, with an error and no
+//     change, an event of an older attempt or one meaningless in the state.
 //  3. While HasReady, takes Ready and does its work in field order: publish
 //     the Transition, trigger the checkpoint, stop tasks, deploy (assigning
 //     Deployment.Slots slots with the slot pool), publish rescale records.

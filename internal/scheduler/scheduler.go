@@ -119,31 +119,28 @@ func New(cfg Config, vertices []Vertex, now time.Time) *Scheduler {
 	return s
 }
 
-// Step feeds an event. Events of another attempt than the latest deployed one
-// and events that mean nothing in the current state are logged and dropped.
-// Events are stamped with the time of the latest Tick.
-func (s *Scheduler) Step(ev Event) {
+// Step feeds an event. An event of another attempt than the latest
+// deployed one, or one that means nothing in the current state, is
+// refused with an error and changes nothing; the shell logs it. Events are
+// stamped with the time of the latest Tick.
+func (s *Scheduler) Step(ev Event) error {
 	s.batchOpen = false
 	if ev == nil {
-		s.log.Warn("scheduler dropped nil event", "state", s.state.String())
-		return
+		return fmt.Errorf("scheduler: nil event in state %s", s.state)
 	}
 	if s.state.Terminal() {
-		s.log.Info("scheduler dropped event: terminal state", "event", fmt.Sprintf("%T%+v", ev, ev), "state", s.state.String())
-		return
+		return fmt.Errorf("scheduler: %T%+v in terminal state %s", ev, ev, s.state)
 	}
 	if a, ok := attemptOf(ev); ok && a != s.attempt {
-		s.log.Info("scheduler dropped event of another attempt", "event", fmt.Sprintf("%T%+v", ev, ev),
-			"attempt", s.attempt, "state", s.state.String())
-		return
+		return fmt.Errorf("scheduler: %T%+v of attempt %d, not the latest %d (state %s)", ev, ev, a, s.attempt, s.state)
 	}
 	if sc, ok := ev.(SlotsChanged); ok {
 		s.available = max(sc.Available, 0)
 	}
 	if !s.h.step(ev) {
-		s.log.Info("scheduler dropped event: not handled in state", "event", fmt.Sprintf("%T%+v", ev, ev),
-			"state", s.state.String(), "attempt", s.attempt)
+		return fmt.Errorf("scheduler: %T%+v means nothing in state %s (attempt %d)", ev, ev, s.state, s.attempt)
 	}
+	return nil
 }
 
 // Tick advances time to now and runs the timers due by then. Timers set while

@@ -104,3 +104,33 @@ func TestVerticesWithoutCap(t *testing.T) {
 		t.Fatalf("Parallelism = %v, want a:200 b:3", got)
 	}
 }
+
+// TestStepRefusesWhatMeansNothing: Step refuses an event of another attempt,
+// one that means nothing in the state, and any event after the end, with
+// an error and no change, as the other cores' Step does.
+func TestStepRefusesWhatMeansNothing(t *testing.T) {
+	h := newHarness(t, baseConfig())
+	run(h, start(), slots(2, TriggerJoined), adv(time.Second))
+	if h.s.State() != Executing {
+		t.Fatalf("state %s, want Executing", h.s.State())
+	}
+	if err := h.s.Step(TasksRunning{Attempt: 7}); err == nil {
+		t.Fatal("an event of another attempt accepted")
+	}
+	if err := h.s.Step(Start{}); err == nil {
+		t.Fatal("Start accepted while Executing")
+	}
+	if h.s.State() != Executing {
+		t.Fatal("a refused event changed the scheduler")
+	}
+	if err := h.s.Step(TasksRunning{Attempt: h.s.Attempt()}); err != nil {
+		t.Fatalf("the running attempt's event refused: %v", err)
+	}
+	run(h, cancelEv(), stopped(h.s.Attempt()))
+	if !h.s.State().Terminal() {
+		t.Fatalf("state %s after cancel, want terminal", h.s.State())
+	}
+	if err := h.s.Step(SlotsChanged{Available: 3, Trigger: TriggerJoined}); err == nil {
+		t.Fatal("an event accepted after the end")
+	}
+}
