@@ -17,7 +17,7 @@ type countingSource struct {
 	emitted *atomic.Int64
 }
 
-func (s *countingSource) Poll(out stream.Collector[int64]) (stream.PollStatus, time.Duration, error) {
+func (s *countingSource) Poll(out stream.SourceOutput[int64]) (stream.PollStatus, time.Duration, error) {
 	for range 256 {
 		out.Emit(s.next)
 		s.next++

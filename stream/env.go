@@ -24,8 +24,25 @@ import (
 	"github.com/tide-stream/tide/internal/plan"
 )
 
-// Collector receives the records an operator emits.
-type Collector[T any] = operator.Emitter[T]
+// Collector receives the records a function emits. A record emitted while
+// an input record is processed gets that record's event-time timestamp; one
+// emitted by a timer gets the timer's time (event time) or none.
+type Collector[T any] interface {
+	Emit(v T)
+}
+
+// NoTimestamp is the timestamp of a record without one.
+const NoTimestamp = operator.NoTimestamp
+
+// collector passes what a function emits on, stamped with ts: the
+// timestamp of the record being processed. An operator owns one and sets
+// ts before calling its function, so emitting allocates nothing.
+type collector[T any] struct {
+	next operator.Emitter[T]
+	ts   int64
+}
+
+func (c *collector[T]) Emit(v T) { c.next.Emit(v, c.ts) }
 
 // Env collects the operators of one job.
 type Env struct {
@@ -178,7 +195,7 @@ func add[In, Out any](e *Env, op *plan.Operator, opts []Option) DataStream[Out] 
 // fanout combines the emitters of several consumers of one output.
 func fanout[T any](outs []any) any {
 	if len(outs) == 0 {
-		return operator.EmitterFunc[T](func(T) {})
+		return operator.EmitterFunc[T](func(T, int64) {})
 	}
 	if len(outs) == 1 {
 		return outs[0]
@@ -192,15 +209,15 @@ func fanout[T any](outs []any) any {
 
 type fanoutOp[T any] struct{ es []operator.Emitter[T] }
 
-func (f *fanoutOp[T]) Emit(v T) {
+func (f *fanoutOp[T]) Emit(v T, ts int64) {
 	for _, e := range f.es {
-		e.Emit(v)
+		e.Emit(v, ts)
 	}
 }
 
-func (f *fanoutOp[T]) EmitBatch(vs []T) {
+func (f *fanoutOp[T]) EmitBatch(vs []T, ts []int64) {
 	for _, e := range f.es {
-		operator.EmitAll(e, operator.Batcher(e), vs)
+		operator.EmitAll(e, operator.Batcher(e), vs, ts)
 	}
 }
 

@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/tide-stream/tide/codec"
@@ -20,10 +22,17 @@ func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.Re
 			e := in.(operator.Emitter[T])
 			eb := operator.Batcher(e)
 			var batch []T
+			var stamps []int64
 			return func(buf []byte) (int, error) {
-				batch = batch[:0]
+				batch, stamps = batch[:0], stamps[:0]
+				stamped := false
 				count := 0
 				for len(buf) > 0 {
+					ts, n, err := readTimestamp(buf)
+					if err != nil {
+						return count, fmt.Errorf("decode record %d of a buffer: %w", count, err)
+					}
+					buf = buf[n:]
 					v, n, err := c.Decode(buf)
 					if err != nil {
 						return count, fmt.Errorf("decode %T record: %w", v, err)
@@ -35,13 +44,19 @@ func exchange[T any](p plan.Partitioning, c codec.Codec[T], route func(w plan.Re
 					buf = buf[n:]
 					count++
 					if eb == nil {
-						e.Emit(v)
+						e.Emit(v, ts)
 						continue
 					}
 					batch = append(batch, v)
+					stamps = append(stamps, ts)
+					stamped = stamped || ts != operator.NoTimestamp
 				}
 				if len(batch) > 0 {
-					eb.EmitBatch(batch)
+					if stamped {
+						eb.EmitBatch(batch, stamps)
+					} else {
+						eb.EmitBatch(batch, nil)
+					}
 				}
 				return count, nil
 			}
@@ -55,16 +70,48 @@ type exchangeWriter[T any] struct {
 	route func(T) int
 }
 
-func (x *exchangeWriter[T]) Emit(v T) {
+func (x *exchangeWriter[T]) Emit(v T, ts int64) {
 	ch := x.route(v)
-	x.w.Commit(ch, x.codec.Append(x.w.Buf(ch), v))
+	x.w.Commit(ch, x.codec.Append(appendTimestamp(x.w.Buf(ch), ts), v))
 }
 
-func (x *exchangeWriter[T]) EmitBatch(vs []T) {
-	for _, v := range vs {
+func (x *exchangeWriter[T]) EmitBatch(vs []T, ts []int64) {
+	for i, v := range vs {
 		ch := x.route(v)
-		x.w.Commit(ch, x.codec.Append(x.w.Buf(ch), v))
+		x.w.Commit(ch, x.codec.Append(appendTimestamp(x.w.Buf(ch), operator.TimestampAt(ts, i)), v))
 	}
+}
+
+// A record on the wire is its timestamp, then its value in the edge's
+// codec. The timestamp is one byte 0 for none, or 1 and 8 bytes big
+// endian; a job without event time pays one byte a record.
+const (
+	wireNoTimestamp = 0
+	wireTimestamp   = 1
+)
+
+func appendTimestamp(dst []byte, ts int64) []byte {
+	if ts == operator.NoTimestamp {
+		return append(dst, wireNoTimestamp)
+	}
+	return binary.BigEndian.AppendUint64(append(dst, wireTimestamp), uint64(ts))
+}
+
+// readTimestamp decodes a record's timestamp from the front of src.
+func readTimestamp(src []byte) (ts int64, n int, err error) {
+	if len(src) == 0 {
+		return 0, 0, errors.New("record without its timestamp byte")
+	}
+	switch src[0] {
+	case wireNoTimestamp:
+		return operator.NoTimestamp, 1, nil
+	case wireTimestamp:
+		if len(src) < 9 {
+			return 0, 0, fmt.Errorf("timestamp of %d bytes, want 8", len(src)-1)
+		}
+		return int64(binary.BigEndian.Uint64(src[1:9])), 9, nil
+	}
+	return 0, 0, fmt.Errorf("record timestamp marker %d", src[0])
 }
 
 // forward returns the forward edge from s into the operator named to.

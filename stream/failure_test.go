@@ -143,7 +143,7 @@ func TestCodecThatConsumesNothingFailsTheJob(t *testing.T) {
 // default message size, which acknowledgements carry inline.
 type bigSplits struct{ n int64 }
 
-func (b *bigSplits) Poll(out stream.Collector[int64]) (stream.PollStatus, time.Duration, error) {
+func (b *bigSplits) Poll(out stream.SourceOutput[int64]) (stream.PollStatus, time.Duration, error) {
 	if b.n >= 1000 {
 		return stream.Done, 0, nil
 	}

@@ -50,6 +50,8 @@ type KeyedRuntime[K comparable] struct {
 	key     K
 	kg      keygroup.KeyGroup
 	timers  *timers.Set[K]
+	// ts is the timestamp of the record being processed.
+	ts int64
 	// noOnTimer is the error of RegisterTimer when the function does not
 	// implement TimerFunction.
 	noOnTimer error
@@ -65,6 +67,10 @@ func (r *KeyedRuntime[K]) Parallelism() int { return r.ctx.Parallelism() }
 
 // CurrentKey is the key of the record being processed.
 func (r *KeyedRuntime[K]) CurrentKey() K { return r.key }
+
+// Timestamp is the event-time timestamp of the record being processed, in
+// milliseconds since the Unix epoch, and false if it has none.
+func (r *KeyedRuntime[K]) Timestamp() (int64, bool) { return r.ts, r.ts != NoTimestamp }
 
 // ProcessFunction processes the records of a keyed stream, one at a time,
 // with state scoped to the record's key.
@@ -91,7 +97,7 @@ func Process[K comparable, T, O any](k KeyedStream[K, T], name string, fn func()
 		In:    keyExchange(rc, k.key, k.keyCodec),
 		Keyed: true,
 		Build: func(out any) (any, operator.Hooks, error) {
-			op := &processOp[K, T, O]{fn: fn(), key: k.key, kc: k.keyCodec, out: out.(operator.Emitter[O])}
+			op := &processOp[K, T, O]{fn: fn(), key: k.key, kc: k.keyCodec, out: collector[O]{next: out.(operator.Emitter[O])}}
 			return op, op, nil
 		},
 	}, opts)
@@ -103,7 +109,7 @@ type processOp[K comparable, T, O any] struct {
 	onTimer TimerFunction[K, O]
 	key     func(T) K
 	kc      codec.Codec[K]
-	out     operator.Emitter[O]
+	out     collector[O]
 	rt      KeyedRuntime[K]
 	maxP    int
 	scratch []byte
@@ -123,11 +129,12 @@ func (p *processOp[K, T, O]) Open(ctx operator.Context) error {
 	return nil
 }
 
-func (p *processOp[K, T, O]) Emit(v T) {
+func (p *processOp[K, T, O]) Emit(v T, ts int64) {
 	k := p.key(v)
 	p.scratch = p.kc.Append(p.scratch[:0], k)
 	p.rt.key, p.rt.kg = k, keygroup.OfBytes(p.scratch, p.maxP)
-	if err := p.fn.Process(k, v, p.out); err != nil {
+	p.rt.ts, p.out.ts = ts, ts
+	if err := p.fn.Process(k, v, &p.out); err != nil {
 		p.rt.ctx.Fail(fmt.Errorf("%s: process key %v: %w", p.rt.ctx.OperatorID(), k, err))
 	}
 }

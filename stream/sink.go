@@ -58,13 +58,13 @@ func (s *sinkOp[T]) Open(ctx operator.Context) error {
 	return s.w.Open(ctx, ctx.RestoredList())
 }
 
-func (s *sinkOp[T]) Emit(v T) {
+func (s *sinkOp[T]) Emit(v T, _ int64) {
 	if err := s.w.Write(v); err != nil {
 		s.ctx.Fail(fmt.Errorf("%s: write: %w", s.ctx.OperatorID(), err))
 	}
 }
 
-func (s *sinkOp[T]) EmitBatch(vs []T) {
+func (s *sinkOp[T]) EmitBatch(vs []T, _ []int64) {
 	if bw, ok := s.w.(BatchWriter[T]); ok {
 		if err := bw.WriteBatch(vs); err != nil {
 			s.ctx.Fail(fmt.Errorf("%s: write: %w", s.ctx.OperatorID(), err))
@@ -72,7 +72,7 @@ func (s *sinkOp[T]) EmitBatch(vs []T) {
 		return
 	}
 	for _, v := range vs {
-		s.Emit(v)
+		s.Emit(v, NoTimestamp)
 	}
 }
 

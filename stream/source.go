@@ -26,13 +26,22 @@ type SourceContext interface {
 	Now() time.Time
 }
 
+// SourceOutput receives what a source reader reads. Emit stamps a record
+// with the job's timestamp assigner (WithWatermarks), or with none; EmitAt
+// gives the record's own timestamp (a Kafka record's, say), in
+// milliseconds since the Unix epoch.
+type SourceOutput[T any] interface {
+	Collector[T]
+	EmitAt(v T, ts int64)
+}
+
 // SourceReader reads the splits assigned to one source subtask.
 type SourceReader[T any] interface {
 	// Poll emits a bounded batch of records into out and says whether more
 	// are ready at once (More), none before wait has passed (Idle), or the
 	// reader has emitted all its input (Done). Barriers are injected
 	// between polls, so a poll must not block for long.
-	Poll(out Collector[T]) (status PollStatus, wait time.Duration, err error)
+	Poll(out SourceOutput[T]) (status PollStatus, wait time.Duration, err error)
 	// Snapshot returns the reader's state as one entry per split. Entries
 	// are redistributed evenly over the subtasks when the job rescales.
 	Snapshot() ([][]byte, error)
@@ -60,9 +69,10 @@ func FromSource[T any](e *Env, src Source[T], opts ...Option) DataStream[T] {
 		Name:  src.Name,
 		Input: -1,
 		Build: func(out any) (any, operator.Hooks, error) {
-			so := &sourceOp[T]{src: src, out: out.(operator.Emitter[T])}
-			if b := operator.Batcher(so.out); b != nil {
-				so.batch = &sourceBatch[T]{out: b, buf: make([]T, 0, sourceBatchSize)}
+			so := &sourceOp[T]{src: src}
+			so.out.out = out.(operator.Emitter[T])
+			if b := operator.Batcher(so.out.out); b != nil {
+				so.out.batch, so.out.buf, so.out.ts = b, make([]T, 0, sourceBatchSize), make([]int64, 0, sourceBatchSize)
 			}
 			return so, so, nil
 		},
@@ -78,32 +88,57 @@ func FromSource[T any](e *Env, src Source[T], opts ...Option) DataStream[T] {
 
 type sourceOp[T any] struct {
 	src    Source[T]
-	out    operator.Emitter[T]
+	out    sourceOutput[T]
 	reader SourceReader[T]
-	batch  *sourceBatch[T]
 }
 
-// sourceBatch collects what a reader emits in one poll into batches for a
-// chain that takes them.
-type sourceBatch[T any] struct {
-	out operator.BatchEmitter[T]
-	buf []T
+// sourceOutput is the SourceOutput of a reader: it stamps records and, for
+// a chain that takes batches, collects what a reader emits in one poll
+// into batches.
+type sourceOutput[T any] struct {
+	out operator.Emitter[T]
+	// assign is the job's timestamp assigner, nil for none.
+	assign func(T) int64
+	batch  operator.BatchEmitter[T]
+	buf    []T
+	ts     []int64
+	// stamped says a record of the batch has a timestamp.
+	stamped bool
 }
 
 const sourceBatchSize = 256
 
-func (b *sourceBatch[T]) Emit(v T) {
-	b.buf = append(b.buf, v)
-	if len(b.buf) == sourceBatchSize {
-		b.flush()
+func (o *sourceOutput[T]) Emit(v T) {
+	ts := NoTimestamp
+	if o.assign != nil {
+		ts = o.assign(v)
+	}
+	o.EmitAt(v, ts)
+}
+
+func (o *sourceOutput[T]) EmitAt(v T, ts int64) {
+	if o.batch == nil {
+		o.out.Emit(v, ts)
+		return
+	}
+	o.buf = append(o.buf, v)
+	o.ts = append(o.ts, ts)
+	o.stamped = o.stamped || ts != NoTimestamp
+	if len(o.buf) == sourceBatchSize {
+		o.flush()
 	}
 }
 
-func (b *sourceBatch[T]) flush() {
-	if len(b.buf) > 0 {
-		b.out.EmitBatch(b.buf)
-		b.buf = b.buf[:0]
+func (o *sourceOutput[T]) flush() {
+	if len(o.buf) == 0 {
+		return
 	}
+	if o.stamped {
+		o.batch.EmitBatch(o.buf, o.ts)
+	} else {
+		o.batch.EmitBatch(o.buf, nil)
+	}
+	o.buf, o.ts, o.stamped = o.buf[:0], o.ts[:0], false
 }
 
 func (s *sourceOp[T]) Open(ctx operator.Context) error {
@@ -116,13 +151,10 @@ func (s *sourceOp[T]) Open(ctx operator.Context) error {
 }
 
 func (s *sourceOp[T]) Poll() (operator.PollStatus, time.Duration, error) {
-	if s.batch == nil {
-		return s.reader.Poll(s.out)
-	}
 	// Everything a poll emitted is passed on before the poll returns: a
 	// barrier injected after it must follow those records.
-	st, wait, err := s.reader.Poll(s.batch)
-	s.batch.flush()
+	st, wait, err := s.reader.Poll(&s.out)
+	s.out.flush()
 	return st, wait, err
 }
 

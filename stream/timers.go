@@ -93,7 +93,8 @@ func (p *processOp[K, T, O]) FireTimers(now time.Time) error {
 			return nil
 		}
 		p.rt.key, p.rt.kg = t.Key, t.KG
-		if err := p.onTimer.OnTimer(t.Key, time.Unix(0, t.At), p.out); err != nil {
+		p.rt.ts, p.out.ts = NoTimestamp, NoTimestamp
+		if err := p.onTimer.OnTimer(t.Key, time.Unix(0, t.At), &p.out); err != nil {
 			return fmt.Errorf("%s: timer of key %v: %w", p.rt.ctx.OperatorID(), t.Key, err)
 		}
 	}

@@ -79,12 +79,12 @@ func (f *inactivity) OnTimer(k int64, at time.Time, out Collector[string]) error
 // collected is an Emitter that keeps what it is given.
 type collected[T any] struct{ vs []T }
 
-func (c *collected[T]) Emit(v T) { c.vs = append(c.vs, v) }
+func (c *collected[T]) Emit(v T, _ int64) { c.vs = append(c.vs, v) }
 
 // openProcess opens a keyed process operator running fn on ctx.
 func openProcess[O any](tb testing.TB, ctx *fakeContext, fn ProcessFunction[int64, int64, O], out operator.Emitter[O]) *processOp[int64, int64, O] {
 	tb.Helper()
-	p := &processOp[int64, int64, O]{fn: fn, key: func(v int64) int64 { return v }, kc: codec.Int64{}, out: out}
+	p := &processOp[int64, int64, O]{fn: fn, key: func(v int64) int64 { return v }, kc: codec.Int64{}, out: collector[O]{next: out}}
 	if err := p.Open(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func resetTimers(tb testing.TB, ctx *fakeContext, p *processOp[int64, int64, str
 	tb.Helper()
 	for i, v := range vs {
 		now := ctx.advance(time.Microsecond)
-		p.Emit(v)
+		p.Emit(v, NoTimestamp)
 		if i%1000 == 999 {
 			p.NextTimer()
 			if err := p.FireTimers(now); err != nil {

@@ -98,7 +98,7 @@ func TestRegisterTimerWithoutOnTimerFails(t *testing.T) {
 	if len(ctx.failed) != 0 {
 		t.Fatalf("failed at open: %v", ctx.failed)
 	}
-	p.Emit(1)
+	p.Emit(1, NoTimestamp)
 	if len(ctx.failed) != 1 {
 		t.Fatalf("%d failures after RegisterTimer, want 1: %v", len(ctx.failed), ctx.failed)
 	}
@@ -122,7 +122,7 @@ func TestRestoredTimersWithoutOnTimerFailOpen(t *testing.T) {
 	ctx := newFakeContext(128)
 	p := openProcess[string](t, ctx, &inactivity{timeout: time.Minute}, &collected[string]{})
 	for k := range int64(3) {
-		p.Emit(k)
+		p.Emit(k, NoTimestamp)
 	}
 	var buf bytes.Buffer
 	offs, crcs, err := ctx.backend.Snapshot(&buf)
@@ -136,7 +136,7 @@ func TestRestoredTimersWithoutOnTimerFailOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	q := &processOp[int64, int64, string]{fn: &noTimerFn{}, key: func(v int64) int64 { return v }, kc: p.kc, out: &collected[string]{}}
+	q := &processOp[int64, int64, string]{fn: &noTimerFn{}, key: func(v int64) int64 { return v }, kc: p.kc, out: collector[string]{next: &collected[string]{}}}
 	err = q.Open(restored)
 	const want = "open inactivity-0123abcd: the state holds 3 timers but the process function *stream.noTimerFn has no OnTimer method (stream.TimerFunction) to fire them; add one, which may ignore them"
 	if err == nil || err.Error() != want || !operator.IsPermanent(err) {
@@ -170,7 +170,7 @@ func TestTimersKeptAcrossALocalRescale(t *testing.T) {
 	ctx := newFakeContext(maxP)
 	p := openProcess[string](t, ctx, &inactivity{timeout: time.Minute}, &collected[string]{})
 	for k := range int64(keys) {
-		p.Emit(k)
+		p.Emit(k, NoTimestamp)
 	}
 	ctx.backend.Release()
 	r := keygroup.RangeFor(maxP, 2, 0)

@@ -30,12 +30,13 @@ type mapOp[T, U any] struct {
 	buf  []U
 }
 
-func (m *mapOp[T, U]) Emit(v T) { m.next.Emit(m.f(v)) }
+func (m *mapOp[T, U]) Emit(v T, ts int64) { m.next.Emit(m.f(v), ts) }
 
-func (m *mapOp[T, U]) EmitBatch(vs []T) {
+// EmitBatch maps one record to one: the timestamps pass on as they are.
+func (m *mapOp[T, U]) EmitBatch(vs []T, ts []int64) {
 	if m.nb == nil {
-		for _, v := range vs {
-			m.next.Emit(m.f(v))
+		for i, v := range vs {
+			m.next.Emit(m.f(v), operator.TimestampAt(ts, i))
 		}
 		return
 	}
@@ -46,7 +47,7 @@ func (m *mapOp[T, U]) EmitBatch(vs []T) {
 	for i := range vs {
 		buf[i] = m.f(vs[i])
 	}
-	m.nb.EmitBatch(buf)
+	m.nb.EmitBatch(buf, ts)
 }
 
 // FlatMap calls f for every record; f emits any number of results.
@@ -56,8 +57,8 @@ func FlatMap[T, U any](s DataStream[T], name string, f func(T, Collector[U]), op
 		Input: s.op,
 		In:    s.forward(name),
 		Build: func(out any) (any, operator.Hooks, error) {
-			next := out.(operator.Emitter[U])
-			return operator.EmitterFunc[T](func(v T) { f(v, next) }), operator.NopHooks{}, nil
+			c := &collector[U]{next: out.(operator.Emitter[U])}
+			return operator.EmitterFunc[T](func(v T, ts int64) { c.ts = ts; f(v, c) }), operator.NopHooks{}, nil
 		},
 	}, opts)
 }
@@ -83,33 +84,49 @@ type filterOp[T any] struct {
 	next operator.Emitter[T]
 	nb   operator.BatchEmitter[T]
 	buf  []T
+	tbuf []int64
 }
 
-func (o *filterOp[T]) Emit(v T) {
+func (o *filterOp[T]) Emit(v T, ts int64) {
 	if o.f(v) {
-		o.next.Emit(v)
+		o.next.Emit(v, ts)
 	}
 }
 
-func (o *filterOp[T]) EmitBatch(vs []T) {
+// EmitBatch compacts the records it keeps and, if there are any, their
+// timestamps.
+func (o *filterOp[T]) EmitBatch(vs []T, ts []int64) {
 	if o.nb == nil {
-		for _, v := range vs {
-			o.Emit(v)
+		for i, v := range vs {
+			o.Emit(v, operator.TimestampAt(ts, i))
 		}
 		return
 	}
 	if cap(o.buf) < len(vs) {
 		o.buf = make([]T, len(vs))
 	}
+	var tbuf []int64
+	if ts != nil {
+		if cap(o.tbuf) < len(vs) {
+			o.tbuf = make([]int64, len(vs))
+		}
+		tbuf = o.tbuf[:len(vs)]
+	}
 	buf, n := o.buf[:len(vs)], 0
 	for i := range vs {
 		if o.f(vs[i]) {
 			buf[n] = vs[i]
+			if tbuf != nil {
+				tbuf[n] = ts[i]
+			}
 			n++
 		}
 	}
-	buf = buf[:n]
-	if len(buf) > 0 {
-		o.nb.EmitBatch(buf)
+	if n == 0 {
+		return
 	}
+	if tbuf != nil {
+		tbuf = tbuf[:n]
+	}
+	o.nb.EmitBatch(buf[:n], tbuf)
 }

@@ -94,7 +94,7 @@ func newSliceReader[T any](cfg sourceConfig, values []T, ctx stream.SourceContex
 // index returns the index in values of split s's j-th value.
 func (r *sliceReader[T]) index(s *sliceSplit, j int) int { return s.id + j*r.cfg.splits }
 
-func (r *sliceReader[T]) Poll(out stream.Collector[T]) (stream.PollStatus, time.Duration, error) {
+func (r *sliceReader[T]) Poll(out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
 	if len(r.splits) == 0 {
 		// More subtasks than splits: this one has nothing to read.
 		return stream.Done, 0, nil

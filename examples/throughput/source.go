@@ -67,7 +67,7 @@ func newReader(o Options, log *slog.Logger, ctx stream.SourceContext, restored [
 }
 
 // Poll emits up to batch records, spread over the reader's live splits.
-func (r *reader) Poll(out stream.Collector[Record]) (stream.PollStatus, time.Duration, error) {
+func (r *reader) Poll(out stream.SourceOutput[Record]) (stream.PollStatus, time.Duration, error) {
 	if len(r.splits) == 0 {
 		// More subtasks than splits: this one has nothing to read.
 		return stream.Done, 0, nil

@@ -220,7 +220,7 @@ func (r *reader) value(s *split, j int64) int64 {
 	return (j/n)*r.o.Keys + s.keys[j%n]
 }
 
-func (r *reader) Poll(out stream.Collector[Record]) (stream.PollStatus, time.Duration, error) {
+func (r *reader) Poll(out stream.SourceOutput[Record]) (stream.PollStatus, time.Duration, error) {
 	if len(r.splits) == 0 {
 		return stream.Done, 0, nil
 	}

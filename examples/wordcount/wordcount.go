@@ -183,7 +183,7 @@ type reader struct {
 	scan    *bufio.Scanner
 }
 
-func (r *reader) Poll(out stream.Collector[string]) (stream.PollStatus, time.Duration, error) {
+func (r *reader) Poll(out stream.SourceOutput[string]) (stream.PollStatus, time.Duration, error) {
 	budget := int64(256)
 	if r.o.Rate > 0 {
 		due := int64(r.now().Sub(r.start).Seconds()*r.o.Rate) - r.emitted

@@ -12,23 +12,36 @@ package operator
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/state"
 )
 
-// Emitter receives the records of one stream.
+// NoTimestamp is the timestamp of a record that has none: one read by a
+// source without a timestamp assigner, or made by an operator that does
+// not work in event time.
+const NoTimestamp int64 = math.MinInt64
+
+// Emitter receives the records of one stream, each with its event-time
+// timestamp: milliseconds since the Unix epoch, or NoTimestamp. The
+// timestamp travels beside the value, never inside it, so chained
+// operators pass plain Go values and a timestamp in a register: no
+// allocation, no wrapper per record. An operator that makes one output of
+// an input passes the input's timestamp on.
 type Emitter[T any] interface {
-	Emit(v T)
+	Emit(v T, ts int64)
 }
 
 // BatchEmitter is an Emitter that also takes many records at once, which
-// saves a dynamic call per record along a chain. The slice is valid only
-// during the call: a receiver that keeps records copies them.
+// saves a dynamic call per record along a chain. ts holds the records'
+// timestamps, index for index, or is nil when none has one (a job without
+// event time pays nothing for them). Both slices are valid only during the
+// call: a receiver that keeps records copies them.
 type BatchEmitter[T any] interface {
 	Emitter[T]
-	EmitBatch(vs []T)
+	EmitBatch(vs []T, ts []int64)
 }
 
 // Batcher returns e as a BatchEmitter, or nil if it takes records one by
@@ -38,22 +51,32 @@ func Batcher[T any](e Emitter[T]) BatchEmitter[T] {
 	return b
 }
 
-// EmitAll sends vs to e: as one batch if b (e's Batcher) is not nil.
-func EmitAll[T any](e Emitter[T], b BatchEmitter[T], vs []T) {
+// EmitAll sends vs (with timestamps ts, or nil) to e: as one batch if b
+// (e's Batcher) is not nil.
+func EmitAll[T any](e Emitter[T], b BatchEmitter[T], vs []T, ts []int64) {
 	if b != nil {
-		b.EmitBatch(vs)
+		b.EmitBatch(vs, ts)
 		return
 	}
-	for _, v := range vs {
-		e.Emit(v)
+	for i, v := range vs {
+		e.Emit(v, TimestampAt(ts, i))
 	}
 }
 
-// EmitterFunc adapts a function to Emitter.
-type EmitterFunc[T any] func(T)
+// TimestampAt is the timestamp of record i of a batch whose timestamps
+// are ts (nil: none).
+func TimestampAt(ts []int64, i int) int64 {
+	if ts == nil {
+		return NoTimestamp
+	}
+	return ts[i]
+}
 
-// Emit calls f(v).
-func (f EmitterFunc[T]) Emit(v T) { f(v) }
+// EmitterFunc adapts a function to Emitter.
+type EmitterFunc[T any] func(v T, ts int64)
+
+// Emit calls f(v, ts).
+func (f EmitterFunc[T]) Emit(v T, ts int64) { f(v, ts) }
 
 // Context is what an operator instance sees of its subtask.
 type Context interface {
