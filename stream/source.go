@@ -109,11 +109,19 @@ type sourceOutput[T any] struct {
 const sourceBatchSize = 256
 
 func (o *sourceOutput[T]) Emit(v T) {
-	ts := NoTimestamp
-	if o.assign != nil {
-		ts = o.assign(v)
+	if o.assign != nil || o.batch == nil || o.stamped {
+		ts := NoTimestamp
+		if o.assign != nil {
+			ts = o.assign(v)
+		}
+		o.EmitAt(v, ts)
+		return
 	}
-	o.EmitAt(v, ts)
+	// The common case of a job without event time, kept short.
+	o.buf = append(o.buf, v)
+	if len(o.buf) == sourceBatchSize {
+		o.flush()
+	}
 }
 
 func (o *sourceOutput[T]) EmitAt(v T, ts int64) {
@@ -121,9 +129,19 @@ func (o *sourceOutput[T]) EmitAt(v T, ts int64) {
 		o.out.Emit(v, ts)
 		return
 	}
+	// Timestamps are kept from the first record that has one on, the
+	// earlier ones of the batch filled in then: a job without event time
+	// pays a comparison a record.
+	if ts != NoTimestamp && !o.stamped {
+		o.stamped = true
+		for range o.buf {
+			o.ts = append(o.ts, NoTimestamp)
+		}
+	}
 	o.buf = append(o.buf, v)
-	o.ts = append(o.ts, ts)
-	o.stamped = o.stamped || ts != NoTimestamp
+	if o.stamped {
+		o.ts = append(o.ts, ts)
+	}
 	if len(o.buf) == sourceBatchSize {
 		o.flush()
 	}
