@@ -50,6 +50,9 @@ type KeyedRuntime[K comparable] struct {
 	key     K
 	kg      keygroup.KeyGroup
 	timers  *timers.Set[K]
+	// etimers are the event-time timers, watermark the operator's.
+	etimers   *timers.Set[K]
+	watermark int64
 	// ts is the timestamp of the record being processed.
 	ts int64
 	// noOnTimer is the error of RegisterTimer when the function does not

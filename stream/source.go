@@ -30,9 +30,17 @@ type SourceContext interface {
 // with the job's timestamp assigner (WithWatermarks), or with none; EmitAt
 // gives the record's own timestamp (a Kafka record's, say), in
 // milliseconds since the Unix epoch.
+//
+// A reader of several splits (a Kafka partition is one) emits each
+// split's records through Split(id): each split then has a watermark
+// generator of its own, and the subtask's watermark is the minimum over
+// its splits that are not idle, so that one split far ahead does not make
+// the others' records late. SplitDone says a split has no more records.
 type SourceOutput[T any] interface {
 	Collector[T]
 	EmitAt(v T, ts int64)
+	Split(id string) SourceOutput[T]
+	SplitDone(id string)
 }
 
 // SourceReader reads the splits assigned to one source subtask.
@@ -83,13 +91,28 @@ func FromSource[T any](e *Env, src Source[T], opts ...Option) DataStream[T] {
 	if src.NonParallel {
 		op.Parallelism = 1
 	}
+	ws, err := watermarksOf[T](src.Name, opts)
+	if err != nil {
+		e.report(fmt.Errorf("stream: %w", err))
+	}
+	build := op.Build
+	op.Build = func(out any) (any, operator.Hooks, error) {
+		emitter, hooks, err := build(out)
+		if so, ok := emitter.(*sourceOp[T]); ok && ws != nil {
+			so.strategy = ws
+			so.out.assign = ws.Timestamp
+		}
+		return emitter, hooks, err
+	}
 	return add[T, T](e, op, opts)
 }
 
 type sourceOp[T any] struct {
-	src    Source[T]
-	out    sourceOutput[T]
-	reader SourceReader[T]
+	src      Source[T]
+	out      sourceOutput[T]
+	reader   SourceReader[T]
+	strategy *WatermarkStrategy[T]
+	ctx      operator.Context
 }
 
 // sourceOutput is the SourceOutput of a reader: it stamps records and, for
@@ -104,12 +127,59 @@ type sourceOutput[T any] struct {
 	ts     []int64
 	// stamped says a record of the batch has a timestamp.
 	stamped bool
+	// et is the subtask's event time, nil without a watermark strategy;
+	// root is the clock of the records emitted without a split.
+	et     *eventTime
+	root   *splitClock
+	splits map[string]*splitOutput[T]
+	// fail fails the subtask (a record without a timestamp).
+	fail func(error)
+	name string
+}
+
+// splitOutput is the SourceOutput of one split.
+type splitOutput[T any] struct {
+	o     *sourceOutput[T]
+	clock *splitClock
+}
+
+func (s *splitOutput[T]) Emit(v T) {
+	ts := NoTimestamp
+	if s.o.assign != nil {
+		ts = s.o.assign(v)
+	}
+	s.o.emit(v, ts, s.clock)
+}
+func (s *splitOutput[T]) EmitAt(v T, ts int64)            { s.o.emit(v, ts, s.clock) }
+func (s *splitOutput[T]) Split(id string) SourceOutput[T] { return s.o.Split(id) }
+func (s *splitOutput[T]) SplitDone(id string)             { s.o.SplitDone(id) }
+
+func (o *sourceOutput[T]) Split(id string) SourceOutput[T] {
+	if s, ok := o.splits[id]; ok {
+		return s
+	}
+	s := &splitOutput[T]{o: o}
+	if o.et != nil {
+		s.clock = o.et.clock(id)
+	}
+	if o.splits == nil {
+		o.splits = map[string]*splitOutput[T]{}
+	}
+	o.splits[id] = s
+	return s
+}
+
+func (o *sourceOutput[T]) SplitDone(id string) {
+	if o.et != nil {
+		o.et.done(id)
+	}
+	delete(o.splits, id)
 }
 
 const sourceBatchSize = 256
 
 func (o *sourceOutput[T]) Emit(v T) {
-	if o.assign != nil || o.batch == nil || o.stamped {
+	if o.assign != nil || o.batch == nil || o.stamped || o.et != nil {
 		ts := NoTimestamp
 		if o.assign != nil {
 			ts = o.assign(v)
@@ -124,7 +194,24 @@ func (o *sourceOutput[T]) Emit(v T) {
 	}
 }
 
-func (o *sourceOutput[T]) EmitAt(v T, ts int64) {
+func (o *sourceOutput[T]) EmitAt(v T, ts int64) { o.emit(v, ts, nil) }
+
+// emit passes a record on; under event time its timestamp feeds the clock
+// of its split (nil: the records emitted without one).
+func (o *sourceOutput[T]) emit(v T, ts int64, clock *splitClock) {
+	if o.et != nil {
+		if ts == NoTimestamp {
+			o.fail(noTimestampError(o.name))
+			return
+		}
+		if clock == nil {
+			if o.root == nil {
+				o.root = o.et.clock("")
+			}
+			clock = o.root
+		}
+		o.et.onEvent(clock, ts)
+	}
 	if o.batch == nil {
 		o.out.Emit(v, ts)
 		return
@@ -160,6 +247,11 @@ func (o *sourceOutput[T]) flush() {
 }
 
 func (s *sourceOp[T]) Open(ctx operator.Context) error {
+	s.ctx = ctx
+	s.out.fail, s.out.name = ctx.Fail, ctx.OperatorID()
+	if s.strategy != nil {
+		s.out.et = newEventTime(s.strategy.Generator, s.strategy.IdleTimeout, ctx.Now())
+	}
 	r, err := s.src.Open(ctx, ctx.RestoredList())
 	if err != nil {
 		return fmt.Errorf("open source %s: %w", s.src.Name, err)
@@ -173,7 +265,23 @@ func (s *sourceOp[T]) Poll() (operator.PollStatus, time.Duration, error) {
 	// barrier injected after it must follow those records.
 	st, wait, err := s.reader.Poll(&s.out)
 	s.out.flush()
+	if s.out.et != nil {
+		s.out.et.polled(s.ctx.Now())
+	}
 	return st, wait, err
+}
+
+// Watermark implements operator.WatermarkSource.
+func (s *sourceOp[T]) Watermark(now time.Time) (int64, bool) {
+	if s.out.et == nil {
+		return NoTimestamp, false
+	}
+	wm, idle, err := s.out.et.watermark(now)
+	if err != nil {
+		s.ctx.Fail(operator.Permanent(fmt.Errorf("%s: %w", s.ctx.OperatorID(), err)))
+		return NoTimestamp, false
+	}
+	return wm, idle
 }
 
 func (s *sourceOp[T]) Position() int64 {

@@ -14,14 +14,44 @@ import (
 // function without it cannot register timers: RegisterTimer fails the job,
 // and so does restoring timers into it.
 type TimerFunction[K comparable, O any] interface {
-	OnTimer(key K, at time.Time, out Collector[O]) error
+	OnTimer(key K, timer Timer, out Collector[O]) error
 }
 
-// timersTable is the name of the keyed state that holds the keys'
-// processing-time timers (internal/timers): they live in key groups like
-// any state, so a rescale moves them with their keys and a restore brings
-// them back. Event-time timers will have a table of their own.
-const timersTable = "_timers"
+// TimeDomain says which clock a timer follows.
+type TimeDomain uint8
+
+const (
+	// ProcessingTime timers fire when the wall clock reaches them.
+	ProcessingTime TimeDomain = iota
+	// EventTime timers fire when the watermark passes them.
+	EventTime
+)
+
+func (d TimeDomain) String() string {
+	if d == EventTime {
+		return "event time"
+	}
+	return "processing time"
+}
+
+// Timer is a timer that fired: its clock and its time. What OnTimer emits
+// for an event-time timer has the timer's time as its timestamp.
+type Timer struct {
+	Domain TimeDomain
+	At     time.Time
+}
+
+// Timestamp is the timer's time in milliseconds since the Unix epoch.
+func (t Timer) Timestamp() int64 { return t.At.UnixMilli() }
+
+// timersTable and eventTimersTable are the keyed state that holds the
+// keys' processing-time and event-time timers (internal/timers): they live
+// in key groups like any state, so a rescale moves them with their keys
+// and a restore brings them back.
+const (
+	timersTable      = "_timers"
+	eventTimersTable = "_etimers"
+)
 
 // newTimers declares the processing-time timers of p and checks them
 // against its function: restored timers need OnTimer to fire, and without
@@ -31,14 +61,19 @@ func (p *processOp[K, T, O]) newTimers(ctx operator.Context) error {
 	if err != nil {
 		return err
 	}
-	p.rt.timers = ts
+	ets, err := timers.New(p.rt.backend, eventTimersTable, p.kc)
+	if err != nil {
+		return err
+	}
+	p.rt.timers, p.rt.etimers = ts, ets
+	p.rt.watermark = math.MinInt64
 	p.onTimer, _ = p.fn.(TimerFunction[K, O])
 	if p.onTimer != nil {
 		return nil
 	}
 	p.rt.noOnTimer = operator.Permanent(fmt.Errorf("%s: RegisterTimer: the process function %T has no OnTimer method (stream.TimerFunction), so its timers would never fire",
 		ctx.OperatorID(), p.fn))
-	if n := ts.Len(); n > 0 {
+	if n := ts.Len() + ets.Len(); n > 0 {
 		return operator.Permanent(fmt.Errorf("the state holds %d timers but the process function %T has no OnTimer method (stream.TimerFunction) to fire them; add one, which may ignore them",
 			n, p.fn))
 	}
@@ -60,6 +95,29 @@ func (r *KeyedRuntime[K]) RegisterTimer(at time.Time) {
 	}
 	r.timers.Register(r.kg, r.key, unixNano(at))
 }
+
+// RegisterEventTimeTimer asks for OnTimer(key, timer) for the current key
+// once the watermark passes ts (milliseconds since the Unix epoch): at the
+// first watermark at or after ts, or at the end of the input. Like
+// processing-time timers it is the key's state, registered once per key
+// and instant.
+func (r *KeyedRuntime[K]) RegisterEventTimeTimer(ts int64) {
+	if r.noOnTimer != nil {
+		r.ctx.Fail(r.noOnTimer)
+		return
+	}
+	r.etimers.Register(r.kg, r.key, ts)
+}
+
+// DeleteEventTimeTimer removes the current key's event-time timer at ts,
+// if any.
+func (r *KeyedRuntime[K]) DeleteEventTimeTimer(ts int64) {
+	r.etimers.Delete(r.kg, r.key, ts)
+}
+
+// CurrentWatermark is the operator's watermark: no record older than it
+// is expected (one that comes is late). math.MinInt64 before the first.
+func (r *KeyedRuntime[K]) CurrentWatermark() int64 { return r.watermark }
 
 // DeleteTimer removes the current key's timer at at, if any: from the state
 // and from the queue of timers, at once, so that a function may delete and
@@ -94,8 +152,29 @@ func (p *processOp[K, T, O]) FireTimers(now time.Time) error {
 		}
 		p.rt.key, p.rt.kg = t.Key, t.KG
 		p.rt.ts, p.out.ts = NoTimestamp, NoTimestamp
-		if err := p.onTimer.OnTimer(t.Key, time.Unix(0, t.At), &p.out); err != nil {
+		if err := p.onTimer.OnTimer(t.Key, Timer{Domain: ProcessingTime, At: time.Unix(0, t.At)}, &p.out); err != nil {
 			return fmt.Errorf("%s: timer of key %v: %w", p.rt.ctx.OperatorID(), t.Key, err)
+		}
+	}
+}
+
+// OnWatermark implements operator.EventTimed: the event-time timers the
+// watermark passes fire, in time order, their output stamped with their
+// time.
+func (p *processOp[K, T, O]) OnWatermark(wm int64) error {
+	p.rt.watermark = wm
+	if p.onTimer == nil {
+		return nil
+	}
+	for {
+		t, ok := p.rt.etimers.PopDue(wm)
+		if !ok {
+			return nil
+		}
+		p.rt.key, p.rt.kg = t.Key, t.KG
+		p.rt.ts, p.out.ts = t.At, t.At
+		if err := p.onTimer.OnTimer(t.Key, Timer{Domain: EventTime, At: time.UnixMilli(t.At)}, &p.out); err != nil {
+			return fmt.Errorf("%s: event-time timer of key %v: %w", p.rt.ctx.OperatorID(), t.Key, err)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func (f *inactivity) Process(k, v int64, out Collector[string]) error {
 	return nil
 }
 
-func (f *inactivity) OnTimer(k int64, at time.Time, out Collector[string]) error {
+func (f *inactivity) OnTimer(k int64, _ Timer, out Collector[string]) error {
 	f.due.Clear()
 	out.Emit(fmt.Sprintf("%d:idle", k))
 	return nil

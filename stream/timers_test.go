@@ -34,7 +34,7 @@ func (r *reminder) Process(k, v int64, out stream.Collector[string]) error {
 	return nil
 }
 
-func (r *reminder) OnTimer(k int64, at time.Time, out stream.Collector[string]) error {
+func (r *reminder) OnTimer(k int64, _ stream.Timer, out stream.Collector[string]) error {
 	out.Emit(fmt.Sprintf("%d:fired", k))
 	return nil
 }
@@ -136,7 +136,7 @@ func (f *idleAlert) Process(k, v int64, out stream.Collector[string]) error {
 	return nil
 }
 
-func (f *idleAlert) OnTimer(k int64, at time.Time, out stream.Collector[string]) error {
+func (f *idleAlert) OnTimer(k int64, _ stream.Timer, out stream.Collector[string]) error {
 	f.due.Clear()
 	out.Emit(fmt.Sprintf("%d:idle", k))
 	return nil

@@ -3,6 +3,7 @@ package tidetest
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tide-stream/tide/stream"
@@ -37,6 +38,10 @@ func Rate(r float64) SourceOption { return sourceOptionFunc(func(c *sourceConfig
 // split, values keep their order; so records whose split is a function of
 // their key (a key k of records i mod K with K a multiple of the number of
 // splits, say) reach a keyed operator in index order.
+//
+// Each split's records go through their own SourceOutput.Split, so that
+// under a watermark strategy each split has a watermark of its own, as a
+// Kafka partition has.
 //
 // It is for tests: values must be identical in every process of the
 // cluster, which holds in a test cluster since they all share the slice.
@@ -110,17 +115,23 @@ func (r *sliceReader[T]) Poll(out stream.SourceOutput[T]) (stream.PollStatus, ti
 	}
 	live := false
 	for _, s := range r.splits {
+		if r.index(s, s.next) >= len(r.values) {
+			continue
+		}
+		so := out.Split(strconv.Itoa(s.id))
 		for i := int64(0); i < budget/int64(len(r.splits))+1; i++ {
 			idx := r.index(s, s.next)
 			if idx >= len(r.values) {
 				break
 			}
-			out.Emit(r.values[idx])
+			so.Emit(r.values[idx])
 			s.next++
 			r.emitted++
 		}
 		if r.index(s, s.next) < len(r.values) {
 			live = true
+		} else {
+			out.SplitDone(strconv.Itoa(s.id))
 		}
 	}
 	if !live {

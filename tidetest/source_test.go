@@ -17,8 +17,10 @@ func (fakeSourceContext) Now() time.Time     { return time.Unix(0, 0) }
 
 type collect []int
 
-func (c *collect) Emit(v int)            { *c = append(*c, v) }
-func (c *collect) EmitAt(v int, _ int64) { c.Emit(v) }
+func (c *collect) Emit(v int)                            { *c = append(*c, v) }
+func (c *collect) EmitAt(v int, _ int64)                 { c.Emit(v) }
+func (c *collect) Split(string) stream.SourceOutput[int] { return c }
+func (c *collect) SplitDone(string)                      {}
 
 // TestSliceSourceRestoreAtOtherParallelism reads part of the input at
 // parallelism 2, snapshots, and restores the splits at parallelism 3: every

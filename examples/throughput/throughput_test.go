@@ -69,8 +69,10 @@ func (c srcCtx) Now() time.Time   { return time.Unix(0, 0) }
 
 type collect []Record
 
-func (c *collect) Emit(r Record)            { *c = append(*c, r) }
-func (c *collect) EmitAt(r Record, _ int64) { c.Emit(r) }
+func (c *collect) Emit(r Record)                            { *c = append(*c, r) }
+func (c *collect) EmitAt(r Record, _ int64)                 { c.Emit(r) }
+func (c *collect) Split(string) stream.SourceOutput[Record] { return c }
+func (c *collect) SplitDone(string)                         {}
 
 // drain polls r to its end.
 func drain(t *testing.T, r stream.SourceReader[Record], out *collect) {

@@ -158,6 +158,9 @@ type Config struct {
 	// BufferTimeout is execution.buffer-timeout.interval, ≥ 0: the longest
 	// a partly filled buffer waits before it is sent. Default 100ms.
 	BufferTimeout time.Duration
+	// AutoWatermarkInterval is pipeline.auto-watermark-interval, ≥ 1ms: how
+	// often sources emit their watermark. Default 200ms.
+	AutoWatermarkInterval time.Duration
 	// SavepointPath is execution.savepoint.path: restore the job from this
 	// checkpoint or savepoint URL at start; empty starts fresh. Default empty.
 	SavepointPath string

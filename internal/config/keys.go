@@ -268,6 +268,9 @@ var options = []option{
 	{KeyInfo: KeyInfo{Key: "execution.buffer-timeout.interval", Default: "100ms", Type: TypeDuration,
 		Description: "longest time a partly filled buffer waits before it is sent; 0 sends after every record"},
 		binding: durationKey(func(c *Config) *time.Duration { return &c.BufferTimeout }, nonNegative)},
+	{KeyInfo: KeyInfo{Key: "pipeline.auto-watermark-interval", Default: "200ms", Type: TypeDuration,
+		Description: "how often sources with a watermark strategy emit their watermark (Flink's default); at least 1ms"},
+		binding: durationKey(func(c *Config) *time.Duration { return &c.AutoWatermarkInterval }, atLeast(time.Millisecond))},
 	{KeyInfo: KeyInfo{Key: "execution.savepoint.path", Default: "", Type: TypeURL,
 		Aliases:     []string{"execution.state-recovery.path"},
 		Description: "restore the job from this checkpoint or savepoint at start; empty: start fresh"},
@@ -285,7 +288,7 @@ var options = []option{
 // check validates a parsed value; its error says what is expected.
 type check[T any] func(T) error
 
-func atLeast[T int | float64](lo T) check[T] {
+func atLeast[T int | float64 | time.Duration](lo T) check[T] {
 	return func(v T) error {
 		if v < lo {
 			return fmt.Errorf("must be at least %v", lo)

@@ -81,6 +81,7 @@ func TestDefaults(t *testing.T) {
 		NetworkBufferSize:                 32 << 10,
 		NetworkCreditsPerChannel:          4,
 		BufferTimeout:                     100 * time.Millisecond,
+		AutoWatermarkInterval:             200 * time.Millisecond,
 		SavepointPath:                     "",
 		IgnoreUnclaimedState:              false,
 		Recovery:                          RecoveryLatestCheckpoint,

@@ -38,5 +38,6 @@ func FromConfig(conf *config.Config) Config {
 		IgnoreUnclaimedState: conf.IgnoreUnclaimedState,
 		HeartbeatInterval:    conf.HeartbeatInterval,
 		HeartbeatTimeout:     conf.HeartbeatTimeout,
+		WatermarkInterval:    conf.AutoWatermarkInterval,
 	}
 }

@@ -59,6 +59,9 @@ type Config struct {
 	IgnoreUnclaimedState bool
 	HeartbeatInterval    time.Duration
 	HeartbeatTimeout     time.Duration
+	// WatermarkInterval is pipeline.auto-watermark-interval, which the
+	// TaskManagers' sources follow; 0 leaves their default.
+	WatermarkInterval time.Duration
 	// TaskManagerConfig is passed to TaskManagers at registration.
 	TaskManagerConfig map[string]string
 	// ShutdownDelay keeps the JobManager up after the job reached a terminal

@@ -147,6 +147,9 @@ func (jm *JobManager) register(tm *tmConn) error {
 		conf[k] = v
 	}
 	conf["state.checkpoints.dir"] = jm.cfg.CheckpointsDir
+	if d := jm.cfg.WatermarkInterval; d > 0 {
+		conf[watermarkIntervalKey] = d.String()
+	}
 	tm.out <- &rpc.Envelope{Registered: &rpc.Registered{
 		RegistrationID: tm.reg, Incarnation: jm.incarnation, JobID: jm.jobID, JobName: jm.cfg.JobName, JobArgs: jm.cfg.JobArgs,
 		PlanDigest: jm.graph.Digest(), MaxParallelism: jm.cfg.MaxParallelism, Config: conf,
@@ -156,6 +159,10 @@ func (jm *JobManager) register(tm *tmConn) error {
 	jm.stepSched(scheduler.SlotsChanged{Available: jm.pool.Available(), Trigger: scheduler.TriggerJoined})
 	return nil
 }
+
+// watermarkIntervalKey carries pipeline.auto-watermark-interval, a setting
+// of the job, to the TaskManagers.
+const watermarkIntervalKey = "pipeline.auto-watermark-interval"
 
 // lost removes a TaskManager at once: its stream is closed, its slots are
 // gone, its tasks are failed.

@@ -141,6 +141,26 @@ type Timed interface {
 	FireTimers(now time.Time) error
 }
 
+// EventTimed is implemented by operators that act on event time: event-time
+// timers, windows. The runtime calls OnWatermark on the subtask's
+// goroutine, head of the chain first, each time the subtask's watermark
+// advances: every record before the watermark has been emitted into the
+// chain, and whatever OnWatermark emits reaches the next operator before
+// the watermark does.
+type EventTimed interface {
+	OnWatermark(wm int64) error
+}
+
+// WatermarkSource is implemented by a source head that generates
+// watermarks. The runtime asks it every watermark interval (processing
+// time), after a poll.
+type WatermarkSource interface {
+	// Watermark returns the source's watermark and whether it is idle (has
+	// emitted nothing for its idleness timeout) as of now. An idle source
+	// does not hold back the watermark downstream.
+	Watermark(now time.Time) (wm int64, idle bool)
+}
+
 // PollStatus is what a source reports after a Poll.
 type PollStatus int
 

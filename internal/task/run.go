@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/tide-stream/tide/internal/network"
@@ -56,6 +57,10 @@ func (t *Task) runSource(ctx context.Context) error {
 			t.progress()
 			t.sourceOut.Store(t.source.Position())
 		}
+		nextWatermark, err := t.pollWatermark(now)
+		if err != nil {
+			return err
+		}
 		if now.Sub(lastFlush) >= t.cfg.BufferTimeout {
 			t.flushAll()
 			lastFlush = now
@@ -70,6 +75,11 @@ func (t *Task) runSource(ctx context.Context) error {
 		case operator.Idle:
 			t.flushAll()
 			lastFlush = now
+			if !nextWatermark.IsZero() {
+				// Wake for the watermark too: an idle source may have to
+				// say so, or let its watermark go on.
+				wait = min(wait, max(nextWatermark.Sub(now), time.Millisecond))
+			}
 			if wait <= 0 {
 				continue
 			}
@@ -83,6 +93,14 @@ func (t *Task) runSource(ctx context.Context) error {
 				return err
 			}
 		case operator.Done:
+			// The end of the input is the end of event time: every
+			// event-time timer and window fires, as in Flink.
+			if err := t.setIdle(false); err != nil {
+				return err
+			}
+			if err := t.advanceWatermark(math.MaxInt64); err != nil {
+				return err
+			}
 			if err := t.endOfData(); err != nil {
 				return err
 			}
@@ -205,7 +223,8 @@ func (t *Task) runInputs(ctx context.Context) error {
 			}
 		}
 	}()
-	in := &inputs{al: newAligner(len(t.inputs)), stash: make([][]network.Message, len(t.inputs)), eod: make([]bool, len(t.inputs))}
+	in := &inputs{al: newAligner(len(t.inputs)), stash: make([][]network.Message, len(t.inputs)), eod: make([]bool, len(t.inputs)),
+		valve: newValve(len(t.inputs), t.wm.current)}
 	tm := newTimerWake(t.chain)
 	defer tm.stop()
 	for {
@@ -282,6 +301,8 @@ type inputs struct {
 	// eod marks the channels that delivered end-of-data; eodCount counts them.
 	eod      []bool
 	eodCount int
+	// valve combines the channels' watermarks.
+	valve *valve
 }
 
 // onMessage processes one message and then whatever stashed messages it
@@ -334,10 +355,20 @@ func (t *Task) process(ctx context.Context, in *inputs, m network.Message) (bool
 		}
 		res := in.al.barrier(m.Channel, binary.BigEndian.Uint64(m.Payload))
 		return t.afterAlign(ctx, res)
+	case kindWatermark, kindStatus:
+		if err := t.inputWatermark(in, m.Channel, m.Kind, m.Payload); err != nil {
+			return false, fmt.Errorf("channel %+v: %w", ic.id, err)
+		}
+		return false, nil
 	case kindEndOfData:
 		if !in.eod[m.Channel] {
 			in.eod[m.Channel] = true
 			in.eodCount++
+			// An input at its end holds nobody back: with the last one,
+			// event time ends and every timer and window fires.
+			if err := t.applyValve(in.valve.end(m.Channel)); err != nil {
+				return false, err
+			}
 			if in.eodCount == len(in.eod) {
 				return false, t.endOfData()
 			}

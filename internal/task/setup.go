@@ -64,6 +64,7 @@ func (t *Task) setup(ctx context.Context) error {
 		}
 	}
 	t.chain = chain
+	t.wm = newWatermarks(chain, t.source, t.cfg.WatermarkInterval)
 	if err := t.restore(ctx); err != nil {
 		return err
 	}

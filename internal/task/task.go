@@ -36,7 +36,14 @@ const (
 	// kindEndOfData says the producer has emitted all its records; the
 	// final checkpoint's barrier and kindEnd may follow.
 	kindEndOfData
+	// kindWatermark carries the producer's watermark: 8 bytes, big endian.
+	kindWatermark
+	// kindStatus says the producer went idle (payload 1) or active (0).
+	kindStatus
 )
+
+// DefaultWatermarkInterval is Flink's pipeline.auto-watermark-interval.
+const DefaultWatermarkInterval = 200 * time.Millisecond
 
 // Restore is the share of one operator's checkpointed state this subtask
 // restores.
@@ -84,6 +91,9 @@ type Config struct {
 	// waits; other subtasks send partly filled buffers when their input
 	// runs dry.
 	BufferTimeout time.Duration
+	// WatermarkInterval is how often a source with a watermark strategy
+	// emits its watermark; 0 means DefaultWatermarkInterval.
+	WatermarkInterval time.Duration
 	// Report receives the subtask's reports for the JobManager.
 	Report Reporter
 	// Local keeps keyed state in memory across attempts (local recovery);
@@ -137,6 +147,8 @@ type Task struct {
 	first      time.Time
 	last       time.Time
 	sourceDone bool
+	// wm is the subtask's event time (watermark.go).
+	wm watermarks
 	// halted sources wait at a checkpoint barrier for cancel or Resume.
 	halted bool
 	// lastCP is the last checkpoint this subtask snapshotted; lastComplete

@@ -240,7 +240,7 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 			Parallelism: rpc.ExecParallelism(d.Parallelism), DataAddrs: addrs, KeyGroups: td.KeyGroups.KeyGroups(),
 			Restore: restore, RestoredCheckpoint: d.CheckpointID,
 			Net: tm.net, Storage: tm.storage,
-			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout,
+			BufferSize: tm.cfg.BufferSize, BufferTimeout: tm.cfg.BufferTimeout, WatermarkInterval: tm.watermarkInterval,
 			Report:   rep,
 			Local:    tm.localState(),
 			StateDir: func(id uint64) string { return fmt.Sprintf("%s/chk-%d/", tm.jobID, id) },
@@ -292,6 +292,14 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 	}
 	if reg.JobID != tm.jobID {
 		tm.lastAttempt = 0
+	}
+	tm.watermarkInterval = 0
+	if s, ok := reg.Config["pipeline.auto-watermark-interval"]; ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("pipeline.auto-watermark-interval %q from the jobmanager: want a positive duration", s)
+		}
+		tm.watermarkInterval = d
 	}
 	tm.graph, tm.jobID, tm.incarnation = jg, reg.JobID, reg.Incarnation
 	return nil

@@ -78,8 +78,11 @@ type TaskManager struct {
 	incarnation string
 	// lastAttempt is the newest attempt of job jobID this TaskManager ran.
 	lastAttempt uint64
-	leaving     bool
-	peerLost    chan string
+	// watermarkInterval is the job's pipeline.auto-watermark-interval
+	// (0: the task default).
+	watermarkInterval time.Duration
+	leaving           bool
+	peerLost          chan string
 	// local keeps keyed state across attempts (local recovery).
 	local *localState
 	// leaveAt is when Leave was first called, Unix ns; 0 before. Written by Leave (any

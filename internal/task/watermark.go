@@ -1,0 +1,160 @@
+package task
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tide-stream/tide/internal/operator"
+	"github.com/tide-stream/tide/internal/rpc"
+)
+
+// Event time in the subtask: its watermark advances from its source's
+// generator (a source chain) or from its inputs through the valve (valve.go);
+// each advance runs the chain's OnWatermark hooks, head first, and then goes
+// to every output channel after the records before it. An idle status goes
+// to the outputs too, so that consumers do not wait for this subtask.
+
+// watermarks is the subtask's event-time state, owned by the Run goroutine.
+type watermarks struct {
+	// current is the subtask's watermark, idle its status downstream.
+	current int64
+	idle    bool
+	// timed are the chain's operators that act on watermarks, head first.
+	timed []operator.EventTimed
+	// source is the chain head's generator, nil if it has none; next is
+	// when to ask it again.
+	source   operator.WatermarkSource
+	interval time.Duration
+	next     time.Time
+}
+
+func newWatermarks(chain []*link, head operator.Source, interval time.Duration) watermarks {
+	w := watermarks{current: math.MinInt64, interval: interval}
+	if w.interval <= 0 {
+		w.interval = DefaultWatermarkInterval
+	}
+	for _, l := range chain {
+		if et, ok := l.hooks.(operator.EventTimed); ok {
+			w.timed = append(w.timed, et)
+		}
+	}
+	if ws, ok := head.(operator.WatermarkSource); ok {
+		w.source = ws
+	}
+	return w
+}
+
+// advanceWatermark moves the subtask's watermark to wm: the chain's
+// operators act on it, then it goes downstream.
+func (t *Task) advanceWatermark(wm int64) error {
+	if wm <= t.wm.current {
+		return nil
+	}
+	t.wm.current = wm
+	for _, op := range t.wm.timed {
+		if err := op.OnWatermark(wm); err != nil {
+			return &Failure{Domain: rpc.DomainUser, Err: fmt.Errorf("watermark %d: %w", wm, err)}
+		}
+		if t.failure != nil {
+			return t.failure
+		}
+	}
+	if len(t.wm.timed) > 0 {
+		t.dirty = true
+	}
+	payload := binary.BigEndian.AppendUint64(nil, uint64(wm))
+	for _, w := range t.writers {
+		if err := w.event(kindWatermark, payload); err != nil {
+			return fmt.Errorf("send watermark: %w", err)
+		}
+	}
+	return nil
+}
+
+// setIdle sends the subtask's idle or active status downstream, when it
+// changes.
+func (t *Task) setIdle(idle bool) error {
+	if idle == t.wm.idle {
+		return nil
+	}
+	t.wm.idle = idle
+	payload := []byte{0}
+	if idle {
+		payload[0] = 1
+	}
+	for _, w := range t.writers {
+		if err := w.event(kindStatus, payload); err != nil {
+			return fmt.Errorf("send watermark status: %w", err)
+		}
+	}
+	return nil
+}
+
+// pollWatermark asks a source chain's generator for its watermark when the
+// interval has passed, and reports when to ask next (zero: never).
+func (t *Task) pollWatermark(now time.Time) (time.Time, error) {
+	if t.wm.source == nil {
+		return time.Time{}, nil
+	}
+	if now.Before(t.wm.next) {
+		return t.wm.next, nil
+	}
+	t.wm.next = now.Add(t.wm.interval)
+	wm, idle := t.wm.source.Watermark(now)
+	if !idle {
+		// Active first: a consumer that counted this subtask as idle must
+		// count its watermark again.
+		if err := t.setIdle(false); err != nil {
+			return t.wm.next, err
+		}
+	}
+	if err := t.advanceWatermark(wm); err != nil {
+		return t.wm.next, err
+	}
+	if idle {
+		if err := t.setIdle(true); err != nil {
+			return t.wm.next, err
+		}
+	}
+	return t.wm.next, nil
+}
+
+// inputWatermark handles a watermark or status message of input channel
+// ch.
+func (t *Task) inputWatermark(in *inputs, ch int, kind byte, payload []byte) error {
+	var res valveResult
+	switch kind {
+	case kindWatermark:
+		if len(payload) != 8 {
+			return fmt.Errorf("watermark of %d bytes", len(payload))
+		}
+		res = in.valve.watermark(ch, int64(binary.BigEndian.Uint64(payload)))
+	case kindStatus:
+		if len(payload) != 1 || payload[0] > 1 {
+			return fmt.Errorf("watermark status %v", payload)
+		}
+		res = in.valve.status(ch, payload[0] == 1)
+	}
+	return t.applyValve(res)
+}
+
+// applyValve acts on what the valve says: active before the watermark,
+// idle after it.
+func (t *Task) applyValve(res valveResult) error {
+	if res.StatusChanged && !res.Idle {
+		if err := t.setIdle(false); err != nil {
+			return err
+		}
+	}
+	if res.Advanced {
+		if err := t.advanceWatermark(res.Watermark); err != nil {
+			return err
+		}
+	}
+	if res.StatusChanged && res.Idle {
+		return t.setIdle(true)
+	}
+	return nil
+}
