@@ -194,3 +194,67 @@ func TestWatermarksWaitForTheSlowestSplit(t *testing.T) {
 		}
 	})
 }
+
+// TestLateRecordsStayLateAcrossRestores adds records an hour late to the
+// windows of TestEventTimeWindowsFireOnce: they are reported late, never
+// counted, in a straight run as after a rescale or a crash. After a
+// restore the subtasks start again without a watermark; the watermark each
+// key group was checkpointed with keeps its late records late, so that no
+// window fires a second time with them (Flink, which does not checkpoint
+// watermarks, would).
+func TestLateRecordsStayLateAcrossRestores(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		disturb func(c *tidetest.Cluster, r *rand.Rand)
+	}{
+		{"straight", func(*tidetest.Cluster, *rand.Rand) {}},
+		{"rescaled", func(c *tidetest.Cluster, r *rand.Rand) {
+			c.AddTaskManager()
+			c.WaitParallelism(3, timeout)
+		}},
+		{"crashed", func(c *tidetest.Cluster, r *rand.Rand) {
+			c.TaskManagers()[r.IntN(2)].Crash()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
+				const disorder = 300 * time.Millisecond
+				evs := disordered(6000, 16, 1, disorder.Milliseconds(), seed)
+				late := map[int64]bool{}
+				for i := 600; i < len(evs); i += 37 {
+					evs[i].Ts -= time.Hour.Milliseconds()
+					late[evs[i].Seq] = true
+				}
+				sink := tidetest.NewSink[string]()
+				c := tidetest.Start(t, tidetest.Config{
+					Job:                windowJob(evs, disorder, 2000, sink),
+					TaskManagers:       2,
+					CheckpointInterval: 100 * time.Millisecond,
+					Dynamic:            map[string]string{"pipeline.auto-watermark-interval": "10ms"},
+					Simulated:          true, Latency: time.Duration(r.IntN(3)) * time.Millisecond, Seed: seed,
+				})
+				c.WaitParallelism(2, timeout)
+				c.WaitFor("late records checkpointed", timeout, func() bool { return sink.Len() > 0 })
+				pause(r)
+				tc.disturb(c, r)
+				c.WaitState(tidetest.Finished, timeout)
+				var kept []tsEvent
+				want := []string{}
+				for _, e := range evs {
+					if late[e.Seq] {
+						want = append(want, fmt.Sprintf("late %d,%d", e.Key, e.Seq))
+						continue
+					}
+					kept = append(kept, e)
+				}
+				want = append(want, windowWant(kept)...)
+				slices.Sort(want)
+				got := sink.Values()
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Fatalf("output differs from the reference: got %d lines, want %d\n%s", len(got), len(want), diff(got, want))
+				}
+			})
+		})
+	}
+}

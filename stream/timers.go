@@ -115,9 +115,14 @@ func (r *KeyedRuntime[K]) DeleteEventTimeTimer(ts int64) {
 	r.etimers.Delete(r.kg, r.key, ts)
 }
 
-// CurrentWatermark is the operator's watermark: no record older than it
-// is expected (one that comes is late). math.MinInt64 before the first.
-func (r *KeyedRuntime[K]) CurrentWatermark() int64 { return r.watermark }
+// CurrentWatermark is the watermark for the current key: the operator's,
+// or, after a restore, the one the key's state was checkpointed with if
+// that is later (the subtask that owned the key before may have been
+// further ahead). No record at or before it is expected; one that comes is
+// late. math.MinInt64 before the first.
+func (r *KeyedRuntime[K]) CurrentWatermark() int64 {
+	return max(r.watermark, r.ctx.RestoredWatermark(r.kg))
+}
 
 // DeleteTimer removes the current key's timer at at, if any: from the state
 // and from the queue of timers, at once, so that a function may delete and

@@ -3,6 +3,7 @@ package stream
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -29,16 +30,19 @@ func newFakeContext(maxP int) *fakeContext {
 	}
 }
 
-func (c *fakeContext) JobID() string                     { return "job" }
-func (c *fakeContext) OperatorID() string                { return "inactivity-0123abcd" }
-func (c *fakeContext) Subtask() int                      { return 0 }
-func (c *fakeContext) Parallelism() int                  { return 1 }
-func (c *fakeContext) MaxParallelism() int               { return c.backend.MaxParallelism() }
-func (c *fakeContext) Attempt() uint64                   { return 1 }
-func (c *fakeContext) KeyGroups() keygroup.Range         { return c.backend.Range() }
-func (c *fakeContext) Keyed() *state.Backend             { return c.backend }
-func (c *fakeContext) RestoredList() [][]byte            { return nil }
-func (c *fakeContext) RestoredCheckpoint() uint64        { return 0 }
+func (c *fakeContext) JobID() string              { return "job" }
+func (c *fakeContext) OperatorID() string         { return "inactivity-0123abcd" }
+func (c *fakeContext) Subtask() int               { return 0 }
+func (c *fakeContext) Parallelism() int           { return 1 }
+func (c *fakeContext) MaxParallelism() int        { return c.backend.MaxParallelism() }
+func (c *fakeContext) Attempt() uint64            { return 1 }
+func (c *fakeContext) KeyGroups() keygroup.Range  { return c.backend.Range() }
+func (c *fakeContext) Keyed() *state.Backend      { return c.backend }
+func (c *fakeContext) RestoredList() [][]byte     { return nil }
+func (c *fakeContext) RestoredCheckpoint() uint64 { return 0 }
+func (c *fakeContext) RestoredWatermark(keygroup.KeyGroup) int64 {
+	return math.MinInt64
+}
 func (c *fakeContext) Logger() *slog.Logger              { return slog.New(slog.DiscardHandler) }
 func (c *fakeContext) Fail(err error)                    { c.failed = append(c.failed, err) }
 func (c *fakeContext) Now() time.Time                    { return c.now }

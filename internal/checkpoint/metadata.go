@@ -62,6 +62,11 @@ type KeyedHandle struct {
 	Offsets []int64 `json:"offsets"`
 	// CRCs holds the CRC-32C (Castagnoli) of each key group's bytes.
 	CRCs []uint32 `json:"crcs"`
+	// Watermark is the event-time watermark of the subtask that wrote the
+	// object, when it had one: no record at or before it may change these
+	// key groups' windows and timers again, whichever subtask owns them
+	// after a restore.
+	Watermark *int64 `json:"watermark,omitempty"`
 }
 
 // KeyGroupBytes returns the byte range [off, end) of key group kg in the

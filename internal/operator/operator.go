@@ -96,6 +96,10 @@ type Context interface {
 	RestoredList() [][]byte
 	// CheckpointID is the checkpoint the attempt restored from, 0 if none.
 	RestoredCheckpoint() uint64
+	// RestoredWatermark is the watermark key group kg was checkpointed
+	// with in the state this attempt restored (math.MinInt64 for none): a
+	// record at or before it is late for that key group.
+	RestoredWatermark(kg keygroup.KeyGroup) int64
 	Logger() *slog.Logger
 	// Fail fails the subtask with err; operators whose Emit cannot return
 	// an error report user errors through it. The runtime stops the subtask

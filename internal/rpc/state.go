@@ -23,6 +23,8 @@ type KeyedHandle struct {
 	Range   KeyGroupRange `json:"range"`
 	Offsets []int64       `json:"offsets"`
 	CRCs    []uint32      `json:"crcs"`
+	// Watermark is the writer's watermark, if it had one.
+	Watermark *int64 `json:"watermark,omitempty"`
 }
 
 // KeyedSlice is the part of a KeyedHandle that a subtask restores.
@@ -51,11 +53,11 @@ func (r KeyGroupRange) KeyGroups() keygroup.Range {
 }
 
 func wireHandle(h checkpoint.KeyedHandle) KeyedHandle {
-	return KeyedHandle{Path: h.Path, Range: WireRange(h.Range), Offsets: h.Offsets, CRCs: h.CRCs}
+	return KeyedHandle{Path: h.Path, Range: WireRange(h.Range), Offsets: h.Offsets, CRCs: h.CRCs, Watermark: h.Watermark}
 }
 
 func (h KeyedHandle) checkpoint() checkpoint.KeyedHandle {
-	return checkpoint.KeyedHandle{Path: h.Path, Range: h.Range.KeyGroups(), Offsets: h.Offsets, CRCs: h.CRCs}
+	return checkpoint.KeyedHandle{Path: h.Path, Range: h.Range.KeyGroups(), Offsets: h.Offsets, CRCs: h.CRCs, Watermark: h.Watermark}
 }
 
 // WireSnapshots converts a subtask's snapshots to the wire.

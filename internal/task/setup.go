@@ -176,6 +176,10 @@ func (t *Task) restore(ctx context.Context) error {
 		if l.backend == nil {
 			continue
 		}
+		l.ctx.floors = watermarkFloors(t.cfg.KeyGroups, r.Keyed)
+		if f := l.ctx.floors; f != nil {
+			t.wm.current = max(t.wm.current, f.lowest())
+		}
 		for _, s := range r.Keyed {
 			for _, part := range subtract(s.Range, l.local) {
 				s := s
@@ -220,6 +224,8 @@ type opContext struct {
 	op       *plan.Operator
 	backend  *state.Backend
 	restored [][]byte
+	// floors are the restored watermarks of the key groups (watermark.go).
+	floors *floors
 }
 
 func (c *opContext) JobID() string              { return c.t.cfg.JobID }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/tide-stream/tide/internal/checkpoint"
+	"github.com/tide-stream/tide/internal/keygroup"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/rpc"
 )
@@ -158,3 +160,66 @@ func (t *Task) applyValve(res valveResult) error {
 	}
 	return nil
 }
+
+// Watermarks across a restore. Each keyed state object records the
+// watermark of the subtask that wrote it; a key group restored from it
+// keeps that watermark as its floor, whichever subtask owns it now. A
+// record at or before its key group's floor is late, as it would have been
+// before the restore: no window fires twice, and a rescale that gives a
+// key group to a subtask further behind does not reopen it. The subtask's
+// own watermark starts at the lowest floor of its key groups, so that what
+// it emits downstream does not go back either.
+
+// floors holds the restored watermark of each key group of a subtask's
+// range, math.MinInt64 for none.
+type floors struct {
+	start keygroup.KeyGroup
+	wm    []int64
+}
+
+// watermarkFloors reads the floors of range r from the restored slices;
+// nil when none carries a watermark.
+func watermarkFloors(r keygroup.Range, restored []checkpoint.KeyedSlice) *floors {
+	f := &floors{start: r.Start, wm: make([]int64, r.Len())}
+	for i := range f.wm {
+		f.wm[i] = math.MinInt64
+	}
+	any := false
+	for _, s := range restored {
+		if s.Handle.Watermark == nil {
+			continue
+		}
+		for kg := max(s.Range.Start, r.Start); kg <= min(s.Range.End, r.End); kg++ {
+			f.wm[kg-r.Start] = max(f.wm[kg-r.Start], *s.Handle.Watermark)
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return f
+}
+
+// of is key group kg's floor.
+func (f *floors) of(kg keygroup.KeyGroup) int64 {
+	if f == nil || kg < f.start || int(kg-f.start) >= len(f.wm) {
+		return math.MinInt64
+	}
+	return f.wm[kg-f.start]
+}
+
+// lowest is the lowest floor of the range: the subtask's watermark after
+// the restore.
+func (f *floors) lowest() int64 {
+	if f == nil {
+		return math.MinInt64
+	}
+	low := int64(math.MaxInt64)
+	for _, w := range f.wm {
+		low = min(low, w)
+	}
+	return low
+}
+
+// RestoredWatermark implements operator.Context.
+func (c *opContext) RestoredWatermark(kg keygroup.KeyGroup) int64 { return c.floors.of(kg) }
