@@ -126,12 +126,21 @@ func TestSimLostTaskManagerIsAResourceChange(t *testing.T) {
 		requireUnfinished(t, sink, vs)
 		crashed := time.Now()
 		c.TaskManagers()[r.IntN(3)].Crash()
-		c.WaitParallelism(2, timeout)
-		c.WaitState(tidetest.Running, timeout)
+		// The rescale record ends when every task of the new attempt runs.
+		c.WaitFor("the completed taskmanager-lost rescale", timeout, func() bool {
+			for _, rs := range c.Rescales() {
+				if rs.Trigger == rest.TriggerTaskManagerLost && rs.Status == rest.RescaleCompleted {
+					return true
+				}
+			}
+			return false
+		})
 		if took := time.Since(crashed); took > time.Second {
 			t.Fatalf("running again %v (virtual) after the crash: the restart waited for the restart strategy's delay", took)
 		}
-		requireRescale(t, c, rest.TriggerTaskManagerLost)
+		if p := c.Job().Vertices[0].Parallelism; p != 2 {
+			t.Fatalf("parallelism %d after the crash, want 2", p)
+		}
 
 		// The job's own failure waits the delay, and uses the one attempt.
 		poison.Store(true)

@@ -93,6 +93,9 @@ type run struct {
 	sourcesDone int
 	started     bool // all tasks running: the coordinator knows the attempt
 	stopping    bool
+	// ended is set by Stop: the attempt never runs again, even once all
+	// its tasks have stopped and stopping is over.
+	ended       bool
 	firstRecord int64 // unix nanos, min over the tasks that time pauses
 	lastRecord  int64 // unix nanos, max over the tasks that time pauses
 	// finalRequested is set while the final checkpoint of a bounded job is
@@ -219,7 +222,7 @@ func (l *Lifecycle) Advance(Ready) {
 // runs reports whether attempt is the deployed one and not being stopped.
 func (l *Lifecycle) runs(attempt exec.Attempt) bool {
 	a := l.cur
-	return a != nil && a.id == attempt && !a.stopping
+	return a != nil && a.id == attempt && !a.stopping && !a.ended
 }
 
 func (l *Lifecycle) resumes(h halt) bool { return l.runs(h.attempt) }
@@ -236,7 +239,9 @@ func (l *Lifecycle) Current() exec.Attempt {
 
 // Running reports whether the deployed attempt has all its tasks running
 // and is not being stopped: a savepoint may be taken.
-func (l *Lifecycle) Running() bool { return l.cur != nil && l.cur.started && !l.cur.stopping }
+func (l *Lifecycle) Running() bool {
+	return l.cur != nil && l.cur.started && !l.cur.stopping && !l.cur.ended
+}
 
 // Started reports whether the deployed attempt had all its tasks running.
 func (l *Lifecycle) Started() bool { return l.cur != nil && l.cur.started }
@@ -422,7 +427,7 @@ func (l *Lifecycle) stop(id exec.Attempt) {
 		l.out.Scheduler = append(l.out.Scheduler, scheduler.TasksStopped{Attempt: id})
 		return
 	}
-	a.stopping = true
+	a.stopping, a.ended = true, true
 	if a.started {
 		l.out.Coordinator = append(l.out.Coordinator, checkpoint.AttemptStopped{Attempt: id})
 	}

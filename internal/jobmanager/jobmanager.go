@@ -134,8 +134,10 @@ type JobManager struct {
 	copying int
 	// keepDir holds the failed checkpoints whose directory another
 	// JobManager wrote metadata into: not to discard.
-	keepDir    map[checkpoint.ID]bool
-	io         *ioState
+	keepDir map[checkpoint.ID]bool
+	io      *ioState
+	// redrain says drain stopped with work left for the next round.
+	redrain    bool
 	nextReg    int
 	terminalAt time.Time
 }

@@ -329,6 +329,10 @@ func (jm *JobManager) loop(ctx context.Context) error {
 func (jm *JobManager) deadline() (time.Time, bool) {
 	var at time.Time
 	found := false
+	if jm.redrain {
+		// drain gave up with work left: come back at once.
+		return time.Now(), true
+	}
 	for _, d := range []func() (time.Time, bool){jm.hb.Deadline, jm.sched.Deadline, jm.coord.Deadline, jm.life.Deadline, jm.shutdownAt} {
 		if t, ok := d(); ok && (!found || t.Before(at)) {
 			at, found = t, true
@@ -357,6 +361,7 @@ func (jm *JobManager) shutdownDue(now time.Time) bool {
 // attempt lifecycle's, which must learn of the scheduler's decisions (an
 // attempt to stop) before its Ready is taken.
 func (jm *JobManager) drain(ctx context.Context) {
+	jm.redrain = false
 	for i := 0; i < 1000; i++ {
 		switch {
 		case jm.hb.HasReady():
@@ -378,9 +383,20 @@ func (jm *JobManager) drain(ctx context.Context) {
 		}
 	}
 	jm.log.Error("cores kept producing work for 1000 rounds; yielding to new events")
+	jm.redrain = true
 }
 
 func (jm *JobManager) handleEvent(ctx context.Context, ev event) {
+	// The cores learn the time before the event: what it starts (a
+	// checkpoint and its timeout, a stabilization timer) counts from now,
+	// not from the loop's last wake, a heartbeat interval ago at worst.
+	// Timers due by now fire first, as they would have, had the loop woken
+	// for them before the event came. The heartbeat tracker is not ticked
+	// here: a reply queued behind this event must not turn into a loss.
+	now := time.Now()
+	jm.sched.Tick(now)
+	jm.coord.Tick(now)
+	jm.life.Tick(now)
 	switch e := ev.(type) {
 	case evRegister:
 		e.reply <- jm.register(e.tm)

@@ -18,7 +18,7 @@ func schedStart() scheduler.Event { return scheduler.Start{} }
 // stepSched feeds the scheduler; its Ready is handled by drain. The event
 // goes in before the clock moves: a timer due now (a restart) must see the
 // slot pool as the event left it. The scheduler stamps the event with its
-// last tick, at most one tick interval old.
+// last tick: the loop ticks it before every event it handles.
 func (jm *JobManager) stepSched(ev scheduler.Event) {
 	if err := jm.sched.Step(ev); err != nil {
 		jm.log.Info("the scheduler dropped an event", "reason", err)
