@@ -144,7 +144,8 @@ func TestSimZombie(t *testing.T) {
 		requireUnfinished(t, sink, vs)
 		zombie := c.TaskManagers()[r.IntN(2)]
 		zombie.Partition()
-		c.WaitTaskManagers(1, timeout)
+		// Lost after heartbeat.timeout (production's 50s, virtual).
+		c.WaitTaskManagers(1, 2*time.Minute)
 		c.WaitParallelism(1, timeout)
 		pause(r)
 		zombie.Heal()

@@ -53,8 +53,8 @@ type Config struct {
 	// every other field. On top of the production defaults, Start sets
 	// these for speed unless Dynamic sets them:
 	//
-	//	heartbeat.interval                                           200ms
-	//	heartbeat.timeout                                            2s
+	//	heartbeat.interval (not Simulated)                           200ms
+	//	heartbeat.timeout (not Simulated)                            2s
 	//	jobmanager.adaptive-scheduler.resource-stabilization-timeout 100ms
 	//	restart-strategy.fixed-delay.delay                           100ms
 	//	taskmanager.decommission.timeout                             10s
@@ -262,8 +262,14 @@ func loadConfig(t testing.TB, cfg Config) (*config.Config, error) {
 	}
 	var dyn []string
 	set := func(k, v string) { dyn = append(dyn, k+"="+v) }
-	set("heartbeat.interval", "200ms")
-	set("heartbeat.timeout", "2s")
+	if !cfg.Simulated {
+		// Virtual time makes production heartbeats free; only a cluster on
+		// the wall clock needs them short. (Short heartbeats also wake the
+		// JobManager's loop often, which hid a bug of a loop that sleeps a
+		// heartbeat interval: the simulation keeps production's.)
+		set("heartbeat.interval", "200ms")
+		set("heartbeat.timeout", "2s")
+	}
 	set("jobmanager.adaptive-scheduler.resource-stabilization-timeout", "100ms")
 	set("restart-strategy.fixed-delay.delay", "100ms")
 	set("taskmanager.decommission.timeout", "10s")
