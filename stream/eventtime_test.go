@@ -258,3 +258,112 @@ func TestLateRecordsStayLateAcrossRestores(t *testing.T) {
 		})
 	}
 }
+
+// countEvents counts a window's records.
+type countEvents struct{}
+
+func (countEvents) Create() int64                { return 0 }
+func (countEvents) Add(a int64, _ tsEvent) int64 { return a + 1 }
+func (countEvents) Result(a int64) int64         { return a }
+func (countEvents) Merge(a, b int64) int64       { return a + b }
+
+// describeWindow emits "key,start,end,count" for a window.
+type describeWindow struct{}
+
+func (describeWindow) Process(key int64, w stream.Window, elems []stream.Element[tsEvent], out stream.Collector[string]) error {
+	out.Emit(fmt.Sprintf("%d,%d,%d,%d", key, w.Start, w.End, len(elems)))
+	return nil
+}
+
+// TestWindowsStraightRescaledRestored runs sliding windows (1s every
+// 250ms, counted incrementally) and session windows (a 40ms gap, buffered)
+// over records up to 100ms out of order with pauses between bursts, and
+// requires the output of a reference computed here: straight, rescaled and
+// through a crash. Every window fires exactly once.
+func TestWindowsStraightRescaledRestored(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		disturb func(c *tidetest.Cluster, r *rand.Rand)
+	}{
+		{"straight", func(*tidetest.Cluster, *rand.Rand) {}},
+		{"rescaled", func(c *tidetest.Cluster, r *rand.Rand) { c.AddTaskManager(); c.WaitParallelism(3, timeout) }},
+		{"crashed", func(c *tidetest.Cluster, r *rand.Rand) { c.TaskManagers()[r.IntN(2)].Crash() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
+				const keys, gap = 8, 40
+				evs := disordered(6000, keys, 1, 100, seed)
+				// A pause of 300ms of event time after every 500 records:
+				// sessions end there.
+				for i := range evs {
+					evs[i].Ts += int64(i/500) * 300
+				}
+				sliding, sessions := tidetest.NewSink[string](), tidetest.NewSink[string]()
+				c := tidetest.Start(t, tidetest.Config{
+					Job: func(env *stream.Env, _ []string) error {
+						src := stream.FromSource(env, tidetest.SliceSource("events", evs, tidetest.Splits(numSplits), tidetest.Rate(2000)),
+							stream.WithWatermarks(stream.BoundedOutOfOrderness(100*time.Millisecond, func(e tsEvent) int64 { return e.Ts })))
+						byKey := stream.KeyBy(src, func(e tsEvent) int64 { return e.Key })
+						counts := stream.WindowAggregate(byKey.Window(stream.SlidingEventTimeWindows(time.Second, 250*time.Millisecond)),
+							"sliding", countEvents{}, nil)
+						sliding.To(stream.Map(counts, "format", func(n int64) string { return fmt.Sprint(n) }), "collect-sliding")
+						sessions.To(stream.WindowProcess(byKey.Window(stream.EventTimeSessionWindows(gap*time.Millisecond)), "sessions",
+							func() stream.ProcessWindowFunction[int64, tsEvent, string] { return describeWindow{} }), "collect-sessions")
+						return nil
+					},
+					TaskManagers:       2,
+					CheckpointInterval: 100 * time.Millisecond,
+					Dynamic:            map[string]string{"pipeline.auto-watermark-interval": "10ms"},
+					Simulated:          true, Latency: time.Duration(r.IntN(3)) * time.Millisecond, Seed: seed,
+				})
+				c.WaitParallelism(2, timeout)
+				c.WaitCheckpoints(1, timeout)
+				pause(r)
+				tc.disturb(c, r)
+				c.WaitState(tidetest.Finished, timeout)
+
+				// The reference: per key, each sliding window's count, and the
+				// sessions of its sorted timestamps.
+				ts := map[int64][]int64{}
+				for _, e := range evs {
+					ts[e.Key] = append(ts[e.Key], e.Ts)
+				}
+				var wantSliding, wantSessions []string
+				for key, kts := range ts {
+					slices.Sort(kts)
+					n := map[int64]int64{}
+					for _, x := range kts {
+						last := x - ((x%250)+250)%250
+						for start := last; start > x-1000; start -= 250 {
+							n[start]++
+						}
+					}
+					for _, c := range n {
+						wantSliding = append(wantSliding, fmt.Sprint(c))
+					}
+					start, end, count := kts[0], kts[0]+gap, 1
+					for _, x := range kts[1:] {
+						if x <= end {
+							end, count = max(end, x+gap), count+1
+							continue
+						}
+						wantSessions = append(wantSessions, fmt.Sprintf("%d,%d,%d,%d", key, start, end, count))
+						start, end, count = x, x+gap, 1
+					}
+					wantSessions = append(wantSessions, fmt.Sprintf("%d,%d,%d,%d", key, start, end, count))
+				}
+				for name, s := range map[string]struct {
+					got  *tidetest.Sink[string]
+					want []string
+				}{"sliding": {sliding, wantSliding}, "sessions": {sessions, wantSessions}} {
+					got := s.got.Values()
+					slices.Sort(got)
+					slices.Sort(s.want)
+					if !slices.Equal(got, s.want) {
+						t.Errorf("%s windows differ from the reference: got %d, want %d\n%s", name, len(got), len(s.want), diff(got, s.want))
+					}
+				}
+			})
+		})
+	}
+}
