@@ -5,6 +5,7 @@ package main
 import (
 	"github.com/tide-stream/tide"
 	"github.com/tide-stream/tide/examples/throughput"
+	"github.com/tide-stream/tide/examples/topspeed"
 	"github.com/tide-stream/tide/examples/verify"
 	"github.com/tide-stream/tide/examples/wordcount"
 )
@@ -13,5 +14,6 @@ func main() {
 	tide.Register("Verify", verify.Build)
 	tide.Register("Throughput", throughput.Build)
 	tide.Register("WordCount", wordcount.Build)
+	tide.Register("TopSpeedWindowing", topspeed.Build)
 	tide.Main()
 }

@@ -1,8 +1,8 @@
-// Package topspeed is the part of Flink 1.13's TopSpeedWindowing example
-// that does not need Tide's engine: its events and their text form, the car
-// source, the input parser, and a plain-Go reference of the results that
-// the job must produce. The job itself, built on event time and windows,
-// uses this package; this package imports nothing of the engine.
+// Package topspeed is Flink 1.13's TopSpeedWindowing example on Tide: the
+// job (Build, in job.go, on Tide's event time and windows), and what does
+// not need the engine: its events and their text form, the car source, the
+// input parser, and a plain-Go reference of the results that the job must
+// produce (Reference, TopSpeeds), which the job's tests compare it with.
 //
 // # The example
 //

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tide-stream/tide/examples/throughput"
+	"github.com/tide-stream/tide/examples/topspeed"
 	"github.com/tide-stream/tide/examples/verify"
 	"github.com/tide-stream/tide/examples/wordcount"
 	"github.com/tide-stream/tide/internal/jobs"
@@ -20,7 +21,7 @@ func testJobs(t *testing.T) *jobs.Registry {
 	for _, j := range []struct {
 		name  string
 		build stream.JobFunc
-	}{{"Verify", verify.Build}, {"Throughput", throughput.Build}, {"WordCount", wordcount.Build}} {
+	}{{"Verify", verify.Build}, {"Throughput", throughput.Build}, {"WordCount", wordcount.Build}, {"TopSpeedWindowing", topspeed.Build}} {
 		if err := r.Register(j.name, j.build); err != nil {
 			t.Fatal(err)
 		}

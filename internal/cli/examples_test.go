@@ -200,12 +200,15 @@ func TestHelpExamplesLoad(t *testing.T) {
 // TestDocExamplesLoad does the same for README.md and docs/, and parses
 // the tide command lines of their code blocks.
 func TestDocExamplesLoad(t *testing.T) {
-	files := []string{filepath.Join("..", "..", "README.md")}
-	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	// From the repository's root, as a reader runs them: the examples'
+	// relative paths (an --input file, say) resolve there.
+	t.Chdir(filepath.Join("..", ".."))
+	files := []string{"README.md"}
+	docs, err := filepath.Glob(filepath.Join("docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	more, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*", "*.md"))
+	more, _ := filepath.Glob(filepath.Join("docs", "*", "*.md"))
 	files = append(append(files, docs...), more...)
 	n, lines := 0, 0
 	for _, f := range files {

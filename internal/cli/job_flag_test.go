@@ -44,8 +44,8 @@ func TestJobCommandErrors(t *testing.T) {
 			args []string
 			want string
 		}{
-			{nil, "tide: -j NAME is required: the job to run, one of Throughput, Verify, WordCount\n"},
-			{[]string{"-j", "Nope"}, `tide: unknown job "Nope" (registered jobs: Throughput, Verify, WordCount)` + "\n"},
+			{nil, "tide: -j NAME is required: the job to run, one of Throughput, TopSpeedWindowing, Verify, WordCount\n"},
+			{[]string{"-j", "Nope"}, `tide: unknown job "Nope" (registered jobs: Throughput, TopSpeedWindowing, Verify, WordCount)` + "\n"},
 			{[]string{"-j", "Verify", "--", "--keys", "0"}, "tide: job Verify: --keys 0 must be at least 1\n"},
 			{[]string{"-j", "Verify", "--", "--keys", "x"}, `tide: job Verify: invalid value "x" for flag -keys: parse error` + "\n"},
 			{[]string{"-j", "WordCount", "--", "--bogus"}, "tide: job WordCount: flag provided but not defined: -bogus\n"},
@@ -101,9 +101,9 @@ func TestJobCommandHelp(t *testing.T) {
 		args := append(append([]string{}, c...), "--help")
 		code, stdout, _ := runApp(t, args...)
 		for _, want := range []string{
-			"Jobs (-j NAME): Throughput, Verify, WordCount.",
+			"Jobs (-j NAME): Throughput, TopSpeedWindowing, Verify, WordCount.",
 			"`-j NAME -- --help` prints a job's arguments",
-			"the job to run (required): Throughput, Verify, WordCount",
+			"the job to run (required): Throughput, TopSpeedWindowing, Verify, WordCount",
 			"docs/configuration.md", "docs/jobs.md",
 		} {
 			if code != 0 || !strings.Contains(stdout, want) {
