@@ -227,3 +227,114 @@ func TestTwoInputBarrierAlignment(t *testing.T) {
 		}
 	})
 }
+
+var fivesTag = stream.NewOutputTag[string]("fives")
+
+// tagFn formats the records of both its inputs, and sends the multiples
+// of 5 of the first to side output "fives" as well.
+type tagFn struct {
+	rt    *stream.Runtime
+	fives stream.Collector[string]
+}
+
+func (f *tagFn) Open(rt *stream.Runtime) error {
+	f.rt, f.fives = rt, stream.SideOutput(rt, fivesTag)
+	return nil
+}
+
+func (f *tagFn) ProcessElement1(v int64, out stream.Collector[string]) error {
+	if _, ok := f.rt.Timestamp(); ok {
+		return fmt.Errorf("record %d has a timestamp", v)
+	}
+	out.Emit(fmt.Sprintf("a %d", v))
+	if v%5 == 0 {
+		f.fives.Emit(fmt.Sprintf("five %d", v))
+	}
+	return nil
+}
+
+func (f *tagFn) ProcessElement2(v string, out stream.Collector[string]) error {
+	out.Emit("b " + v)
+	return nil
+}
+
+// TestCoProcess connects two streams of different types, one of them read
+// at parallelism 1, with a function that is not keyed, and reads its main
+// and side outputs: every record once, straight and through a crash.
+func TestCoProcess(t *testing.T) {
+	for _, tc := range []string{"straight", "crashed"} {
+		t.Run(tc, func(t *testing.T) {
+			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
+				as := numbers(5000)
+				bs := make([]string, 3000)
+				for i := range bs {
+					bs[i] = fmt.Sprintf("s%d", i)
+				}
+				sink := tidetest.NewSink[string]()
+				c := tidetest.Start(t, tidetest.Config{
+					Job: func(env *stream.Env, _ []string) error {
+						a := stream.FromSource(env, tidetest.SliceSource("a", as, tidetest.Splits(numSplits), tidetest.Rate(2000)))
+						b := stream.FromSource(env, tidetest.SliceSource("b", bs, tidetest.Splits(numSplits), tidetest.Rate(1500)), stream.Parallelism(1))
+						tagged := stream.CoProcess(stream.Connect(a, b), "tag", func() stream.CoProcessFunction[int64, string, string] { return &tagFn{} })
+						sink.To(tagged, "collect")
+						sink.To(stream.GetSideOutput(tagged, fivesTag), "collect-fives")
+						return nil
+					},
+					TaskManagers:       2,
+					CheckpointInterval: 100 * time.Millisecond,
+					Simulated:          true, Latency: time.Duration(r.IntN(3)) * time.Millisecond, Seed: seed,
+				})
+				c.WaitParallelism(2, timeout)
+				c.WaitCheckpoints(1, timeout)
+				pause(r)
+				if tc == "crashed" {
+					c.TaskManagers()[r.IntN(2)].Crash()
+				}
+				c.WaitState(tidetest.Finished, timeout)
+				var want []string
+				for _, v := range as {
+					want = append(want, fmt.Sprintf("a %d", v))
+					if v%5 == 0 {
+						want = append(want, fmt.Sprintf("five %d", v))
+					}
+				}
+				for _, v := range bs {
+					want = append(want, "b "+v)
+				}
+				slices.Sort(want)
+				got := sink.Values()
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Fatalf("output differs: got %d lines, want %d\n%s", len(got), len(want), diff(got, want))
+				}
+			})
+		})
+	}
+}
+
+// TestKeyedCoProcessOverTCP runs the join on a cluster whose records cross
+// between TaskManagers over real TCP connections, not the simulated
+// network: both inputs' channels, their barriers and their ends share the
+// connections of the data plane.
+func TestKeyedCoProcessOverTCP(t *testing.T) {
+	t.Parallel()
+	ps, os := joinInputs(3000)
+	sink := tidetest.NewSink[string]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job:                joinJob(ps, os, sourceRate, false, sink),
+		TaskManagers:       2,
+		CheckpointInterval: 50 * time.Millisecond,
+	})
+	c.WaitState(tidetest.Finished, timeout)
+	if p := c.Parallelism(); p != 2 {
+		t.Errorf("ran at parallelism %d, want 2", p)
+	}
+	if n := c.Checkpoints().Counts.Completed; n < 2 {
+		t.Errorf("%d checkpoints completed, want at least 2", n)
+	}
+	got, want := sink.Values(), joinWant(ps, os)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("output differs: got %d lines, want %d\n%s", len(got), len(want), diff(got, want))
+	}
+}
