@@ -157,8 +157,8 @@ func MaxParallelism(p int) Option {
 // in logs and checkpoint metadata. The graph is refused otherwise, naming
 // the operators.
 //
-// Default: an id derived from the operator's name, its input's id and its
-// ordinal among the operators with the same name on the same input, read as
+// Default: an id derived from the operator's name, its inputs' ids and its
+// ordinal among the operators with the same name on the same inputs, read as
 // "<name>-<8 hex digits>". It does not change when operators are added or
 // removed elsewhere in the job, but it does change when anything upstream of
 // the operator changes (up to the nearest operator with a uid), or when the

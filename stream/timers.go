@@ -72,10 +72,10 @@ func (p *processOp[K, T, O]) newTimers(ctx operator.Context) error {
 		return nil
 	}
 	p.rt.noOnTimer = operator.Permanent(fmt.Errorf("%s: RegisterTimer: the process function %T has no OnTimer method (stream.TimerFunction), so its timers would never fire",
-		ctx.OperatorID(), p.fn))
+		ctx.OperatorID(), userFunction(p.fn)))
 	if n := ts.Len() + ets.Len(); n > 0 {
 		return operator.Permanent(fmt.Errorf("the state holds %d timers but the process function %T has no OnTimer method (stream.TimerFunction) to fire them; add one, which may ignore them",
-			n, p.fn))
+			n, userFunction(p.fn)))
 	}
 	return nil
 }

@@ -107,6 +107,12 @@ type Context interface {
 	Fail(err error)
 	// Now is the wall clock; operators read time only through it.
 	Now() time.Time
+	// SideOutput returns the emitter of the operator's side output tag, an
+	// Emitter of the side output's type that reaches all its consumers, or
+	// nil when nothing reads it (plan.Operator.SideOutputs). What an
+	// operator emits there travels like its main output: with its
+	// timestamp, ordered with the watermarks and barriers.
+	SideOutput(tag string) any
 }
 
 // Hooks are the lifecycle calls of one operator instance. The runtime calls

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // Operator ids name an operator's state in checkpoints, so a restore finds
@@ -17,9 +18,12 @@ import (
 // An operator's id is its UID when the job gives one (stream.UID), verbatim,
 // so that it reads the same in the job's code, in logs and in checkpoint
 // metadata. Otherwise it is derived from what identifies the operator
-// locally: its name, its input's id, and its ordinal among the operators
-// with the same name and the same input (0 for the first declared, 1 for the
-// next; sources share the "no input" input). It reads
+// locally: its name, its inputs' ids, and its ordinal among the operators
+// with the same name and the same inputs (0 for the first declared, 1 for the
+// next; sources share the "no input" input). An operator with one input
+// hashes its input's id alone, as ids were derived before operators could
+// have several inputs, so that their checkpoints still restore; one with
+// several hashes their ids in order (inputKey). It reads
 // "<sanitized name>-<8 hex digits>", the hex being the first four bytes of a
 // SHA-256 over those three. Adding an operator elsewhere (a second pipeline,
 // a sink on a side branch, an operator with another name on the same input)
@@ -59,20 +63,13 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// defaultID is the id of op, which has no UID, in g, where op's input (if
-// any) already is.
+// defaultID is the id of op, which has no UID, in g, where op's inputs (if
+// any) already are.
 func (g *Graph) defaultID(op *Operator) string {
-	input := ""
-	switch {
-	case op.Input >= len(g.Operators):
-		// Compile refuses the graph; any id will do meanwhile.
-		input = fmt.Sprintf("#%d", op.Input)
-	case op.Input >= 0:
-		input = g.Operators[op.Input].ID
-	}
+	input := g.inputKey(op)
 	ordinal := 0
 	for _, o := range g.Operators {
-		if o.Input == op.Input && o.Name == op.Name {
+		if o.Name == op.Name && g.inputKey(o) == input {
 			ordinal++
 		}
 	}
@@ -91,6 +88,31 @@ func (g *Graph) defaultID(op *Operator) string {
 		name = "op"
 	}
 	return name + "-" + hex.EncodeToString(h.Sum(nil)[:4])
+}
+
+// inputKey is what identifies op's inputs in its default id: "" for a
+// source, the input's id for an operator with one input (as before
+// operators had several), and the inputs' ids, in order, joined by ','
+// for an operator with several. No id has a ',', so no list of several
+// inputs reads as one input; a side output's tag follows its producer's id
+// after a '#', which no id has either.
+func (g *Graph) inputKey(op *Operator) string {
+	var b strings.Builder
+	for i, in := range op.InputEdges() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if in.From < 0 || in.From >= len(g.Operators) {
+			// Compile refuses the graph; any id will do meanwhile.
+			fmt.Fprintf(&b, "#%d", in.From)
+			continue
+		}
+		b.WriteString(g.Operators[in.From].ID)
+		if in.Side != "" {
+			b.WriteString("#" + in.Side)
+		}
+	}
+	return b.String()
 }
 
 // checkIDs reports the first operator whose UID is invalid or whose id an

@@ -7,8 +7,8 @@
 // Operator ids (Operator.ID) name operator state in checkpoints and are
 // stable under edits of the job: an operator's UID when it has one
 // (stream.UID), else "<sanitized name>-<8 hex digits>", a hash of its name,
-// its input's id and its ordinal among same-named operators on that input;
-// never its position. id.go explains the choice. Vertex ids ("v<index>-<head
+// its inputs' ids and its ordinal among same-named operators on those
+// inputs; never its position. id.go explains the choice. Vertex ids ("v<index>-<head
 // name>") name the chains of a deployment, in the REST API and the control
 // protocol; they are not stable across edits and never name state.
 package plan
@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/tide-stream/tide/internal/exec"
@@ -78,33 +79,96 @@ type Exchange struct {
 // Operator is one logical operator.
 type Operator struct {
 	// ID names the operator's state in checkpoints. Add sets it: UID when
-	// set, else derived from Name, the input's ID and the ordinal among
-	// operators with the same Name and Input (see id.go). It is the same in
-	// every process and survives edits of the job elsewhere in the graph.
+	// set, else derived from Name, the ids of its inputs and the ordinal
+	// among operators with the same Name and inputs (see id.go). It is the
+	// same in every process and survives edits of the job elsewhere in the
+	// graph.
 	ID string
 	// UID, when not empty, is the ID the job fixed (stream.UID).
 	UID string
 	// Name is what the job calls the operator, for people: logs, the web UI,
 	// and messages about state that a new graph does not claim.
 	Name string
-	// Input is the index of the operator feeding this one, -1 for sources.
+	// Input is the index of the operator feeding this one, -1 for sources,
+	// and In describes the edge from it: the short form of Inputs for an
+	// operator with one input. An operator with several inputs (a union, a
+	// connect) sets Inputs instead; Add then sets Input and In to its first.
 	Input int
-	// In describes the edge from Input.
-	In Exchange
+	In    Exchange
+	// Inputs are the operator's input edges, in the order of its inputs,
+	// when it has several (or reads a side output); empty otherwise.
+	// InputEdges is the one view of both forms.
+	Inputs []Input
+	// SideOutputs are the side outputs that operators of the graph read
+	// (an Input with Side set), by tag. Build's operator finds their
+	// emitters in its Context (operator.Context.SideOutput).
+	SideOutputs []SideOutput
 	// Parallelism is fixed when > 0 (1 for a non-parallel source).
 	Parallelism int
 	// MaxParallelism overrides the job's when > 0: the number of key groups
 	// and the upper bound of the parallelism.
 	MaxParallelism int
-	// Keyed operators get a keyed state backend.
+	// Keyed operators get a keyed state backend. The inputs of a keyed
+	// operator with several are all partitioned by KeyGroups, with keys of
+	// one type and codec, so that a key's records of every input meet in
+	// the subtask owning its key group.
 	Keyed bool
 	// Build instantiates the operator in one subtask. out is an
 	// operator.Emitter of its output type (nil for sinks). It returns its
-	// input, an operator.Emitter of its input type, or an operator.Source
+	// input: an operator.Emitter of its input type for an operator with
+	// one input, a []any of one operator.Emitter per input, in the order
+	// of InputEdges, for an operator with several, or an operator.Source
 	// for sources.
 	Build func(out any) (in any, hooks operator.Hooks, err error)
 	// Fanout combines the emitters of several consumers into one.
 	Fanout func(outs []any) any
+}
+
+// Input is one input edge of an operator.
+type Input struct {
+	// From is the index of the operator whose output the edge reads.
+	From int
+	// Side is the tag of the side output of From that the edge reads, ""
+	// for its main output.
+	Side string
+	// Exchange is the edge's typed code.
+	Exchange
+}
+
+// SideOutput is a side output of an operator: a second stream, of another
+// type, that the operator's function emits into by tag.
+type SideOutput struct {
+	Tag string
+	// Type is the Go type of its records, to refuse one tag read as two
+	// types.
+	Type reflect.Type
+	// Fanout combines the emitters of the side output's consumers into one.
+	Fanout func(outs []any) any
+}
+
+// InputEdges returns op's input edges: Inputs, or the one edge Input and
+// In describe, or none for a source.
+func (op *Operator) InputEdges() []Input {
+	switch {
+	case len(op.Inputs) > 0:
+		return op.Inputs
+	case op.Input >= 0:
+		return []Input{{From: op.Input, Exchange: op.In}}
+	}
+	return nil
+}
+
+// IsSource reports whether op has no inputs.
+func (op *Operator) IsSource() bool { return len(op.Inputs) == 0 && op.Input < 0 }
+
+// sideOutput returns op's side output tag.
+func (op *Operator) sideOutput(tag string) (SideOutput, bool) {
+	for _, so := range op.SideOutputs {
+		if so.Tag == tag {
+			return so, true
+		}
+	}
+	return SideOutput{}, false
 }
 
 // Graph is the logical plan: operators in declaration order.
@@ -113,13 +177,16 @@ type Graph struct {
 	MaxParallelism int
 }
 
-// Add appends an operator, whose input must already be in g, and assigns its
+// Add appends an operator, whose inputs must already be in g, and assigns its
 // ID. It returns the operator's index, and an error when its UID is invalid
 // or an operator added before has the same ID; the operator is added anyway,
 // so that the indexes of later operators stay right while the caller
 // collects errors.
 func (g *Graph) Add(op *Operator) (int, error) {
 	idx := len(g.Operators)
+	if len(op.Inputs) > 0 {
+		op.Input, op.In = op.Inputs[0].From, op.Inputs[0].Exchange
+	}
 	var err error
 	if op.UID != "" {
 		op.ID = op.UID
@@ -161,7 +228,7 @@ type Vertex struct {
 	MaxParallelism int
 	// KeyGroups is the number of key groups of the chain's keyed state.
 	KeyGroups int
-	// Inputs are the edges into the head.
+	// Inputs are the edges into the head, in the order of its inputs.
 	Inputs []int
 	// Outputs are the edges leaving any operator of the chain.
 	Outputs []int
@@ -172,6 +239,12 @@ type Edge struct {
 	Index        int
 	From, To     int // vertex indexes
 	FromOp, ToOp int // operator indexes
+	// ToInput is the input of ToOp the edge feeds: an index into its
+	// InputEdges.
+	ToInput int
+	// Side is the side output of FromOp the edge reads, "" for its main
+	// output.
+	Side         string
 	Partitioning Partitioning
 }
 
@@ -185,10 +258,11 @@ type JobGraph struct {
 }
 
 // Compile chains operators into vertices. An operator joins its input's
-// chain when the edge is Forward, the input has no other consumer, and both
-// have the same parallelism bound. Every other edge crosses a subtask
-// boundary, so Compile refuses the graph if such an edge has no codec
-// (Exchange.CodecErr).
+// chain when it has one input, the edge is Forward, the input has no other
+// consumer, and both have the same parallelism bound; an operator with
+// several inputs heads a vertex, whose input edges are its inputs. Every
+// other edge crosses a subtask boundary, so Compile refuses the graph if
+// such an edge has no codec (Exchange.CodecErr).
 func Compile(g *Graph) (*JobGraph, error) {
 	if len(g.Operators) == 0 {
 		return nil, fmt.Errorf("plan: job has no operators")
@@ -201,13 +275,19 @@ func Compile(g *Graph) (*JobGraph, error) {
 	}
 	consumers := make([]int, len(g.Operators))
 	for i, op := range g.Operators {
-		if op.Input >= i {
-			return nil, fmt.Errorf("plan: operator %s reads operator %d declared after it", op.ID, op.Input)
+		ins := op.InputEdges()
+		for _, in := range ins {
+			if in.From < 0 || in.From >= i {
+				return nil, fmt.Errorf("plan: operator %s reads operator %d, not declared before it", op.ID, in.From)
+			}
+			if in.Side != "" {
+				if _, ok := g.Operators[in.From].sideOutput(in.Side); !ok {
+					return nil, fmt.Errorf("plan: operator %s reads side output %q, which operator %s does not declare", op.ID, in.Side, g.Operators[in.From].ID)
+				}
+			}
+			consumers[in.From]++
 		}
-		if op.Input >= 0 {
-			consumers[op.Input]++
-		}
-		if op.Input < 0 && op.Build == nil {
+		if len(ins) == 0 && op.Build == nil {
 			return nil, fmt.Errorf("plan: source %s has no builder", op.ID)
 		}
 	}
@@ -224,14 +304,16 @@ func Compile(g *Graph) (*JobGraph, error) {
 	jg := &JobGraph{Graph: g, VertexOf: make([]int, len(g.Operators))}
 	var codecErrs []error
 	for i, op := range g.Operators {
-		if op.Input >= 0 && op.In.Partitioning == Forward && consumers[op.Input] == 1 &&
-			bound(g.Operators[op.Input]) == bound(op) {
-			v := jg.Vertices[jg.VertexOf[op.Input]]
-			if v.Operators[len(v.Operators)-1] == op.Input {
-				v.Operators = append(v.Operators, i)
-				v.Name += " -> " + op.Name
-				jg.VertexOf[i] = jg.VertexOf[op.Input]
-				continue
+		if ins := op.InputEdges(); len(ins) == 1 {
+			in := ins[0]
+			if in.Partitioning == Forward && consumers[in.From] == 1 && bound(g.Operators[in.From]) == bound(op) {
+				v := jg.Vertices[jg.VertexOf[in.From]]
+				if v.Operators[len(v.Operators)-1] == in.From {
+					v.Operators = append(v.Operators, i)
+					v.Name += " -> " + op.Name
+					jg.VertexOf[i] = jg.VertexOf[in.From]
+					continue
+				}
 			}
 		}
 		jg.VertexOf[i] = len(jg.Vertices)
@@ -249,11 +331,12 @@ func Compile(g *Graph) (*JobGraph, error) {
 				v.KeyGroups = op.MaxParallelism
 			}
 		}
-		if head.Input >= 0 {
-			if head.In.CodecErr != nil {
-				codecErrs = append(codecErrs, head.In.CodecErr)
+		for pos, in := range head.InputEdges() {
+			if in.CodecErr != nil {
+				codecErrs = append(codecErrs, in.CodecErr)
 			}
-			e := &Edge{Index: len(jg.Edges), From: jg.VertexOf[head.Input], To: vi, FromOp: head.Input, ToOp: v.Operators[0], Partitioning: head.In.Partitioning}
+			e := &Edge{Index: len(jg.Edges), From: jg.VertexOf[in.From], To: vi, FromOp: in.From, ToOp: v.Operators[0],
+				ToInput: pos, Side: in.Side, Partitioning: in.Partitioning}
 			if e.Partitioning == Forward {
 				// A forward edge between vertices of different bounds cannot pair
 				// subtasks one to one; spread instead, as Flink does.
@@ -289,7 +372,13 @@ func (jg *JobGraph) Digest() string {
 		fmt.Fprintln(h)
 	}
 	for _, e := range jg.Edges {
-		fmt.Fprintf(h, "e %d %d %d %d %d\n", e.From, e.To, e.FromOp, e.ToOp, e.Partitioning)
+		fmt.Fprintf(h, "e %d %d %d %d %d", e.From, e.To, e.FromOp, e.ToOp, e.Partitioning)
+		// Only the edges of operators with several inputs or of side outputs
+		// add to the line, so that other graphs keep their digests.
+		if e.ToInput != 0 || e.Side != "" {
+			fmt.Fprintf(h, " %d %q", e.ToInput, e.Side)
+		}
+		fmt.Fprintln(h)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -340,12 +340,10 @@ func (t *Task) process(ctx context.Context, in *inputs, m network.Message) (bool
 		// Dirty before the records: a failure part-way through the batch
 		// leaves state that matches no checkpoint.
 		t.dirty = true
-		for _, r := range t.readers[ic.edgePos] {
-			n, err := r(m.Payload)
-			t.recordsIn.Add(int64(n))
-			if err != nil {
-				return false, &Failure{Domain: rpc.DomainInternal, Err: fmt.Errorf("channel %+v: %w", ic.id, err)}
-			}
+		n, err := t.readers[ic.edgePos](m.Payload)
+		t.recordsIn.Add(int64(n))
+		if err != nil {
+			return false, &Failure{Domain: rpc.DomainInternal, Err: fmt.Errorf("channel %+v: %w", ic.id, err)}
 		}
 		t.progress()
 		return false, t.failure

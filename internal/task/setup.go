@@ -20,8 +20,8 @@ import (
 func (t *Task) setup(ctx context.Context) error {
 	g, v := t.cfg.Graph, t.vertex
 	// Output writers, one per output edge, each with a typed emitter built by
-	// the consumer operator's exchange.
-	writerOf := map[int][]any{} // by producing operator
+	// the consumer operator's exchange, by the producing operator's output.
+	writerOf := map[port][]any{}
 	for _, ei := range v.Outputs {
 		e := g.Edges[ei]
 		w, err := t.openOutput(ctx, e)
@@ -29,8 +29,9 @@ func (t *Task) setup(ctx context.Context) error {
 			return err
 		}
 		t.writers = append(t.writers, w)
-		consumer := g.Graph.Operators[e.ToOp]
-		writerOf[e.FromOp] = append(writerOf[e.FromOp], consumer.In.NewWriter(w))
+		in := g.Graph.Operators[e.ToOp].InputEdges()[e.ToInput]
+		p := port{op: e.FromOp, side: e.Side}
+		writerOf[p] = append(writerOf[p], in.NewWriter(w))
 	}
 	// The chain is built into a local slice and published whole: Run's
 	// cleanup walks t.chain and must never meet a half-built one.
@@ -39,23 +40,34 @@ func (t *Task) setup(ctx context.Context) error {
 	for j := len(v.Operators) - 1; j >= 0; j-- {
 		oi := v.Operators[j]
 		op := g.Graph.Operators[oi]
-		outs := writerOf[oi]
-		if j+1 < len(v.Operators) {
-			outs = append([]any{next}, outs...)
+		outs := map[string][]any{"": writerOf[port{op: oi}]}
+		for _, so := range op.SideOutputs {
+			outs[so.Tag] = writerOf[port{op: oi, side: so.Tag}]
 		}
-		in, hooks, err := op.Build(op.Fanout(outs))
+		if j+1 < len(v.Operators) {
+			// The next operator of the chain has one input, from this one.
+			side := g.Graph.Operators[v.Operators[j+1]].InputEdges()[0].Side
+			outs[side] = append([]any{next}, outs[side]...)
+		}
+		in, hooks, err := op.Build(op.Fanout(outs[""]))
 		if err != nil {
 			return fmt.Errorf("build operator %s: %w", op.ID, err)
 		}
 		l := &link{op: op, hooks: hooks}
 		l.ctx = &opContext{t: t, op: op}
+		for _, so := range op.SideOutputs {
+			if l.ctx.sides == nil {
+				l.ctx.sides = map[string]any{}
+			}
+			l.ctx.sides[so.Tag] = so.Fanout(outs[so.Tag])
+		}
 		if op.Keyed {
 			l.backend, l.local = t.keyedBackend(op.ID)
 			l.ctx.backend = l.backend
 		}
 		chain[j] = l
 		next = in
-		if j == 0 && op.Input < 0 {
+		if j == 0 && op.IsSource() {
 			src, ok := in.(operator.Source)
 			if !ok {
 				return fmt.Errorf("operator %s: source builder returned %T, not a source", op.ID, in)
@@ -78,6 +90,13 @@ func (t *Task) setup(ctx context.Context) error {
 		return t.openInputs(next)
 	}
 	return nil
+}
+
+// port is one output of an operator: its main output (side "") or a side
+// output.
+type port struct {
+	op   int
+	side string
 }
 
 func (t *Task) openOutput(ctx context.Context, e *plan.Edge) (*recordWriter, error) {
@@ -110,10 +129,21 @@ func (t *Task) openOutput(ctx context.Context, e *plan.Edge) (*recordWriter, err
 	return w, nil
 }
 
-// openInputs registers the input gate's channels and binds each input
-// edge's decoder to the head of the chain.
+// openInputs registers the input gate's channels, those of every input
+// edge, and binds each edge's decoder to the input of the chain's head it
+// feeds: head itself for a head with one input, head[i] for input i of a
+// head with several.
 func (t *Task) openInputs(head any) error {
 	g, v := t.cfg.Graph, t.vertex
+	ins := g.Graph.Operators[v.Operators[0]].InputEdges()
+	heads := []any{head}
+	if len(ins) > 1 {
+		hs, ok := head.([]any)
+		if !ok || len(hs) != len(ins) {
+			return fmt.Errorf("operator %s has %d inputs but its builder returned %T", g.Graph.Operators[v.Operators[0]].ID, len(ins), head)
+		}
+		heads = hs
+	}
 	var ids []network.ChannelID
 	for pos, ei := range v.Inputs {
 		e := g.Edges[ei]
@@ -131,8 +161,7 @@ func (t *Task) openInputs(head any) error {
 			ids = append(ids, id)
 			t.inputs = append(t.inputs, inputChannel{edgePos: pos, id: id})
 		}
-		t.readers = append(t.readers, nil)
-		t.readers[pos] = append(t.readers[pos], g.Graph.Operators[e.ToOp].In.NewReader(head))
+		t.readers = append(t.readers, ins[e.ToInput].NewReader(heads[e.ToInput]))
 	}
 	gate, err := t.cfg.Net.OpenInput(ids)
 	if err != nil {
@@ -226,6 +255,8 @@ type opContext struct {
 	restored [][]byte
 	// floors are the restored watermarks of the key groups (watermark.go).
 	floors *floors
+	// sides are the emitters of the operator's side outputs, by tag.
+	sides map[string]any
 }
 
 func (c *opContext) JobID() string              { return c.t.cfg.JobID }
@@ -240,6 +271,7 @@ func (c *opContext) RestoredList() [][]byte     { return c.restored }
 func (c *opContext) RestoredCheckpoint() uint64 { return c.t.cfg.RestoredCheckpoint }
 func (c *opContext) Logger() *slog.Logger       { return c.t.log.With("operator", c.op.ID) }
 func (c *opContext) Now() time.Time             { return time.Now() }
+func (c *opContext) SideOutput(tag string) any  { return c.sides[tag] }
 func (c *opContext) Fail(err error) {
 	if c.t.failure == nil {
 		c.t.failure = &Failure{Domain: rpc.DomainUser, Err: err}

@@ -140,7 +140,7 @@ type Task struct {
 	chain      []*link
 	source     operator.Source
 	inputs     []inputChannel
-	readers    [][]func([]byte) (int, error) // by input edge position, bound to the head
+	readers    []func([]byte) (int, error) // by input edge position, bound to the head's input
 	writers    []*recordWriter
 	gate       *network.InputGate
 	failure    error
