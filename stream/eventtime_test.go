@@ -367,3 +367,71 @@ func TestWindowsStraightRescaledRestored(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowLateDataToSideOutput: records an hour late go to the window's
+// late-data side output, each exactly once, and no window counts them:
+// straight and through a crash.
+func TestWindowLateDataToSideOutput(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprint("crash=", crash), func(t *testing.T) {
+			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
+				evs := disordered(4000, 8, 1, 50, seed)
+				var late []string
+				var kept []tsEvent
+				for i := range evs {
+					if i >= 600 && i%41 == 0 {
+						evs[i].Ts -= time.Hour.Milliseconds()
+						late = append(late, fmt.Sprint(evs[i].Seq))
+						continue
+					}
+					kept = append(kept, evs[i])
+				}
+				counts, lateSink := tidetest.NewSink[string](), tidetest.NewSink[string]()
+				c := tidetest.Start(t, tidetest.Config{
+					Job: func(env *stream.Env, _ []string) error {
+						src := stream.FromSource(env, tidetest.SliceSource("events", evs, tidetest.Splits(numSplits), tidetest.Rate(2000)),
+							stream.WithWatermarks(stream.BoundedOutOfOrderness(50*time.Millisecond, func(e tsEvent) int64 { return e.Ts })))
+						tag := stream.NewOutputTag[tsEvent]("late")
+						windows := stream.KeyBy(src, func(e tsEvent) int64 { return e.Key }).
+							Window(stream.TumblingEventTimeWindows(time.Second)).SideOutputLateData(tag)
+						n := stream.WindowProcess(windows, "count", func() stream.ProcessWindowFunction[int64, tsEvent, string] { return describeWindow{} })
+						counts.To(n, "collect")
+						lateSink.To(stream.Map(stream.GetSideOutput(n, tag), "seq", func(e tsEvent) string { return fmt.Sprint(e.Seq) }), "collect-late")
+						return nil
+					},
+					TaskManagers:       2,
+					CheckpointInterval: 100 * time.Millisecond,
+					Dynamic:            map[string]string{"pipeline.auto-watermark-interval": "10ms"},
+					Simulated:          true, Latency: time.Duration(r.IntN(3)) * time.Millisecond, Seed: seed,
+				})
+				c.WaitParallelism(2, timeout)
+				c.WaitFor("late records", timeout, func() bool { return lateSink.Len() > 0 })
+				if crash {
+					c.TaskManagers()[r.IntN(2)].Crash()
+				}
+				c.WaitState(tidetest.Finished, timeout)
+				got := lateSink.Values()
+				slices.Sort(got)
+				slices.Sort(late)
+				if !slices.Equal(got, late) {
+					t.Errorf("late side output differs: got %d, want %d\n%s", len(got), len(late), diff(got, late))
+				}
+				type win struct{ key, start int64 }
+				n := map[win]int{}
+				for _, e := range kept {
+					n[win{e.Key, e.Ts - ((e.Ts%1000)+1000)%1000}]++
+				}
+				var want []string
+				for w, c := range n {
+					want = append(want, fmt.Sprintf("%d,%d,%d,%d", w.key, w.start, w.start+1000, c))
+				}
+				gotCounts := counts.Values()
+				slices.Sort(gotCounts)
+				slices.Sort(want)
+				if !slices.Equal(gotCounts, want) {
+					t.Errorf("windows differ: got %d, want %d\n%s", len(gotCounts), len(want), diff(gotCounts, want))
+				}
+			})
+		})
+	}
+}

@@ -19,6 +19,7 @@ type WindowedStream[K comparable, T any] struct {
 	trigger  Trigger[T]
 	evictor  Evictor[T]
 	lateness time.Duration
+	lateTag  *OutputTag[T]
 }
 
 // Window cuts the keyed stream into the windows of a.
@@ -46,6 +47,14 @@ func (w WindowedStream[K, T]) Evictor(e Evictor[T]) WindowedStream[K, T] {
 // counted. Default 0.
 func (w WindowedStream[K, T]) AllowedLateness(d time.Duration) WindowedStream[K, T] {
 	w.lateness = d
+	return w
+}
+
+// SideOutputLateData sends the records that come after their windows'
+// allowed lateness to side output tag (read it with GetSideOutput on the
+// window's result) instead of only counting them.
+func (w WindowedStream[K, T]) SideOutputLateData(tag OutputTag[T]) WindowedStream[K, T] {
+	w.lateTag = &tag
 	return w
 }
 
@@ -197,6 +206,7 @@ func windowed[K comparable, T, A, O any](w WindowedStream[K, T], name string, ne
 	return Process(w.k, name, func() ProcessFunction[K, T, O] {
 		f := newFn()
 		f.assigner, f.trigger, f.evictor, f.lateness = w.assigner, trigger, w.evictor, w.lateness.Milliseconds()
+		f.lateTag = w.lateTag
 		f.tc, f.ac = tc, ac
 		if f.result == nil || w.evictor != nil {
 			f.ac = nil // the records are buffered
@@ -227,12 +237,17 @@ type windowFn[K comparable, T, A, O any] struct {
 	windows *MapState[K, Window, *windowState[T, A]]
 	scratch []Window
 	// late counts the records dropped for coming after their windows'
-	// allowed lateness.
-	late int64
+	// allowed lateness; lateOut, if the job reads them, gets them.
+	late    int64
+	lateTag *OutputTag[T]
+	lateOut Collector[T]
 }
 
 func (f *windowFn[K, T, A, O]) Open(rt *KeyedRuntime[K]) error {
 	f.rt = rt
+	if f.lateTag != nil {
+		f.lateOut = SideOutput(rt, *f.lateTag)
+	}
 	var err error
 	f.windows, err = MapOf[Window, *windowState[T, A]](rt, "windows", windowCodec{}, windowStateCodec[T, A]{t: f.tc, acc: f.ac})
 	return err
@@ -301,6 +316,9 @@ func (f *windowFn[K, T, A, O]) Process(key K, v T, out Collector[O]) error {
 	}
 	if skipped && f.assigner.EventTime() && addClamped(ts, f.lateness) <= f.watermark() {
 		f.late++
+		if f.lateOut != nil {
+			f.lateOut.Emit(v)
+		}
 	}
 	return nil
 }
