@@ -163,9 +163,22 @@ type KeyedCoProcessFunction[K comparable, A, B, O any] interface {
 // the machinery of Process: its state, timers and watermarks behave as
 // there, and its state restores and rescales by key group.
 func KeyedCoProcess[K comparable, A, B, O any](k KeyedConnectedStreams[K, A, B], name string, fn func() KeyedCoProcessFunction[K, A, B, O], opts ...Option) DataStream[O] {
+	return keyedTwoInput(k, name, func(ca codec.Codec[A], cb codec.Codec[B]) ProcessFunction[K, either[A, B], O] {
+		f := fn()
+		if tf, ok := f.(TimerFunction[K, O]); ok {
+			return &keyedCoTimerFn[K, A, B, O]{keyedCoFn: keyedCoFn[K, A, B, O]{f: f}, onTimer: tf}
+		}
+		return &keyedCoFn[K, A, B, O]{f: f}
+	}, opts)
+}
+
+// keyedTwoInput declares a keyed operator of two inputs that runs the
+// process function newFn makes over either input's records (given the
+// inputs' codecs).
+func keyedTwoInput[K comparable, A, B, O any](k KeyedConnectedStreams[K, A, B], name string, newFn func(codec.Codec[A], codec.Codec[B]) ProcessFunction[K, either[A, B], O], opts []Option) DataStream[O] {
 	env := k.c.a.env
 	if k.c.b.env != env {
-		env.fail("stream: KeyedCoProcess %q: connected streams of different environments", name)
+		env.fail("stream: %q: connected streams of different environments", name)
 		return DataStream[O]{env: env}
 	}
 	if k.keyErr != nil {
@@ -188,13 +201,8 @@ func KeyedCoProcess[K comparable, A, B, O any](k KeyedConnectedStreams[K, A, B],
 		},
 		Keyed: true,
 		Build: func(out any) (any, operator.Hooks, error) {
-			f := fn()
-			var pf ProcessFunction[K, either[A, B], O] = &keyedCoFn[K, A, B, O]{f: f}
-			if tf, ok := f.(TimerFunction[K, O]); ok {
-				pf = &keyedCoTimerFn[K, A, B, O]{keyedCoFn: keyedCoFn[K, A, B, O]{f: f}, onTimer: tf}
-			}
 			op := &processOp[K, either[A, B], O]{
-				fn: pf,
+				fn: newFn(ca, cb),
 				key: func(r either[A, B]) K {
 					if r.second {
 						return k.keyB(r.b)

@@ -194,14 +194,7 @@ func windowed[K comparable, T, A, O any](w WindowedStream[K, T], name string, ne
 	}
 	trigger := w.trigger
 	if trigger == nil {
-		switch {
-		case w.assigner.global:
-			trigger = NeverTrigger[T]()
-		case w.assigner.processingTime:
-			trigger = ProcessingTimeTrigger[T]()
-		default:
-			trigger = EventTimeTrigger[T]()
-		}
+		trigger = defaultTrigger[T](w.assigner)
 	}
 	return Process(w.k, name, func() ProcessFunction[K, T, O] {
 		f := newFn()
@@ -213,6 +206,17 @@ func windowed[K comparable, T, A, O any](w WindowedStream[K, T], name string, ne
 		}
 		return f
 	}, opts...)
+}
+
+// defaultTrigger is an assigner's trigger when the job gives none.
+func defaultTrigger[T any](a WindowAssigner) Trigger[T] {
+	switch {
+	case a.global:
+		return NeverTrigger[T]()
+	case a.processingTime:
+		return ProcessingTimeTrigger[T]()
+	}
+	return EventTimeTrigger[T]()
 }
 
 // windowFn is the window operator as a keyed process function: per key, a
