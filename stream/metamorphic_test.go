@@ -71,13 +71,24 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	latency := time.Duration(rx.IntN(3)) * time.Millisecond
 	fault := []string{"none", "partition", "jobmanager-restart", "write-fault", "read-fault"}[rx.IntN(5)]
 	faultAt := rx.IntN(len(events) + 1)
-	t.Logf("seed %d (replay: go test ./stream -run TestMetamorphic -metamorphic.seed %d): %d taskmanagers, %v, events %v, latency up to %v, %s before event %d",
-		seed, seed, tms, dyn, events, latency, fault, faultAt)
+	// The job's kind comes from a third source, for the same reason: a
+	// keyed count-and-sum in processing order, or tumbling event-time
+	// windows over records 300ms out of order (state and event-time timers,
+	// watermarks across rescales and restores).
+	kind := []string{"count-sum", "windows"}[rand.New(rand.NewPCG(seed^0x78dde6e5fd29f05b, seed)).IntN(2)]
+	t.Logf("seed %d (replay: go test ./stream -run TestMetamorphic -metamorphic.seed %d): %s job, %d taskmanagers, %v, events %v, latency up to %v, %s before event %d",
+		seed, seed, kind, tms, dyn, events, latency, fault, faultAt)
 
 	vs := numbers(10000)
+	evs := disordered(6000, 16, 1, 300, seed)
 	sink := tidetest.NewSink[string]()
+	job := countSumJob(vs, 5000, sink)
+	if kind == "windows" {
+		job = windowJob(evs, 300*time.Millisecond, 3000, sink)
+		dyn["pipeline.auto-watermark-interval"] = "10ms"
+	}
 	c := tidetest.Start(t, tidetest.Config{
-		Job:          countSumJob(vs, 5000, sink),
+		Job:          job,
 		TaskManagers: tms,
 		Dynamic:      dyn,
 		Simulated:    true,
@@ -115,8 +126,16 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	if len(live) == 0 {
 		c.AddTaskManager()
 	}
-	c.WaitState(tidetest.Finished, 2*timeout)
+	c.WaitState(tidetest.Finished, 4*timeout)
 	t.Logf("seed %d", seed)
+	if kind == "windows" {
+		got, want := sink.Values(), windowWant(evs)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("windows differ from the reference: got %d lines, want %d\n%s", len(got), len(want), diff(got, want))
+		}
+		return
+	}
 	requireUndisturbed(t, sink, vs)
 }
 
@@ -132,7 +151,9 @@ func disturb(t *testing.T, c *tidetest.Cluster, rx *rand.Rand, live []*tidetest.
 		}
 		tm := live[rx.IntN(len(live))]
 		tm.Partition()
-		time.Sleep(time.Duration(2500+rx.IntN(1500)) * time.Millisecond)
+		// Longer than heartbeat.timeout (production's 50s; virtual time),
+		// so that the JobManager declares it lost while it runs on.
+		time.Sleep(time.Duration(52+rx.IntN(8)) * time.Second)
 		tm.Heal()
 	case "jobmanager-restart":
 		c.RestartJobManager()
