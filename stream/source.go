@@ -161,6 +161,12 @@ func (o *sourceOutput[T]) Split(id string) SourceOutput[T] {
 	s := &splitOutput[T]{o: o}
 	if o.et != nil {
 		s.clock = o.et.clock(id)
+		if s.clock.done {
+			// A split taken up again after SplitDone (reassigned): a
+			// fresh clock, which holds the watermark back again.
+			delete(o.et.splits, id)
+			s.clock = o.et.clock(id)
+		}
 	}
 	if o.splits == nil {
 		o.splits = map[string]*splitOutput[T]{}

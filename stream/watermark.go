@@ -191,18 +191,14 @@ func (e *eventTime) watermark(now time.Time) (wm int64, idle bool, err error) {
 	case !live && len(e.splits) == 0:
 		// No record yet: nothing to promise; idle once the timeout allows.
 		return math.MinInt64, e.idle > 0 && now.Sub(e.opened) >= e.idle, nil
-	case !live:
-		// Every split is done: the subtask is at its largest watermark
-		// and holds nothing back.
-		idle = true
+	case !live || idle:
+		// Every split is idle (or done): the subtask is idle and holds
+		// nothing back, but promises nothing new either — moving to its
+		// fastest split's watermark would make a slower split's records
+		// late when it resumes (as Flink's WatermarkOutputMultiplexer).
+		return math.MinInt64, true, nil
 	}
-	if idle {
-		wm = math.MinInt64
-		for _, c := range e.splits {
-			wm = max(wm, c.last)
-		}
-	}
-	return wm, idle, nil
+	return wm, false, nil
 }
 
 // noTimestampError is the error of a record without a timestamp under a

@@ -68,10 +68,11 @@ func TestSourceWatermarks(t *testing.T) {
 		if wm, idle := wmAt(s, ctx); wm != 6000-101 || idle {
 			t.Fatalf("b idle: %d, idle %v; want a's 5899", wm, idle)
 		}
-		// Both quiet: the subtask is idle, at the largest watermark.
+		// Both quiet: the subtask is idle, and its watermark does not
+		// jump to a's: b may resume with records behind it.
 		ctx.advance(2 * time.Second)
-		if wm, idle := wmAt(s, ctx); wm != 6000-101 || !idle {
-			t.Fatalf("all idle: %d, idle %v; want 5899 and idle", wm, idle)
+		if wm, idle := wmAt(s, ctx); wm != math.MinInt64 || !idle {
+			t.Fatalf("all idle: %d, idle %v; want no watermark (MinInt64) and idle", wm, idle)
 		}
 		// A split that is done holds nothing back.
 		r.poll = func(out SourceOutput[int64]) {
@@ -148,4 +149,25 @@ func (b *backwards) Watermark() int64 {
 		return 100
 	}
 	return 50
+}
+
+// TestSplitTakenUpAgain: a split emitted through Split after SplitDone has
+// a clock again, which holds the watermark back.
+func TestSplitTakenUpAgain(t *testing.T) {
+	ws := MonotonousTimestamps(func(v int64) int64 { return v })
+	s, r, ctx := openSource(t, &ws)
+	r.poll = func(out SourceOutput[int64]) {
+		out.Split("a").Emit(5000)
+		out.Split("b").Emit(9000)
+		out.SplitDone("a")
+	}
+	s.Poll()
+	if wm, _ := s.Watermark(ctx.Now()); wm != 8999 {
+		t.Fatalf("a done: %d, want b's 8999", wm)
+	}
+	r.poll = func(out SourceOutput[int64]) { out.Split("a").Emit(6000) }
+	s.Poll()
+	if wm, _ := s.Watermark(ctx.Now()); wm != 5999 {
+		t.Fatalf("a taken up again: %d, want a's 5999", wm)
+	}
 }

@@ -146,23 +146,23 @@ func (a WindowAssigner) assign(ts int64, dst []Window) []Window {
 	case a.gap > 0:
 		return append(dst, Window{Start: ts, End: addClamped(ts, a.gap)})
 	}
-	last := windowStart(ts, a.offset, a.slide)
-	for start := last; start > ts-a.size; start -= a.slide {
-		dst = append(dst, Window{Start: start, End: addClamped(start, a.size)})
-		if start < math.MinInt64+a.slide {
+	// Window k starts back = r + k·slide before ts, and holds ts while back
+	// is below size. Working from ts-start (in [0, size)) rather than from
+	// the starts keeps everything within int64 near either end of time:
+	// a start below math.MinInt64 is clamped there, an end above
+	// math.MaxInt64 too, and the other bound stays aligned.
+	r := windowRem(ts%a.slide-a.offset%a.slide, a.slide)
+	for back := r; back < a.size; back += a.slide {
+		start := int64(math.MinInt64)
+		if ts >= math.MinInt64+back {
+			start = ts - back
+		}
+		dst = append(dst, Window{Start: start, End: addClamped(ts, a.size-back)})
+		if back > math.MaxInt64-a.slide {
 			break
 		}
 	}
 	return dst
-}
-
-// windowStart is Flink's TimeWindow.getWindowStartWithOffset.
-func windowStart(ts, offset, size int64) int64 {
-	r := (ts - offset) % size
-	if r < 0 {
-		r += size
-	}
-	return ts - r
 }
 
 func addClamped(a, b int64) int64 {
@@ -223,7 +223,11 @@ func (c windowStateCodec[T, A]) Append(dst []byte, s *windowState[T, A]) []byte 
 		dst = c.t.Append(dst, e.Value)
 	}
 	tr := s.Trigger
-	dst = binary.AppendVarint(dst, tr.N)
+	if tr.HasN {
+		dst = binary.AppendVarint(append(dst, 1), tr.N)
+	} else {
+		dst = append(dst, 0)
+	}
 	if tr.HasLast {
 		dst = append(dst, 1)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(tr.LastTimestamp))
@@ -282,11 +286,22 @@ func (c windowStateCodec[T, A]) Decode(src []byte) (*windowState[T, A], int, err
 		n += m
 		s.Elems = append(s.Elems, Element[T]{Value: v, Timestamp: ts})
 	}
-	tn, m := binary.Varint(src[n:])
-	if m <= 0 {
-		return nil, 0, fmt.Errorf("window state: bad trigger counter")
+	if err := need(1); err != nil {
+		return nil, 0, err
 	}
-	s.Trigger.N, n = tn, n+m
+	switch src[n] {
+	case 0:
+		n++
+	case 1:
+		n++
+		tn, m := binary.Varint(src[n:])
+		if m <= 0 {
+			return nil, 0, fmt.Errorf("window state: bad trigger counter")
+		}
+		s.Trigger.N, s.Trigger.HasN, n = tn, true, n+m
+	default:
+		return nil, 0, fmt.Errorf("window state: trigger counter flag %d", src[n])
+	}
 	if err := need(1); err != nil {
 		return nil, 0, err
 	}

@@ -43,8 +43,9 @@ func (w WindowedStream[K, T]) Evictor(e Evictor[T]) WindowedStream[K, T] {
 
 // AllowedLateness keeps an event-time window's state for d after the
 // watermark passed its end: a record that comes in that time fires it
-// again (with EventTimeTrigger). Records later than that are dropped and
-// counted. Default 0.
+// again (with EventTimeTrigger). Records later than that are dropped (or
+// sent to SideOutputLateData's side output) and counted; the count is
+// logged at the 1st, 2nd, 4th, 8th… such record. Default 0.
 func (w WindowedStream[K, T]) AllowedLateness(d time.Duration) WindowedStream[K, T] {
 	w.lateness = d
 	return w
@@ -323,6 +324,12 @@ func (f *windowFn[K, T, A, O]) Process(key K, v T, out Collector[O]) error {
 		if f.lateOut != nil {
 			f.lateOut.Emit(v)
 		}
+		if f.late&(f.late-1) == 0 {
+			// The 1st, 2nd, 4th, 8th… late record: a log line now and then,
+			// not one a record. (A metric comes with the metrics layer.)
+			f.rt.ctx.Logger().Warn("records came after their windows' allowed lateness", "operator", f.rt.ctx.OperatorID(),
+				"late_records", f.late, "timestamp", ts, "watermark", f.watermark(), "side_output", f.lateOut != nil)
+		}
 	}
 	return nil
 }
@@ -364,10 +371,7 @@ func (f *windowFn[K, T, A, O]) mergeInto(w Window) (Window, bool) {
 			into.Acc, into.HasAcc = st.Acc, true
 		}
 		into.Elems = append(into.Elems, st.Elems...)
-		into.Trigger.N += st.Trigger.N
-		if st.Trigger.HasLast && (!into.Trigger.HasLast || st.Trigger.LastTimestamp >= into.Trigger.LastTimestamp) {
-			into.Trigger.HasLast, into.Trigger.Last, into.Trigger.LastTimestamp = true, st.Trigger.Last, st.Trigger.LastTimestamp
-		}
+		mergeTriggerState(f.trigger, &into.Trigger, st.Trigger)
 		f.windows.Remove(e)
 	}
 	f.trigger.OnMerge(merged, &TriggerContext[T]{op: f, st: &into.Trigger})

@@ -26,10 +26,34 @@ func (r TriggerResult) purges() bool { return r == Purge || r == FireAndPurge }
 // count, the next firing time) and a record (the last one a delta trigger
 // fired on). It is checkpointed with the window.
 type TriggerState[T any] struct {
+	// N is a counter or a time; HasN says it holds one (a time of 0 is a
+	// time).
 	N             int64
+	HasN          bool
 	HasLast       bool
 	Last          T
 	LastTimestamp int64
+}
+
+// StateMerger is implemented by a trigger whose state does not merge the
+// default way when session windows merge (counters added, the latest
+// record kept): a trigger that keeps a time in N keeps the earliest.
+type StateMerger[T any] interface {
+	MergeState(into *TriggerState[T], from TriggerState[T])
+}
+
+// mergeTriggerState combines from into into for trigger t.
+func mergeTriggerState[T any](t Trigger[T], into *TriggerState[T], from TriggerState[T]) {
+	if m, ok := t.(StateMerger[T]); ok {
+		m.MergeState(into, from)
+		return
+	}
+	if from.HasN {
+		into.N, into.HasN = into.N+from.N, true
+	}
+	if from.HasLast && (!into.HasLast || from.LastTimestamp >= into.LastTimestamp) {
+		into.HasLast, into.Last, into.LastTimestamp = true, from.Last, from.LastTimestamp
+	}
 }
 
 // TriggerContext is a trigger's view of its key and window: timers, time
@@ -160,7 +184,7 @@ type countTrigger[T any] struct{ n int64 }
 
 func (t countTrigger[T]) OnElement(_ T, _ int64, _ Window, ctx *TriggerContext[T]) TriggerResult {
 	st := ctx.State()
-	st.N++
+	st.N, st.HasN = st.N+1, true
 	if st.N >= t.n {
 		st.N = 0
 		return Fire
@@ -218,7 +242,7 @@ func ContinuousProcessingTimeTrigger[T any](interval time.Duration) Trigger[T] {
 	return continuousTrigger[T]{interval: interval.Milliseconds(), processing: true}
 }
 
-// continuousTrigger keeps the next firing time in State().N (0: none).
+// continuousTrigger keeps the next firing time in State().N (HasN: set).
 type continuousTrigger[T any] struct {
 	interval   int64
 	processing bool
@@ -227,8 +251,8 @@ type continuousTrigger[T any] struct {
 func (t continuousTrigger[T]) OnElement(_ T, ts int64, w Window, ctx *TriggerContext[T]) TriggerResult {
 	if t.processing {
 		now := ctx.CurrentProcessingTime()
-		if st := ctx.State(); st.N == 0 {
-			st.N = now - now%t.interval + t.interval
+		if st := ctx.State(); !st.HasN {
+			st.N, st.HasN = now-windowRem(now, t.interval)+t.interval, true
 			ctx.RegisterProcessingTimeTimer(st.N)
 		}
 		return Continue
@@ -237,8 +261,8 @@ func (t continuousTrigger[T]) OnElement(_ T, ts int64, w Window, ctx *TriggerCon
 		return Fire
 	}
 	ctx.RegisterEventTimeTimer(w.MaxTimestamp())
-	if st := ctx.State(); st.N == 0 {
-		st.N = ts - windowRem(ts, t.interval) + t.interval
+	if st := ctx.State(); !st.HasN {
+		st.N, st.HasN = ts-windowRem(ts, t.interval)+t.interval, true
 		ctx.RegisterEventTimeTimer(st.N)
 	}
 	return Continue
@@ -259,7 +283,7 @@ func (t continuousTrigger[T]) OnEventTime(at int64, w Window, ctx *TriggerContex
 	if at == w.MaxTimestamp() {
 		return Fire
 	}
-	if st := ctx.State(); st.N != 0 && at == st.N {
+	if st := ctx.State(); st.HasN && at == st.N {
 		st.N = at + t.interval
 		ctx.RegisterEventTimeTimer(st.N)
 		return Fire
@@ -271,7 +295,7 @@ func (t continuousTrigger[T]) OnProcessingTime(at int64, _ Window, ctx *TriggerC
 	if !t.processing {
 		return Continue
 	}
-	if st := ctx.State(); st.N != 0 && at == st.N {
+	if st := ctx.State(); st.HasN && at == st.N {
 		st.N = at + t.interval
 		ctx.RegisterProcessingTimeTimer(st.N)
 		return Fire
@@ -286,8 +310,16 @@ func (t continuousTrigger[T]) OnMerge(w Window, ctx *TriggerContext[T]) {
 	if w.MaxTimestamp() > ctx.CurrentWatermark() {
 		ctx.RegisterEventTimeTimer(w.MaxTimestamp())
 	}
-	if st := ctx.State(); st.N != 0 {
+	if st := ctx.State(); st.HasN {
 		ctx.RegisterEventTimeTimer(st.N)
+	}
+}
+
+// MergeState keeps the earliest next firing time (Flink merges it with
+// Min).
+func (t continuousTrigger[T]) MergeState(into *TriggerState[T], from TriggerState[T]) {
+	if from.HasN && (!into.HasN || from.N < into.N) {
+		into.N, into.HasN = from.N, true
 	}
 }
 
@@ -314,6 +346,10 @@ func (p purging[T]) OnProcessingTime(at int64, w Window, ctx *TriggerContext[T])
 	return purge(p.t.OnProcessingTime(at, w, ctx))
 }
 func (p purging[T]) OnMerge(w Window, ctx *TriggerContext[T]) { p.t.OnMerge(w, ctx) }
+
+func (p purging[T]) MergeState(into *TriggerState[T], from TriggerState[T]) {
+	mergeTriggerState(p.t, into, from)
+}
 
 // Evictor removes records from a window's buffer before (or after) its
 // function runs (Flink's Evictor); what is left stays in the window.

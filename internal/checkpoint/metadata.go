@@ -67,6 +67,10 @@ type KeyedHandle struct {
 	// key groups' windows and timers again, whichever subtask owns them
 	// after a restore.
 	Watermark *int64 `json:"watermark,omitempty"`
+	// Watermarks, when set, are each key group's own watermark (Range.Len()
+	// entries; math.MinInt64 for none), written instead of Watermark when
+	// the subtask's key groups came with different ones from a restore.
+	Watermarks []int64 `json:"watermarks,omitempty"`
 }
 
 // KeyGroupBytes returns the byte range [off, end) of key group kg in the

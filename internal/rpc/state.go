@@ -23,8 +23,10 @@ type KeyedHandle struct {
 	Range   KeyGroupRange `json:"range"`
 	Offsets []int64       `json:"offsets"`
 	CRCs    []uint32      `json:"crcs"`
-	// Watermark is the writer's watermark, if it had one.
-	Watermark *int64 `json:"watermark,omitempty"`
+	// Watermark is the writer's watermark, if it had one; Watermarks each
+	// key group's, when they differ.
+	Watermark  *int64  `json:"watermark,omitempty"`
+	Watermarks []int64 `json:"watermarks,omitempty"`
 }
 
 // KeyedSlice is the part of a KeyedHandle that a subtask restores.
@@ -53,11 +55,11 @@ func (r KeyGroupRange) KeyGroups() keygroup.Range {
 }
 
 func wireHandle(h checkpoint.KeyedHandle) KeyedHandle {
-	return KeyedHandle{Path: h.Path, Range: WireRange(h.Range), Offsets: h.Offsets, CRCs: h.CRCs, Watermark: h.Watermark}
+	return KeyedHandle{Path: h.Path, Range: WireRange(h.Range), Offsets: h.Offsets, CRCs: h.CRCs, Watermark: h.Watermark, Watermarks: h.Watermarks}
 }
 
 func (h KeyedHandle) checkpoint() checkpoint.KeyedHandle {
-	return checkpoint.KeyedHandle{Path: h.Path, Range: h.Range.KeyGroups(), Offsets: h.Offsets, CRCs: h.CRCs, Watermark: h.Watermark}
+	return checkpoint.KeyedHandle{Path: h.Path, Range: h.Range.KeyGroups(), Offsets: h.Offsets, CRCs: h.CRCs, Watermark: h.Watermark, Watermarks: h.Watermarks}
 }
 
 // WireSnapshots converts a subtask's snapshots to the wire.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -45,9 +44,7 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 			}
 			path := fmt.Sprintf("%s%s-%d-a%d", t.cfg.StateDir(id), l.op.ID, t.cfg.Subtask, t.cfg.Attempt)
 			s.Keyed = &checkpoint.KeyedHandle{Path: path, Range: l.backend.Range(), Offsets: offsets, CRCs: crcs}
-			if wm := t.wm.current; wm != math.MinInt64 {
-				s.Keyed.Watermark = &wm
-			}
+			s.Keyed.Watermark, s.Keyed.Watermarks = l.ctx.floors.snapshot(l.backend.Range(), t.wm.current)
 			l.snapBuf = buf.Bytes()
 			ups = append(ups, upload{path: path, data: l.snapBuf})
 		}

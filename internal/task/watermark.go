@@ -186,18 +186,52 @@ func watermarkFloors(r keygroup.Range, restored []checkpoint.KeyedSlice) *floors
 	}
 	any := false
 	for _, s := range restored {
-		if s.Handle.Watermark == nil {
-			continue
-		}
+		h := s.Handle
 		for kg := max(s.Range.Start, r.Start); kg <= min(s.Range.End, r.End); kg++ {
-			f.wm[kg-r.Start] = max(f.wm[kg-r.Start], *s.Handle.Watermark)
-			any = true
+			w := int64(math.MinInt64)
+			switch i := int(kg - h.Range.Start); {
+			case len(h.Watermarks) == h.Range.Len() && i >= 0 && i < len(h.Watermarks):
+				w = h.Watermarks[i]
+			case h.Watermark != nil:
+				w = *h.Watermark
+			}
+			if w != math.MinInt64 {
+				f.wm[kg-r.Start] = max(f.wm[kg-r.Start], w)
+				any = true
+			}
 		}
 	}
 	if !any {
 		return nil
 	}
 	return f
+}
+
+// snapshot is what a keyed state object of range r records when the
+// subtask's watermark is current: each key group's floor or current,
+// whichever is later — one value when they are all the same, one per key
+// group when a restore gave them different floors, so that a floor never
+// goes down from one checkpoint to the next.
+func (f *floors) snapshot(r keygroup.Range, current int64) (*int64, []int64) {
+	if f == nil {
+		if current == math.MinInt64 {
+			return nil, nil
+		}
+		return &current, nil
+	}
+	per := make([]int64, r.Len())
+	uniform := true
+	for i := range per {
+		per[i] = max(current, f.of(r.Start+keygroup.KeyGroup(i)))
+		uniform = uniform && per[i] == per[0]
+	}
+	switch {
+	case len(per) == 0 || uniform && per[0] == math.MinInt64:
+		return nil, nil
+	case uniform:
+		return &per[0], nil
+	}
+	return nil, per
 }
 
 // of is key group kg's floor.
