@@ -68,25 +68,62 @@ var (
 	}
 )
 
+// q3In is an event q3 reads, projected: a person of q3's states or an
+// auction of category 10.
+type q3In struct {
+	IsPerson bool
+	Person   q3Person
+	Auction  q3Auction
+}
+
+var q3InCodec = fieldCodec[q3In]{
+	enc: func(e *enc, v q3In) {
+		if v.IsPerson {
+			e.int(1)
+			q3PersonCodec.enc(e, v.Person)
+			return
+		}
+		e.int(0)
+		q3AuctionCodec.enc(e, v.Auction)
+	},
+	dec: func(d *dec) q3In {
+		if d.int() == 1 {
+			return q3In{IsPerson: true, Person: q3PersonCodec.dec(d)}
+		}
+		return q3In{Auction: q3AuctionCodec.dec(d)}
+	},
+}
+
 // q3: the incremental join of persons and auctions on seller = person id.
 // Like Flink's regular join it keeps both sides in keyed state for ever
 // and emits each match when its second side arrives.
+//
+// The events are selected and projected in the source's chain first: an
+// operator read by two others does not chain to them (plan.Compile), so
+// the split into persons and auctions crosses a subtask boundary, and
+// splitting there costs two encodings of the 2% of events q3 keeps instead
+// of two of every event.
 func q3(src stream.DataStream[nexmark.Event]) stream.DataStream[nexmark.Q3Row] {
-	persons := stream.Map(stream.Filter(src, "q3 persons", func(e nexmark.Event) bool {
-		if e.Kind != nexmark.KindPerson {
-			return false
+	sel := stream.Map(stream.Filter(src, "q3 select", func(e nexmark.Event) bool {
+		switch e.Kind {
+		case nexmark.KindPerson:
+			s := e.Person.State
+			return s == "OR" || s == "ID" || s == "CA"
+		case nexmark.KindAuction:
+			return e.Auction.Category == 10
 		}
-		s := e.Person.State
-		return s == "OR" || s == "ID" || s == "CA"
-	}), "q3 project persons", func(e nexmark.Event) q3Person {
-		p := &e.Person
-		return q3Person{ID: p.ID, Name: p.Name, City: p.City, State: p.State}
-	}).WithCodec(q3PersonCodec)
-	auctions := stream.Map(stream.Filter(src, "q3 auctions", func(e nexmark.Event) bool {
-		return e.Kind == nexmark.KindAuction && e.Auction.Category == 10
-	}), "q3 project auctions", func(e nexmark.Event) q3Auction {
-		return q3Auction{ID: e.Auction.ID, Seller: e.Auction.Seller}
-	}).WithCodec(q3AuctionCodec)
+		return false
+	}), "q3 project", func(e nexmark.Event) q3In {
+		if e.Kind == nexmark.KindPerson {
+			p := &e.Person
+			return q3In{IsPerson: true, Person: q3Person{ID: p.ID, Name: p.Name, City: p.City, State: p.State}}
+		}
+		return q3In{Auction: q3Auction{ID: e.Auction.ID, Seller: e.Auction.Seller}}
+	}).WithCodec(q3InCodec)
+	persons := stream.Map(stream.Filter(sel, "q3 persons", func(v q3In) bool { return v.IsPerson }),
+		"q3 person", func(v q3In) q3Person { return v.Person }).WithCodec(q3PersonCodec)
+	auctions := stream.Map(stream.Filter(sel, "q3 auctions", func(v q3In) bool { return !v.IsPerson }),
+		"q3 auction", func(v q3In) q3Auction { return v.Auction }).WithCodec(q3AuctionCodec)
 	keyed := stream.KeyByConnected(stream.Connect(persons, auctions),
 		func(p q3Person) int64 { return p.ID }, func(a q3Auction) int64 { return a.Seller })
 	return stream.KeyedCoProcess(keyed, "q3 join", func() stream.KeyedCoProcessFunction[int64, q3Person, q3Auction, nexmark.Q3Row] {
@@ -135,15 +172,15 @@ var keyCountCodec = fieldCodec[keyCount]{
 // countPerKey counts the records of a window whose records are their key.
 type countPerKey struct{}
 
-func (countPerKey) Create() keyCount                     { return keyCount{} }
-func (countPerKey) Add(acc keyCount, k int64) keyCount   { return keyCount{Key: k, N: acc.N + 1} }
-func (countPerKey) Result(acc keyCount) keyCount         { return acc }
-func (countPerKey) Merge(a, b keyCount) keyCount         { return keyCount{Key: a.Key, N: a.N + b.N} }
-func bidAuction(e nexmark.Event) int64                   { return e.Bid.Auction }
-func bidBidder(e nexmark.Event) int64                    { return e.Bid.Bidder }
-func identity(k int64) int64                             { return k }
-func constantKey[T any](T) int64                         { return 0 }
-func keyOfCount(c keyCount) int64                        { return c.Key }
+func (countPerKey) Create() keyCount                   { return keyCount{} }
+func (countPerKey) Add(acc keyCount, k int64) keyCount { return keyCount{Key: k, N: acc.N + 1} }
+func (countPerKey) Result(acc keyCount) keyCount       { return acc }
+func (countPerKey) Merge(a, b keyCount) keyCount       { return keyCount{Key: a.Key, N: a.N + b.N} }
+func bidAuction(e nexmark.Event) int64                 { return e.Bid.Auction }
+func bidBidder(e nexmark.Event) int64                  { return e.Bid.Bidder }
+func identity(k int64) int64                           { return k }
+func constantKey[T any](T) int64                       { return 0 }
+func keyOfCount(c keyCount) int64                      { return c.Key }
 func bidsProjected(src stream.DataStream[nexmark.Event], name string, f func(nexmark.Event) int64) stream.DataStream[int64] {
 	return stream.Map(stream.Filter(src, name+" bids", isBid), name+" project", f)
 }
@@ -269,17 +306,19 @@ func decQ7Bids(d *dec) []q7Bid {
 	return bs
 }
 
-// q7Top is the highest price among some bids of one tumbling window and
-// the bids that have it.
+// q7Top is, for one auction and tumbling window [s, s+10 s), the highest
+// price and the bids that have it, and the bids at exactly s, which the
+// SQL's BETWEEN also joins with the window before, [s-10 s, s).
 type q7Top struct {
-	Max  int64
-	Bids []q7Bid
+	Max     int64
+	Bids    []q7Bid
+	AtStart []q7Bid
 }
 
-// q7Window is the second stage's state for one window: the highest price
-// over all partial maxima so far and its bids, and the bids at exactly the
-// window's end, which the SQL's BETWEEN also joins with this window.
-type q7Window struct {
+// q7Part is what stage two reads for the window ending at End: a partial
+// maximum (HasMax) or bids at exactly End.
+type q7Part struct {
+	End      int64
 	HasMax   bool
 	Max      int64
 	Bids     []q7Bid
@@ -289,22 +328,23 @@ type q7Window struct {
 var (
 	q7BidCodec = fieldCodec[q7Bid]{enc: encQ7Bid, dec: decQ7Bid}
 	q7TopCodec = fieldCodec[q7Top]{
-		enc: func(e *enc, t q7Top) { e.int(t.Max); encQ7Bids(e, t.Bids) },
-		dec: func(d *dec) q7Top { return q7Top{Max: d.int(), Bids: decQ7Bids(d)} },
+		enc: func(e *enc, t q7Top) { e.int(t.Max); encQ7Bids(e, t.Bids); encQ7Bids(e, t.AtStart) },
+		dec: func(d *dec) q7Top { return q7Top{Max: d.int(), Bids: decQ7Bids(d), AtStart: decQ7Bids(d)} },
 	}
-	q7WindowCodec = fieldCodec[q7Window]{
-		enc: func(e *enc, w q7Window) {
+	q7PartCodec = fieldCodec[q7Part]{
+		enc: func(e *enc, p q7Part) {
 			h := int64(0)
-			if w.HasMax {
+			if p.HasMax {
 				h = 1
 			}
+			e.int(p.End)
 			e.int(h)
-			e.int(w.Max)
-			encQ7Bids(e, w.Bids)
-			encQ7Bids(e, w.Boundary)
+			e.int(p.Max)
+			encQ7Bids(e, p.Bids)
+			encQ7Bids(e, p.Boundary)
 		},
-		dec: func(d *dec) q7Window {
-			return q7Window{HasMax: d.int() == 1, Max: d.int(), Bids: decQ7Bids(d), Boundary: decQ7Bids(d)}
+		dec: func(d *dec) q7Part {
+			return q7Part{End: d.int(), HasMax: d.int() == 1, Max: d.int(), Bids: decQ7Bids(d), Boundary: decQ7Bids(d)}
 		},
 	}
 )
@@ -312,39 +352,48 @@ var (
 // q7: the highest bids of each 10 s tumbling window. The SQL joins every
 // bid with the windows' maxima on price = max and dateTime BETWEEN end-10 s
 // AND end, so a bid at exactly a window's end also matches that window.
-// Stage one takes the maximum per auction and window (Tide's window
-// operator); stage two, keyed by window end, combines those partial maxima
-// with the bids at exactly the end and fires when the watermark passes the
-// end, once every record up to it has arrived.
+// Stage one takes, per auction and window, the maximum and the bids at the
+// window's start (Tide's window operator); a FlatMap splits that into a
+// part for the window and one for the window before; stage two, keyed by
+// window end, combines the parts. The part for window [s-10 s, s) from
+// window [s, s+10 s) comes when that one fires, so stage two fires a window
+// one window after its end, when the watermark passes end+10 s-1. (A
+// second path for the bids at a window's end would also do, but it splits
+// the bids into two consumers, and an operator read by two others does
+// not chain to them: every bid would cross a subtask boundary twice.)
 func q7(src stream.DataStream[nexmark.Event]) stream.DataStream[nexmark.Q7Row] {
-	project := func(e nexmark.Event) q7Bid {
+	bids := stream.Map(stream.Filter(src, "q7 bids", isBid), "q7 project", func(e nexmark.Event) q7Bid {
 		b := &e.Bid
 		return q7Bid{Auction: b.Auction, Bidder: b.Bidder, Price: b.Price, DateTime: b.DateTime, Extra: b.Extra}
-	}
-	bids := stream.Map(stream.Filter(src, "q7 bids", isBid), "q7 project", project).WithCodec(q7BidCodec)
+	}).WithCodec(q7BidCodec)
 	size := time.Duration(nexmark.WindowSize) * time.Millisecond
 	partial := stream.WindowAggregate[int64, q7Bid, q7Top, q7Top](stream.KeyBy(bids, func(b q7Bid) int64 { return b.Auction }).Window(stream.TumblingEventTimeWindows(size)),
-		"q7 max per auction", q7MaxAgg{}, q7TopCodec).WithCodec(q7TopCodec)
-	boundary := stream.Map(stream.Filter(src, "q7 bids at a window end", func(e nexmark.Event) bool {
-		return e.Kind == nexmark.KindBid && e.Bid.DateTime%nexmark.WindowSize == 0
-	}), "q7 project boundary", project).WithCodec(q7BidCodec)
-	keyed := stream.KeyByConnected(stream.Connect(partial, boundary),
-		func(t q7Top) int64 { return windowStartOf(t.Bids[0].DateTime, nexmark.WindowSize) + nexmark.WindowSize },
-		func(b q7Bid) int64 { return b.DateTime })
-	return stream.KeyedCoProcess(keyed, "q7 highest bid", func() stream.KeyedCoProcessFunction[int64, q7Top, q7Bid, nexmark.Q7Row] {
+		"q7 max per auction", q7MaxAgg{}, q7TopCodec)
+	parts := stream.FlatMap(partial, "q7 parts", func(t q7Top, out stream.Collector[q7Part]) {
+		end := windowStartOf(t.Bids[0].DateTime, nexmark.WindowSize) + nexmark.WindowSize
+		out.Emit(q7Part{End: end, HasMax: true, Max: t.Max, Bids: t.Bids})
+		if len(t.AtStart) > 0 {
+			out.Emit(q7Part{End: end - nexmark.WindowSize, Boundary: t.AtStart})
+		}
+	}).WithCodec(q7PartCodec)
+	return stream.Process(stream.KeyBy(parts, func(p q7Part) int64 { return p.End }), "q7 highest bid", func() stream.ProcessFunction[int64, q7Part, nexmark.Q7Row] {
 		return &q7Highest{}
 	})
 }
 
-// q7MaxAgg keeps the highest price of a window and its bids.
+// q7MaxAgg keeps the highest price of a window and its bids, and the bids
+// at the window's start.
 type q7MaxAgg struct{}
 
 func (q7MaxAgg) Create() q7Top { return q7Top{Max: math.MinInt64} }
 func (q7MaxAgg) Add(acc q7Top, b q7Bid) q7Top {
+	if b.DateTime%nexmark.WindowSize == 0 {
+		acc.AtStart = append(acc.AtStart, b)
+	}
 	switch {
 	case b.Price > acc.Max:
 		// A new slice: the old one may be shared with an emitted result.
-		return q7Top{Max: b.Price, Bids: []q7Bid{b}}
+		acc.Max, acc.Bids = b.Price, []q7Bid{b}
 	case b.Price == acc.Max:
 		acc.Bids = append(acc.Bids, b)
 	}
@@ -352,38 +401,37 @@ func (q7MaxAgg) Add(acc q7Top, b q7Bid) q7Top {
 }
 func (q7MaxAgg) Result(acc q7Top) q7Top { return acc }
 
+// q7Highest is stage two; its state per window end is a q7Part that
+// accumulates the window's parts.
 type q7Highest struct {
 	rt *stream.KeyedRuntime[int64]
-	w  *stream.ValueState[int64, q7Window]
+	w  *stream.ValueState[int64, q7Part]
 }
 
 func (h *q7Highest) Open(rt *stream.KeyedRuntime[int64]) error {
 	h.rt = rt
 	var err error
-	h.w, err = stream.Value[q7Window](rt, "window", q7WindowCodec)
+	h.w, err = stream.Value[q7Part](rt, "window", q7PartCodec)
 	return err
 }
 
-func (h *q7Highest) ProcessElement1(end int64, t q7Top, _ stream.Collector[nexmark.Q7Row]) error {
-	w, _ := h.w.Get()
+func (h *q7Highest) Process(end int64, p q7Part, _ stream.Collector[nexmark.Q7Row]) error {
+	w, ok := h.w.Get()
+	if !ok {
+		w.End = end
+		// Every part of this window has come once stage one has fired the
+		// window after it.
+		h.rt.RegisterEventTimeTimer(end + nexmark.WindowSize - 1)
+	}
 	switch {
-	case !w.HasMax || t.Max > w.Max:
-		w.HasMax, w.Max, w.Bids = true, t.Max, t.Bids
-	case t.Max == w.Max:
-		w.Bids = append(w.Bids, t.Bids...)
-	default:
-		return nil
+	case !p.HasMax:
+		w.Boundary = append(w.Boundary, p.Boundary...)
+	case !w.HasMax || p.Max > w.Max:
+		w.HasMax, w.Max, w.Bids = true, p.Max, p.Bids
+	case p.Max == w.Max:
+		w.Bids = append(w.Bids, p.Bids...)
 	}
 	h.w.Update(w)
-	h.rt.RegisterEventTimeTimer(end)
-	return nil
-}
-
-func (h *q7Highest) ProcessElement2(end int64, b q7Bid, _ stream.Collector[nexmark.Q7Row]) error {
-	w, _ := h.w.Get()
-	w.Boundary = append(w.Boundary, b)
-	h.w.Update(w)
-	h.rt.RegisterEventTimeTimer(end)
 	return nil
 }
 
@@ -434,15 +482,20 @@ var q8InCodec = fieldCodec[q8In]{
 }
 
 // q8: persons who created an auction in the 10 s tumbling window in which
-// they entered the system: the union of both inputs keyed by person id,
-// cut into tumbling windows, paired by WindowProcess.
+// they entered the system: the union of both inputs, as one either type,
+// keyed by person id, cut into tumbling windows, paired by WindowProcess.
+// Persons and auctions are projected in the source's chain and split after
+// it (see q3 for why).
 func q8(src stream.DataStream[nexmark.Event]) stream.DataStream[nexmark.Q8Row] {
-	persons := stream.Map(stream.Filter(src, "q8 persons", isPerson), "q8 project persons", func(e nexmark.Event) q8In {
-		return q8In{Person: true, ID: e.Person.ID, Name: e.Person.Name}
-	}).WithCodec(q8InCodec)
-	sellers := stream.Map(stream.Filter(src, "q8 auctions", isAuction), "q8 project sellers", func(e nexmark.Event) q8In {
-		return q8In{ID: e.Auction.Seller}
-	}).WithCodec(q8InCodec)
+	sel := stream.Map(stream.Filter(src, "q8 select", func(e nexmark.Event) bool { return e.Kind != nexmark.KindBid }),
+		"q8 project", func(e nexmark.Event) q8In {
+			if e.Kind == nexmark.KindPerson {
+				return q8In{Person: true, ID: e.Person.ID, Name: e.Person.Name}
+			}
+			return q8In{ID: e.Auction.Seller}
+		}).WithCodec(q8InCodec)
+	persons := stream.Filter(sel, "q8 persons", func(v q8In) bool { return v.Person })
+	sellers := stream.Filter(sel, "q8 sellers", func(v q8In) bool { return !v.Person })
 	size := time.Duration(nexmark.WindowSize) * time.Millisecond
 	w := stream.KeyBy(stream.Union(persons, sellers), func(v q8In) int64 { return v.ID }).Window(stream.TumblingEventTimeWindows(size))
 	return stream.WindowProcess(w, "q8 join", func() stream.ProcessWindowFunction[int64, q8In, nexmark.Q8Row] { return q8Join{} })
