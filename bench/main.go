@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ch.bind(fs)
 		ko.bind(fs)
 		ro.bind(fs)
+		no.bind(fs, false) // --cpuprofile is chained's
 	default:
 		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
 	}
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if do("rescale") {
 		verr = errors.Join(verr, ro.validate())
 	}
-	if cmd == "nexmark" {
+	if do("nexmark") {
 		verr = errors.Join(verr, no.validate())
 	}
 	if verr != nil {
@@ -115,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ro.tide, ro.logs = *tide, logs
 		err = errors.Join(err, runRescale(ctx, ro, rep, stderr))
 	}
-	if cmd == "nexmark" {
+	if do("nexmark") {
 		err = errors.Join(err, runNexmark(ctx, no, rep, stderr))
 	}
 	rep.finish()

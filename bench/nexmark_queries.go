@@ -15,9 +15,7 @@ import (
 // nexmark's QnRow types so that they compare with the references as they
 // are.
 
-func isBid(e nexmark.Event) bool     { return e.Kind == nexmark.KindBid }
-func isPerson(e nexmark.Event) bool  { return e.Kind == nexmark.KindPerson }
-func isAuction(e nexmark.Event) bool { return e.Kind == nexmark.KindAuction }
+func isBid(e nexmark.Event) bool { return e.Kind == nexmark.KindBid }
 
 // windowStartOf is the start of the epoch-aligned size-long window holding
 // t (t >= 0 here: Nexmark times are after 2015).

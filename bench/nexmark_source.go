@@ -126,10 +126,6 @@ type results[R comparable] struct {
 	}
 }
 
-func newResults[R comparable](hash func(maphash.Seed, R) uint64, collect bool) *results[R] {
-	return &results[R]{hash: hash, seed: maphash.MakeSeed(), collect: collect}
-}
-
 func (r *results[R]) writer() stream.SinkWriter[R] { return &resultWriter[R]{r: r} }
 
 func (r *results[R]) fingerprint(rows []R) fingerprint {
