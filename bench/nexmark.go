@@ -386,7 +386,12 @@ func runNexmark(ctx context.Context, o nexmarkOptions, rep *Report, stderr io.Wr
 		})
 		if o.cpuprofile != "" {
 			file := o.cpuprofile + "." + name
-			if _, err := runNexmarkOnce(ctx, q, o, n, false, file); err != nil {
+			r, err := runNexmarkOnce(ctx, q, o, n, false, file)
+			if err == nil {
+				err = r.checkErr
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "nexmark %s, profiled run: FAILED: %v\n", name, err)
 				errs = append(errs, err)
 				continue
 			}
