@@ -96,7 +96,8 @@ func TestProgressRates(t *testing.T) {
 func TestRunRejectsBadInput(t *testing.T) {
 	for _, args := range [][]string{nil, {"nope"}, {"chained", "--rounds", "0"}, {"keyed", "--tide", "/nonexistent/tide", "--runs", "1"},
 		{"all", "--rounds", "0"}, {"all", "--cycles", "0"}, {"rescale", "--rate", "0"},
-		{"rescale", "--state-mb", "-5"}, {"rescale", "--local-recovery", "yes please"}} {
+		{"rescale", "--state-mb", "-5"}, {"rescale", "--local-recovery", "yes please"},
+		{"nexmark", "--queries", "q0,q4"}, {"all", "--repeat", "0"}, {"nexmark", "--repeat", "0"}, {"nexmark", "--parallelism", "0"}, {"nexmark", "--events", "-1"}} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("run(%q): no error", args)

@@ -6,6 +6,8 @@
 //	go run ./bench rescale --tide BIN [--cycles 3] [--rate 100000] [--state-keys 1024]
 //	                       [--state-mb 0,100] [--local-recovery true,false]
 //	                       [--state-bytes-per-key 1024] [--checkpoint-interval 1s] [--keep]
+//	go run ./bench nexmark [--queries q0,q1,...] [--events N] [--parallelism 2] [--event-rate 100000]
+//	                       [--repeat 3] [--seed 0] [--cpuprofile FILE]
 //	go run ./bench all     --tide BIN
 //
 // Every subcommand takes --json FILE. chained runs internal/task's
@@ -17,7 +19,11 @@
 // ports and a fresh TIDE_HOME, and read the REST API and the Throughput
 // job's progress lines. rescale runs every combination of --state-mb and
 // --local-recovery on its own cluster and measures pause, bytes restored
-// from the blob store and kill -9 detection of every rescale.
+// from the blob store and kill -9 detection of every rescale. nexmark runs
+// the Nexmark queries in this process on real tasks and loopback network
+// managers (nexmark.go), checks each run's result against bench/nexmark's
+// reference and reports events/s per core of CPU time beside Flink's
+// published figures.
 package main
 
 import (
@@ -40,7 +46,7 @@ func main() {
 	}
 }
 
-const usage = "usage: bench chained|keyed|rescale|all [flags]; bench SUBCOMMAND -h for its flags"
+const usage = "usage: bench chained|keyed|rescale|nexmark|all [flags]; bench SUBCOMMAND -h for its flags"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -53,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var ch chainedOptions
 	var ko keyedOptions
 	var ro rescaleOptions
+	var no nexmarkOptions
 	tide := fs.String("tide", "/tmp/tide-bench/tide", "the tide binary (go build -o /tmp/tide-bench/tide ./cmd/tide)")
 	verbose := fs.Bool("v", false, "copy the processes' logs to stderr")
 	switch cmd {
@@ -62,10 +69,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ko.bind(fs)
 	case "rescale":
 		ro.bind(fs)
+	case "nexmark":
+		no.bind(fs, true)
 	case "all":
 		ch.bind(fs)
 		ko.bind(fs)
 		ro.bind(fs)
+		no.bind(fs, false) // --cpuprofile is chained's
 	default:
 		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
 	}
@@ -82,6 +92,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if do("rescale") {
 		verr = errors.Join(verr, ro.validate())
+	}
+	if do("nexmark") {
+		verr = errors.Join(verr, no.validate())
 	}
 	if verr != nil {
 		return verr
@@ -102,6 +115,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if do("rescale") {
 		ro.tide, ro.logs = *tide, logs
 		err = errors.Join(err, runRescale(ctx, ro, rep, stderr))
+	}
+	if do("nexmark") {
+		err = errors.Join(err, runNexmark(ctx, no, rep, stderr))
 	}
 	rep.finish()
 	rep.writeTable(stdout)

@@ -56,6 +56,8 @@ type Report struct {
 	Figures    []Figure `json:"figures"`
 	// Rescales are the rescale benchmark's individual rescales.
 	Rescales []RescaleSample `json:"rescales,omitempty"`
+	// Nexmark is the nexmark benchmark's table, one row per query.
+	Nexmark []NexmarkRow `json:"nexmark,omitempty"`
 }
 
 func newReport() *Report {
@@ -96,6 +98,18 @@ func (r *Report) writeTable(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", f.Name, num(f.Median), num(f.Min), num(f.Max),
 			len(f.Samples), f.Unit, f.Target, met)
+	}
+	tw.Flush()
+	if len(r.Nexmark) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "nexmark\tevents\tp\tTide events/s/core\tFlink V1\tFlink V2\t÷ V1\t÷ V2\t>= 3×\tCPU s\twall s\trows\t")
+	for _, n := range r.Nexmark {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%s\t\n", n.Query, num(float64(n.Events)), n.Parallelism,
+			num(n.PerCore), num(n.FlinkV1), num(n.FlinkV2), n.RatioV1, n.RatioV2, map[bool]string{true: "yes", false: "NO"}[n.Met],
+			n.CPUSeconds, n.WallSeconds, num(float64(n.Rows)))
 	}
 	tw.Flush()
 }
