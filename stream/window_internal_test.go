@@ -280,3 +280,18 @@ type countOnly struct{}
 func (countOnly) Create() int64             { return 0 }
 func (countOnly) Add(a int64, _ rec2) int64 { return a + 1 }
 func (countOnly) Result(a int64) int64      { return a }
+
+func TestWindowAggregateWithWindow(t *testing.T) {
+	h := newWindowHarness(t, func(w WindowedStream[string, rec2]) DataStream[string] {
+		return WindowAggregateWithWindow(w, "mean", meanAgg{}, codec.JSON[[2]int64]{}, func(key string, win Window, mean float64) string {
+			return fmt.Sprintf("%s %v %g", key, win, mean)
+		})
+	}, func(k KeyedStream[string, rec2]) WindowedStream[string, rec2] {
+		return k.Window(EventTimeSessionWindows(6 * time.Millisecond))
+	})
+	h.rec("a", 2, 0)
+	h.rec("a", 4, 10)
+	h.rec("a", 6, 4) // merges both: the aggregate's Merge is used
+	h.watermark(100)
+	h.expect("a [0,16) 4@15")
+}

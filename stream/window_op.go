@@ -108,6 +108,18 @@ type MergingAggregateFunction[T, A, O any] interface {
 // with ac, or codec.For's) and emits f.Result when the window fires.
 // Session windows need f to implement MergingAggregateFunction.
 func WindowAggregate[K comparable, T, A, O any](w WindowedStream[K, T], name string, f AggregateFunction[T, A, O], ac codec.Codec[A], opts ...Option) DataStream[O] {
+	return windowAggregate(w, name, f, ac, func(_ K, _ Window, acc A) O { return f.Result(acc) }, opts)
+}
+
+// WindowAggregateWithWindow is WindowAggregate whose output also sees the
+// key and the window: f folds the records incrementally, and result makes
+// the output from the key, the window and f's result when the window fires
+// (Flink's aggregate(AggregateFunction, ProcessWindowFunction)).
+func WindowAggregateWithWindow[K comparable, T, A, R, O any](w WindowedStream[K, T], name string, f AggregateFunction[T, A, R], ac codec.Codec[A], result func(key K, win Window, r R) O, opts ...Option) DataStream[O] {
+	return windowAggregate(w, name, f, ac, func(key K, win Window, acc A) O { return result(key, win, f.Result(acc)) }, opts)
+}
+
+func windowAggregate[K comparable, T, A, R, O any](w WindowedStream[K, T], name string, f AggregateFunction[T, A, R], ac codec.Codec[A], result func(K, Window, A) O, opts []Option) DataStream[O] {
 	if ac == nil {
 		var err error
 		if ac, err = codec.For[A](); err != nil {
@@ -115,7 +127,7 @@ func WindowAggregate[K comparable, T, A, O any](w WindowedStream[K, T], name str
 		}
 	}
 	var merge func(a, b A) A
-	if m, ok := f.(MergingAggregateFunction[T, A, O]); ok {
+	if m, ok := f.(interface{ Merge(a, b A) A }); ok {
 		merge = m.Merge
 	} else if w.assigner.merging() {
 		w.k.in.env.fail("stream: window %q: session windows merge, and the aggregate function %T has no Merge method (stream.MergingAggregateFunction)", name, f)
@@ -129,7 +141,7 @@ func WindowAggregate[K comparable, T, A, O any](w WindowedStream[K, T], name str
 				return f.Add(acc, v)
 			},
 			merge:  merge,
-			result: func(_ K, _ Window, acc A) O { return f.Result(acc) },
+			result: result,
 		}
 	}, ac, opts)
 }
