@@ -115,13 +115,13 @@ func TestFallbackCodecRefused(t *testing.T) {
 			},
 			want: `stream: records from "events" to "Discard": type stream_test.event has unexported field "ts"`,
 		},
-		"two consumers": {
+		"two consumers, one not chained": {
 			job: func(env *stream.Env) {
 				src := events(env)
 				stream.Discard(src)
-				stream.Print(src)
+				stream.Print(src, stream.Parallelism(1))
 			},
-			want: `stream: records from "events" to "Discard": type stream_test.event has unexported field "ts"`,
+			want: `stream: records from "events" to "Print": type stream_test.event has unexported field "ts"`,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -178,6 +178,11 @@ func TestFallbackCodecNotNeeded(t *testing.T) {
 			wrapped := stream.Map(events(env), "wrap", func(e event) envelope { return envelope{"a", e} })
 			kept := stream.Filter(wrapped, "keep", func(envelope) bool { return true })
 			stream.Discard(kept)
+		},
+		"two consumers, both chained": func(env *stream.Env) {
+			src := events(env)
+			stream.Discard(src)
+			stream.Print(src)
 		},
 		"marshaler": func(env *stream.Env) {
 			src := stream.FromSource(env, tidetest.SliceSource("stamps", []stamped{{1}, {2}}))

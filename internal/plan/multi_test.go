@@ -131,9 +131,9 @@ func TestMultiInputIDs(t *testing.T) {
 }
 
 // TestSideOutputEdges: a reader of a side output chains to its producer
-// when it is the producer's only reader, and reads over an edge marked
-// with the side output otherwise; a side output the producer does not
-// declare is refused.
+// (at the same bound, as any forward reader, however many read the
+// producer), and reads over an edge marked with the side output when it
+// cannot chain; a side output the producer does not declare is refused.
 func TestSideOutputEdges(t *testing.T) {
 	g := &Graph{MaxParallelism: 8}
 	src := mustAdd(t, g, &Operator{Name: "src", Input: -1, Build: noBuild})
@@ -151,15 +151,24 @@ func TestSideOutputEdges(t *testing.T) {
 	if jg, err = Compile(g); err != nil {
 		t.Fatal(err)
 	}
-	if jg.VertexOf[side] == jg.VertexOf[p] || jg.VertexOf[main] == jg.VertexOf[p] {
-		t.Fatalf("readers of two outputs chained: %+v", jg.Vertices)
+	if jg.VertexOf[side] != jg.VertexOf[p] || jg.VertexOf[main] != jg.VertexOf[p] {
+		t.Fatalf("readers of two outputs not both chained: %+v", jg.Vertices)
+	}
+	// A reader at another bound cannot chain: it reads over an edge marked
+	// with the side output.
+	g.Operators[side].Parallelism = 1
+	if jg, err = Compile(g); err != nil {
+		t.Fatal(err)
+	}
+	if jg.VertexOf[side] == jg.VertexOf[p] {
+		t.Fatalf("a side-output reader of parallelism 1 chained: %+v", jg.Vertices)
 	}
 	e := jg.Edges[jg.Vertices[jg.VertexOf[side]].Inputs[0]]
 	if e.FromOp != p || e.Side != "late" {
 		t.Errorf("side output edge %+v, want from %d, side late", e, p)
 	}
-	if e := jg.Edges[jg.Vertices[jg.VertexOf[main]].Inputs[0]]; e.Side != "" {
-		t.Errorf("main output edge %+v reads side %q", e, e.Side)
+	if jg.VertexOf[main] != jg.VertexOf[p] {
+		t.Errorf("the main output's reader left the chain: %+v", jg.Vertices)
 	}
 
 	mustAdd(t, g, &Operator{Name: "ghost", Inputs: []Input{{From: p, Side: "other"}}})

@@ -273,7 +273,6 @@ func Compile(g *Graph) (*JobGraph, error) {
 	if err := g.checkIDs(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	consumers := make([]int, len(g.Operators))
 	for i, op := range g.Operators {
 		ins := op.InputEdges()
 		for _, in := range ins {
@@ -285,7 +284,6 @@ func Compile(g *Graph) (*JobGraph, error) {
 					return nil, fmt.Errorf("plan: operator %s reads side output %q, which operator %s does not declare", op.ID, in.Side, g.Operators[in.From].ID)
 				}
 			}
-			consumers[in.From]++
 		}
 		if len(ins) == 0 && op.Build == nil {
 			return nil, fmt.Errorf("plan: source %s has no builder", op.ID)
@@ -304,16 +302,19 @@ func Compile(g *Graph) (*JobGraph, error) {
 	jg := &JobGraph{Graph: g, VertexOf: make([]int, len(g.Operators))}
 	var codecErrs []error
 	for i, op := range g.Operators {
+		// An operator of one forward input at its producer's bound joins its
+		// producer's chain, whichever operator of the chain that is: a chain
+		// is a tree rooted at its head, in declaration order, and an
+		// operator read by several chained consumers hands each record to
+		// all of them (Flink chains likewise).
 		if ins := op.InputEdges(); len(ins) == 1 {
 			in := ins[0]
-			if in.Partitioning == Forward && consumers[in.From] == 1 && bound(g.Operators[in.From]) == bound(op) {
+			if in.Partitioning == Forward && bound(g.Operators[in.From]) == bound(op) {
 				v := jg.Vertices[jg.VertexOf[in.From]]
-				if v.Operators[len(v.Operators)-1] == in.From {
-					v.Operators = append(v.Operators, i)
-					v.Name += " -> " + op.Name
-					jg.VertexOf[i] = jg.VertexOf[in.From]
-					continue
-				}
+				v.Operators = append(v.Operators, i)
+				v.Name += " -> " + op.Name
+				jg.VertexOf[i] = jg.VertexOf[in.From]
+				continue
 			}
 		}
 		jg.VertexOf[i] = len(jg.Vertices)

@@ -35,19 +35,20 @@ func (t *Task) setup(ctx context.Context) error {
 	}
 	// The chain is built into a local slice and published whole: Run's
 	// cleanup walks t.chain and must never meet a half-built one.
+	// The chain is a tree rooted at the head, its operators in declaration
+	// order: it is built from the last, so that every operator's chained
+	// consumers exist when it is built, and each output gets its chained
+	// consumers first, then its network writers.
 	chain := make([]*link, len(v.Operators))
+	chained := map[port][]any{}
 	var next any
 	for j := len(v.Operators) - 1; j >= 0; j-- {
 		oi := v.Operators[j]
 		op := g.Graph.Operators[oi]
-		outs := map[string][]any{"": writerOf[port{op: oi}]}
+		outs := map[string][]any{"": append(chained[port{op: oi}], writerOf[port{op: oi}]...)}
 		for _, so := range op.SideOutputs {
-			outs[so.Tag] = writerOf[port{op: oi, side: so.Tag}]
-		}
-		if j+1 < len(v.Operators) {
-			// The next operator of the chain has one input, from this one.
-			side := g.Graph.Operators[v.Operators[j+1]].InputEdges()[0].Side
-			outs[side] = append([]any{next}, outs[side]...)
+			p := port{op: oi, side: so.Tag}
+			outs[so.Tag] = append(chained[p], writerOf[p]...)
 		}
 		in, hooks, err := op.Build(op.Fanout(outs[""]))
 		if err != nil {
@@ -67,6 +68,12 @@ func (t *Task) setup(ctx context.Context) error {
 		}
 		chain[j] = l
 		next = in
+		if j > 0 {
+			// A chained operator has one input, from an earlier one.
+			from := op.InputEdges()[0]
+			p := port{op: from.From, side: from.Side}
+			chained[p] = append([]any{in}, chained[p]...)
+		}
 		if j == 0 && op.IsSource() {
 			src, ok := in.(operator.Source)
 			if !ok {
