@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
@@ -54,7 +55,7 @@ type nexmarkReader struct {
 	ev nexmark.Event
 }
 
-func (r *nexmarkReader) Poll(out stream.SourceOutput[nexmark.Event]) (stream.PollStatus, time.Duration, error) {
+func (r *nexmarkReader) Poll(_ context.Context, out stream.SourceOutput[nexmark.Event]) (stream.PollStatus, time.Duration, error) {
 	for range pollEvents {
 		if !r.g.Next(&r.ev) {
 			return stream.Done, 0, nil
@@ -64,7 +65,7 @@ func (r *nexmarkReader) Poll(out stream.SourceOutput[nexmark.Event]) (stream.Pol
 	return stream.More, 0, nil
 }
 
-func (r *nexmarkReader) Snapshot() ([][]byte, error) {
+func (r *nexmarkReader) Snapshot(uint64) ([][]byte, error) {
 	return [][]byte{binary.BigEndian.AppendUint64(nil, uint64(r.g.Count()))}, nil
 }
 

@@ -158,12 +158,12 @@ type sliceReader struct {
 	pos    int
 }
 
-func (r *sliceReader) Poll(out stream.SourceOutput[nexmark.Event]) (stream.PollStatus, time.Duration, error) {
+func (r *sliceReader) Poll(_ context.Context, out stream.SourceOutput[nexmark.Event]) (stream.PollStatus, time.Duration, error) {
 	for ; r.pos < len(r.events); r.pos++ {
 		out.EmitAt(r.events[r.pos], r.events[r.pos].DateTime())
 	}
 	return stream.Done, 0, nil
 }
-func (r *sliceReader) Snapshot() ([][]byte, error) { return nil, nil }
-func (r *sliceReader) Position() int64             { return int64(r.pos) }
-func (r *sliceReader) Close() error                { return nil }
+func (r *sliceReader) Snapshot(uint64) ([][]byte, error) { return nil, nil }
+func (r *sliceReader) Position() int64                   { return int64(r.pos) }
+func (r *sliceReader) Close() error                      { return nil }

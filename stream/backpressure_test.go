@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -17,7 +18,7 @@ type countingSource struct {
 	emitted *atomic.Int64
 }
 
-func (s *countingSource) Poll(out stream.SourceOutput[int64]) (stream.PollStatus, time.Duration, error) {
+func (s *countingSource) Poll(_ context.Context, out stream.SourceOutput[int64]) (stream.PollStatus, time.Duration, error) {
 	for range 256 {
 		out.Emit(s.next)
 		s.next++
@@ -25,9 +26,9 @@ func (s *countingSource) Poll(out stream.SourceOutput[int64]) (stream.PollStatus
 	s.emitted.Add(256)
 	return stream.More, 0, nil
 }
-func (s *countingSource) Snapshot() ([][]byte, error) { return nil, nil }
-func (s *countingSource) Position() int64             { return s.next }
-func (s *countingSource) Close() error                { return nil }
+func (s *countingSource) Snapshot(uint64) ([][]byte, error) { return nil, nil }
+func (s *countingSource) Position() int64                   { return s.next }
+func (s *countingSource) Close() error                      { return nil }
 
 // slowWriter takes at least 20µs a record.
 type slowWriter struct{ consumed *atomic.Int64 }

@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -143,7 +144,7 @@ func TestCodecThatConsumesNothingFailsTheJob(t *testing.T) {
 // default message size, which acknowledgements carry inline.
 type bigSplits struct{ n int64 }
 
-func (b *bigSplits) Poll(out stream.SourceOutput[int64]) (stream.PollStatus, time.Duration, error) {
+func (b *bigSplits) Poll(_ context.Context, out stream.SourceOutput[int64]) (stream.PollStatus, time.Duration, error) {
 	if b.n >= 1000 {
 		return stream.Done, 0, nil
 	}
@@ -151,9 +152,9 @@ func (b *bigSplits) Poll(out stream.SourceOutput[int64]) (stream.PollStatus, tim
 	b.n++
 	return stream.Idle, time.Millisecond, nil
 }
-func (b *bigSplits) Snapshot() ([][]byte, error) { return [][]byte{make([]byte, 3<<20)}, nil }
-func (b *bigSplits) Position() int64             { return b.n }
-func (b *bigSplits) Close() error                { return nil }
+func (b *bigSplits) Snapshot(uint64) ([][]byte, error) { return [][]byte{make([]byte, 3<<20)}, nil }
+func (b *bigSplits) Position() int64                   { return b.n }
+func (b *bigSplits) Close() error                      { return nil }
 
 // TestLargeOperatorStateCheckpoints checkpoints a source with 3 MiB of
 // operator state.

@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -22,7 +23,7 @@ type pausingReader struct {
 	start time.Time
 }
 
-func (r *pausingReader) Poll(out stream.SourceOutput[tsEvent]) (stream.PollStatus, time.Duration, error) {
+func (r *pausingReader) Poll(_ context.Context, out stream.SourceOutput[tsEvent]) (stream.PollStatus, time.Duration, error) {
 	if r.next >= r.n {
 		return stream.Done, 0, nil
 	}
@@ -42,7 +43,7 @@ func (r *pausingReader) Poll(out stream.SourceOutput[tsEvent]) (stream.PollStatu
 	}
 	return stream.More, 0, nil
 }
-func (r *pausingReader) Snapshot() ([][]byte, error) {
+func (r *pausingReader) Snapshot(uint64) ([][]byte, error) {
 	return [][]byte{[]byte(strconv.Itoa(r.next))}, nil
 }
 func (r *pausingReader) Position() int64 { return int64(r.next) }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 
@@ -84,9 +85,11 @@ type BatchWriter[T any] interface {
 }
 
 func (s *sinkOp[T]) Snapshot(cp uint64) ([][]byte, error) { return s.w.PreCommit(cp) }
-func (s *sinkOp[T]) CheckpointComplete(cp uint64) error   { return s.w.Commit(cp) }
-func (s *sinkOp[T]) EndInput() error                      { return nil }
-func (s *sinkOp[T]) Close() error                         { return s.w.Close() }
+func (s *sinkOp[T]) CheckpointComplete(_ context.Context, cp uint64) error {
+	return s.w.Commit(cp)
+}
+func (s *sinkOp[T]) EndInput() error { return nil }
+func (s *sinkOp[T]) Close() error    { return s.w.Close() }
 
 // Print writes every record to standard output, one line each, prefixed by
 // the subtask index as Flink's print sink does ("2> value").

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -24,6 +25,10 @@ type SourceContext interface {
 	Parallelism() int
 	Attempt() uint64
 	Now() time.Time
+	// Wakeup ends the subtask's wait after a Poll that returned Idle: a
+	// reader whose client fetches in the background calls it when records
+	// arrive, instead of being polled. Safe from any goroutine.
+	Wakeup()
 }
 
 // SourceOutput receives what a source reader reads. Emit stamps a record
@@ -49,14 +54,26 @@ type SourceReader[T any] interface {
 	// are ready at once (More), none before wait has passed (Idle), or the
 	// reader has emitted all its input (Done). Barriers are injected
 	// between polls, so a poll must not block for long.
-	Poll(out SourceOutput[T]) (status PollStatus, wait time.Duration, err error)
-	// Snapshot returns the reader's state as one entry per split. Entries
-	// are redistributed evenly over the subtasks when the job rescales.
-	Snapshot() ([][]byte, error)
+	// ctx ends when the subtask is canceled: a call that may block on an
+	// external system (a broker's fetch) takes it.
+	Poll(ctx context.Context, out SourceOutput[T]) (status PollStatus, wait time.Duration, err error)
+	// Snapshot returns the reader's state at checkpoint, as one entry per
+	// split. Entries are redistributed evenly over the subtasks when the
+	// job rescales.
+	Snapshot(checkpoint uint64) ([][]byte, error)
 	// Position is the number of records the reader's splits have emitted
 	// since the job's first start.
 	Position() int64
 	Close() error
+}
+
+// CheckpointListener is implemented by a SourceReader that acts when a
+// checkpoint has completed: a Kafka reader commits the offsets of that
+// checkpoint to its consumer group, so that tools see its progress.
+// CheckpointComplete is told the newest completed checkpoint (completions
+// may be coalesced); ctx ends when the subtask is canceled.
+type CheckpointListener interface {
+	CheckpointComplete(ctx context.Context, checkpoint uint64) error
 }
 
 // Source describes a source.
@@ -266,16 +283,19 @@ func (s *sourceOp[T]) Open(ctx operator.Context) error {
 	return nil
 }
 
-func (s *sourceOp[T]) Poll() (operator.PollStatus, time.Duration, error) {
+func (s *sourceOp[T]) Poll(ctx context.Context) (operator.PollStatus, time.Duration, error) {
 	// Everything a poll emitted is passed on before the poll returns: a
 	// barrier injected after it must follow those records.
-	st, wait, err := s.reader.Poll(&s.out)
+	st, wait, err := s.reader.Poll(ctx, &s.out)
 	s.out.flush()
 	if s.out.et != nil {
 		s.out.et.polled(s.ctx.Now())
 	}
 	return st, wait, err
 }
+
+// GeneratesWatermarks implements operator.WatermarkSource.
+func (s *sourceOp[T]) GeneratesWatermarks() bool { return s.strategy != nil }
 
 // Watermark implements operator.WatermarkSource.
 func (s *sourceOp[T]) Watermark(now time.Time) (int64, bool) {
@@ -297,9 +317,15 @@ func (s *sourceOp[T]) Position() int64 {
 	return s.reader.Position()
 }
 
-func (s *sourceOp[T]) Snapshot(uint64) ([][]byte, error) { return s.reader.Snapshot() }
-func (s *sourceOp[T]) CheckpointComplete(uint64) error   { return nil }
-func (s *sourceOp[T]) EndInput() error                   { return nil }
+func (s *sourceOp[T]) Snapshot(cp uint64) ([][]byte, error) { return s.reader.Snapshot(cp) }
+
+func (s *sourceOp[T]) CheckpointComplete(ctx context.Context, cp uint64) error {
+	if l, ok := s.reader.(CheckpointListener); ok && s.reader != nil {
+		return l.CheckpointComplete(ctx, cp)
+	}
+	return nil
+}
+func (s *sourceOp[T]) EndInput() error { return nil }
 func (s *sourceOp[T]) Close() error {
 	if s.reader == nil {
 		return nil

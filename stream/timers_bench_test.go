@@ -46,6 +46,7 @@ func (c *fakeContext) RestoredWatermark(keygroup.KeyGroup) int64 {
 func (c *fakeContext) Logger() *slog.Logger              { return slog.New(slog.DiscardHandler) }
 func (c *fakeContext) Fail(err error)                    { c.failed = append(c.failed, err) }
 func (c *fakeContext) Now() time.Time                    { return c.now }
+func (c *fakeContext) Wakeup()                           {}
 func (c *fakeContext) SideOutput(string) any             { return nil }
 func (c *fakeContext) advance(d time.Duration) time.Time { c.now = c.now.Add(d); return c.now }
 

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -14,13 +15,13 @@ type scriptedReader struct {
 	poll func(out SourceOutput[int64])
 }
 
-func (r *scriptedReader) Poll(out SourceOutput[int64]) (PollStatus, time.Duration, error) {
+func (r *scriptedReader) Poll(_ context.Context, out SourceOutput[int64]) (PollStatus, time.Duration, error) {
 	r.poll(out)
 	return More, 0, nil
 }
-func (r *scriptedReader) Snapshot() ([][]byte, error) { return nil, nil }
-func (r *scriptedReader) Position() int64             { return 0 }
-func (r *scriptedReader) Close() error                { return nil }
+func (r *scriptedReader) Snapshot(uint64) ([][]byte, error) { return nil, nil }
+func (r *scriptedReader) Position() int64                   { return 0 }
+func (r *scriptedReader) Close() error                      { return nil }
 
 // openSource opens a source operator with strategy ws over a reader the
 // test drives, emitting into a discarding chain.
@@ -56,14 +57,14 @@ func TestSourceWatermarks(t *testing.T) {
 			out.Split("b").Emit(2000)
 			out.Split("a").Emit(4000) // out of order within a
 		}
-		s.Poll()
+		s.Poll(context.Background())
 		if wm, idle := wmAt(s, ctx); wm != 2000-100-1 || idle {
 			t.Fatalf("two splits: %d, idle %v; want b's 1899", wm, idle)
 		}
 		// b goes quiet: after the idle timeout it no longer holds a back.
 		r.poll = func(out SourceOutput[int64]) { out.Split("a").Emit(6000) }
 		ctx.advance(600 * time.Millisecond)
-		s.Poll()
+		s.Poll(context.Background())
 		ctx.advance(600 * time.Millisecond)
 		if wm, idle := wmAt(s, ctx); wm != 6000-101 || idle {
 			t.Fatalf("b idle: %d, idle %v; want a's 5899", wm, idle)
@@ -80,7 +81,7 @@ func TestSourceWatermarks(t *testing.T) {
 			out.SplitDone("b")
 			out.Split("a").Emit(7000)
 		}
-		s.Poll()
+		s.Poll(context.Background())
 		if wm, idle := wmAt(s, ctx); wm != 7000-101 || idle {
 			t.Fatalf("b done: %d, idle %v; want 6899", wm, idle)
 		}
@@ -90,7 +91,7 @@ func TestSourceWatermarks(t *testing.T) {
 		ws := MonotonousTimestamps[int64](nil) // the source's own timestamps
 		s, r, ctx := openSource(t, &ws)
 		r.poll = func(out SourceOutput[int64]) { out.EmitAt(1, 1000); out.Emit(2) }
-		s.Poll()
+		s.Poll(context.Background())
 		if len(ctx.failed) != 1 || !strings.Contains(ctx.failed[0].Error(), "inactivity-0123abcd: a record without a timestamp") ||
 			!operator.IsPermanent(ctx.failed[0]) {
 			t.Fatalf("failures %v", ctx.failed)
@@ -102,7 +103,7 @@ func TestSourceWatermarks(t *testing.T) {
 		ws := WatermarkStrategy[int64]{Timestamp: ident, Generator: func() WatermarkGenerator { return back }}
 		s, r, ctx := openSource(t, &ws)
 		r.poll = func(out SourceOutput[int64]) { out.Emit(1) }
-		s.Poll()
+		s.Poll(context.Background())
 		wmAt(s, ctx)
 		wmAt(s, ctx)
 		if len(ctx.failed) != 1 || !strings.Contains(ctx.failed[0].Error(), `split "" went back from 100 to 50`) {
@@ -161,12 +162,12 @@ func TestSplitTakenUpAgain(t *testing.T) {
 		out.Split("b").Emit(9000)
 		out.SplitDone("a")
 	}
-	s.Poll()
+	s.Poll(context.Background())
 	if wm, _ := s.Watermark(ctx.Now()); wm != 8999 {
 		t.Fatalf("a done: %d, want b's 8999", wm)
 	}
 	r.poll = func(out SourceOutput[int64]) { out.Split("a").Emit(6000) }
-	s.Poll()
+	s.Poll(context.Background())
 	if wm, _ := s.Watermark(ctx.Now()); wm != 5999 {
 		t.Fatalf("a taken up again: %d, want a's 5999", wm)
 	}

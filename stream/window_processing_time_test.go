@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -77,9 +78,9 @@ type lingerReader[T any] struct {
 	ended time.Time
 }
 
-func (l *lingerReader[T]) Poll(out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
+func (l *lingerReader[T]) Poll(ctx context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
 	if l.ended.IsZero() {
-		st, w, err := l.SourceReader.Poll(out)
+		st, w, err := l.SourceReader.Poll(ctx, out)
 		if err != nil || st != stream.Done {
 			return st, w, err
 		}

@@ -1,6 +1,7 @@
 package tidetest
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -99,7 +100,7 @@ func newSliceReader[T any](cfg sourceConfig, values []T, ctx stream.SourceContex
 // index returns the index in values of split s's j-th value.
 func (r *sliceReader[T]) index(s *sliceSplit, j int) int { return s.id + j*r.cfg.splits }
 
-func (r *sliceReader[T]) Poll(out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
+func (r *sliceReader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
 	if len(r.splits) == 0 {
 		// More subtasks than splits: this one has nothing to read.
 		return stream.Done, 0, nil
@@ -140,7 +141,7 @@ func (r *sliceReader[T]) Poll(out stream.SourceOutput[T]) (stream.PollStatus, ti
 	return stream.More, 0, nil
 }
 
-func (r *sliceReader[T]) Snapshot() ([][]byte, error) {
+func (r *sliceReader[T]) Snapshot(uint64) ([][]byte, error) {
 	out := make([][]byte, len(r.splits))
 	for i, s := range r.splits {
 		e := binary.BigEndian.AppendUint64(nil, uint64(s.id))

@@ -1,6 +1,7 @@
 package tidetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ func (c fakeSourceContext) Subtask() int     { return c.subtask }
 func (c fakeSourceContext) Parallelism() int { return c.parallelism }
 func (fakeSourceContext) Attempt() uint64    { return 1 }
 func (fakeSourceContext) Now() time.Time     { return time.Unix(0, 0) }
+func (fakeSourceContext) Wakeup()            {}
 
 type collect []int
 
@@ -38,10 +40,10 @@ func TestSliceSourceRestoreAtOtherParallelism(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, _, err := r.Poll(&before); err != nil || st != stream.More {
+		if st, _, err := r.Poll(context.Background(), &before); err != nil || st != stream.More {
 			t.Fatalf("poll: %v, %v", st, err)
 		}
-		snap, err := r.Snapshot()
+		snap, err := r.Snapshot(0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +66,7 @@ func TestSliceSourceRestoreAtOtherParallelism(t *testing.T) {
 			t.Fatal(err)
 		}
 		for {
-			st, _, err := r.Poll(&after)
+			st, _, err := r.Poll(context.Background(), &after)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +115,7 @@ func TestSliceSourceWithoutSplitsIsDone(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out collect
-		if st, _, err := r.Poll(&out); err != nil || st != stream.Done || len(out) != 0 {
+		if st, _, err := r.Poll(context.Background(), &out); err != nil || st != stream.Done || len(out) != 0 {
 			t.Fatalf("restored %v: poll = %v, %v, emitted %v; want Done with nothing", restored, st, err, out)
 		}
 	}

@@ -1,6 +1,7 @@
 package throughput
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -67,7 +68,7 @@ func newReader(o Options, log *slog.Logger, ctx stream.SourceContext, restored [
 }
 
 // Poll emits up to batch records, spread over the reader's live splits.
-func (r *reader) Poll(out stream.SourceOutput[Record]) (stream.PollStatus, time.Duration, error) {
+func (r *reader) Poll(_ context.Context, out stream.SourceOutput[Record]) (stream.PollStatus, time.Duration, error) {
 	if len(r.splits) == 0 {
 		// More subtasks than splits: this one has nothing to read.
 		return stream.Done, 0, nil
@@ -126,7 +127,7 @@ func (r *reader) logProgress(first, live bool) {
 }
 
 // Snapshot returns one 16-byte entry (split id, next) per split.
-func (r *reader) Snapshot() ([][]byte, error) {
+func (r *reader) Snapshot(uint64) ([][]byte, error) {
 	out := make([][]byte, len(r.splits))
 	for k, s := range r.splits {
 		e := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(s.id))

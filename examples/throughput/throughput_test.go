@@ -1,6 +1,7 @@
 package throughput
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,7 @@ func (c srcCtx) Subtask() int     { return c.subtask }
 func (c srcCtx) Parallelism() int { return c.parallelism }
 func (c srcCtx) Attempt() uint64  { return 1 }
 func (c srcCtx) Now() time.Time   { return time.Unix(0, 0) }
+func (c srcCtx) Wakeup()          {}
 
 type collect []Record
 
@@ -78,7 +80,7 @@ func (c *collect) SplitDone(string)                         {}
 func drain(t *testing.T, r stream.SourceReader[Record], out *collect) {
 	t.Helper()
 	for range 1000 {
-		st, _, err := r.Poll(out)
+		st, _, err := r.Poll(context.Background(), out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,10 +104,10 @@ func TestSourceEmitsEveryRecordOnceAcrossRestore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := r.Poll(&got); err != nil {
+		if _, _, err := r.Poll(context.Background(), &got); err != nil {
 			t.Fatal(err)
 		}
-		s, err := r.Snapshot()
+		s, err := r.Snapshot(0)
 		if err != nil {
 			t.Fatal(err)
 		}

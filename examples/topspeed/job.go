@@ -1,6 +1,7 @@
 package topspeed
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -156,7 +157,7 @@ func openGenerator(o Options, ctx stream.SourceContext, restored [][]byte) (*gen
 	return r, nil
 }
 
-func (r *generated) Poll(out stream.SourceOutput[Event]) (stream.PollStatus, time.Duration, error) {
+func (r *generated) Poll(_ context.Context, out stream.SourceOutput[Event]) (stream.PollStatus, time.Duration, error) {
 	if r.o.Rounds > 0 && r.rounds >= r.o.Rounds {
 		return stream.Done, 0, nil
 	}
@@ -176,7 +177,7 @@ func (r *generated) Poll(out stream.SourceOutput[Event]) (stream.PollStatus, tim
 	return stream.More, 0, nil
 }
 
-func (r *generated) Snapshot() ([][]byte, error) {
+func (r *generated) Snapshot(uint64) ([][]byte, error) {
 	g, err := r.g.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -225,7 +226,7 @@ func openFile(o Options, ctx stream.SourceContext, restored [][]byte) (*fromFile
 	return r, nil
 }
 
-func (r *fromFile) Poll(out stream.SourceOutput[Event]) (stream.PollStatus, time.Duration, error) {
+func (r *fromFile) Poll(_ context.Context, out stream.SourceOutput[Event]) (stream.PollStatus, time.Duration, error) {
 	budget := int64(256)
 	if r.o.Rate > 0 {
 		due := int64(r.now().Sub(r.start).Seconds()*r.o.Rate) - r.emitted
@@ -251,7 +252,7 @@ func (r *fromFile) Poll(out stream.SourceOutput[Event]) (stream.PollStatus, time
 	return stream.More, 0, nil
 }
 
-func (r *fromFile) Snapshot() ([][]byte, error) {
+func (r *fromFile) Snapshot(uint64) ([][]byte, error) {
 	return [][]byte{binary.BigEndian.AppendUint64(nil, uint64(r.read))}, nil
 }
 

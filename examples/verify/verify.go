@@ -17,6 +17,7 @@
 package verify
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -220,7 +221,7 @@ func (r *reader) value(s *split, j int64) int64 {
 	return (j/n)*r.o.Keys + s.keys[j%n]
 }
 
-func (r *reader) Poll(out stream.SourceOutput[Record]) (stream.PollStatus, time.Duration, error) {
+func (r *reader) Poll(_ context.Context, out stream.SourceOutput[Record]) (stream.PollStatus, time.Duration, error) {
 	if len(r.splits) == 0 {
 		return stream.Done, 0, nil
 	}
@@ -263,7 +264,7 @@ func (r *reader) keyCount() int {
 	return max(n, 1)
 }
 
-func (r *reader) Snapshot() ([][]byte, error) {
+func (r *reader) Snapshot(uint64) ([][]byte, error) {
 	out := make([][]byte, len(r.splits))
 	for i, s := range r.splits {
 		e := binary.BigEndian.AppendUint64(nil, uint64(s.id))

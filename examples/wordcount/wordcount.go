@@ -13,6 +13,7 @@ package wordcount
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -183,7 +184,7 @@ type reader struct {
 	scan    *bufio.Scanner
 }
 
-func (r *reader) Poll(out stream.SourceOutput[string]) (stream.PollStatus, time.Duration, error) {
+func (r *reader) Poll(_ context.Context, out stream.SourceOutput[string]) (stream.PollStatus, time.Duration, error) {
 	budget := int64(256)
 	if r.o.Rate > 0 {
 		due := int64(r.now().Sub(r.start).Seconds()*r.o.Rate) - r.emitted
@@ -215,7 +216,7 @@ func (r *reader) Poll(out stream.SourceOutput[string]) (stream.PollStatus, time.
 	return stream.More, 0, nil
 }
 
-func (r *reader) Snapshot() ([][]byte, error) {
+func (r *reader) Snapshot(uint64) ([][]byte, error) {
 	return [][]byte{binary.BigEndian.AppendUint64(nil, uint64(r.next))}, nil
 }
 

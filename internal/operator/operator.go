@@ -10,6 +10,7 @@
 package operator
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
@@ -107,6 +108,10 @@ type Context interface {
 	Fail(err error)
 	// Now is the wall clock; operators read time only through it.
 	Now() time.Time
+	// Wakeup ends a source's idle wait at once (its last Poll returned
+	// Idle): an asynchronous client calls it when records arrive, instead
+	// of being polled. Safe from any goroutine; a no-op for other operators.
+	Wakeup()
 	// SideOutput returns the emitter of the operator's side output tag, an
 	// Emitter of the side output's type that reaches all its consumers, or
 	// nil when nothing reads it (plan.Operator.SideOutputs). What an
@@ -123,8 +128,9 @@ type Hooks interface {
 	// Snapshot returns the operator's list state at a checkpoint barrier.
 	// Keyed state is snapshotted by the runtime from the keyed backend.
 	Snapshot(checkpoint uint64) ([][]byte, error)
-	// CheckpointComplete runs once a checkpoint's metadata is durable.
-	CheckpointComplete(checkpoint uint64) error
+	// CheckpointComplete runs once a checkpoint's metadata is durable;
+	// ctx ends when the subtask is canceled.
+	CheckpointComplete(ctx context.Context, checkpoint uint64) error
 	// EndInput runs once every input has ended, before the end is passed on.
 	EndInput() error
 	// Close releases resources; it runs on success, failure and cancel.
@@ -134,11 +140,11 @@ type Hooks interface {
 // NopHooks implements Hooks with no-ops, for embedding.
 type NopHooks struct{}
 
-func (NopHooks) Open(Context) error                { return nil }
-func (NopHooks) Snapshot(uint64) ([][]byte, error) { return nil, nil }
-func (NopHooks) CheckpointComplete(uint64) error   { return nil }
-func (NopHooks) EndInput() error                   { return nil }
-func (NopHooks) Close() error                      { return nil }
+func (NopHooks) Open(Context) error                               { return nil }
+func (NopHooks) Snapshot(uint64) ([][]byte, error)                { return nil, nil }
+func (NopHooks) CheckpointComplete(context.Context, uint64) error { return nil }
+func (NopHooks) EndInput() error                                  { return nil }
+func (NopHooks) Close() error                                     { return nil }
 
 // Timed is implemented by operators with timers. The runtime asks for the
 // earliest one after every record batch and fires those due on the
@@ -165,6 +171,10 @@ type EventTimed interface {
 // watermarks. The runtime asks it every watermark interval (processing
 // time), after a poll.
 type WatermarkSource interface {
+	// GeneratesWatermarks reports whether the source has a watermark
+	// strategy: a source without one is not asked (and not woken) for
+	// watermarks.
+	GeneratesWatermarks() bool
 	// Watermark returns the source's watermark and whether it is idle (has
 	// emitted nothing for its idleness timeout) as of now. An idle source
 	// does not hold back the watermark downstream.
@@ -187,7 +197,9 @@ const (
 // (the runtime checks for barriers and cancellation between polls).
 type Source interface {
 	Hooks
-	Poll() (status PollStatus, wait time.Duration, err error)
+	// ctx ends when the subtask is canceled: a poll blocked on a broker
+	// call returns then.
+	Poll(ctx context.Context) (status PollStatus, wait time.Duration, err error)
 	// Position is the number of records this subtask's splits have emitted
 	// in total, including before the restore (for reprocessed_records).
 	Position() int64

@@ -123,7 +123,7 @@ func (t *Task) takeControl() control {
 // JobManager sends them first too), then the trigger and Resume in the order
 // they came.
 func (t *Task) serveControl(ctx context.Context) error {
-	if err := t.serveComplete(); err != nil {
+	if err := t.serveComplete(ctx); err != nil {
 		return err
 	}
 	c := t.takeControl()
@@ -178,13 +178,13 @@ func (t *Task) resume() {
 // serveComplete runs the operators' commit hooks for the newest completed
 // checkpoint. Completions are kept as the highest id, never dropped: a
 // sink must not miss one.
-func (t *Task) serveComplete() error {
+func (t *Task) serveComplete(ctx context.Context) error {
 	id := t.completed.Load()
 	if id <= t.lastComplete {
 		return nil
 	}
 	for _, l := range t.chain {
-		if err := l.hooks.CheckpointComplete(id); err != nil {
+		if err := l.hooks.CheckpointComplete(ctx, id); err != nil {
 			return &Failure{Domain: rpc.DomainExternal, Err: fmt.Errorf("%s: commit checkpoint %d: %w", l.op.ID, id, err)}
 		}
 	}

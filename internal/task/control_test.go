@@ -33,7 +33,7 @@ type ctlSource struct {
 	completes []uint64
 }
 
-func (s *ctlSource) Poll() (operator.PollStatus, time.Duration, error) {
+func (s *ctlSource) Poll(context.Context) (operator.PollStatus, time.Duration, error) {
 	if s.polls.Add(1) == 1 {
 		<-s.busy
 	}
@@ -49,7 +49,7 @@ func (s *ctlSource) Snapshot(id uint64) ([][]byte, error) {
 	return nil, nil
 }
 
-func (s *ctlSource) CheckpointComplete(id uint64) error {
+func (s *ctlSource) CheckpointComplete(_ context.Context, id uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.completes = append(s.completes, id)
@@ -267,3 +267,5 @@ func TestResumeOrder(t *testing.T) {
 		})
 	}
 }
+
+var _ operator.Source = (*ctlSource)(nil)

@@ -40,12 +40,12 @@ func (t *Task) runSource(ctx context.Context) error {
 		}
 		if t.sourceDone || t.halted {
 			t.flushAll()
-			if err := t.waitControl(ctx, nil); err != nil {
+			if err := t.waitControl(ctx, nil, nil); err != nil {
 				return err
 			}
 			continue
 		}
-		status, wait, err := t.source.Poll()
+		status, wait, err := t.source.Poll(ctx)
 		if err != nil {
 			return &Failure{Domain: rpc.DomainExternal, Err: fmt.Errorf("poll %s: %w", t.chain[0].op.ID, err)}
 		}
@@ -89,7 +89,7 @@ func (t *Task) runSource(ctx context.Context) error {
 			} else {
 				idle.Reset(wait)
 			}
-			if err := t.waitControl(ctx, idle.C); err != nil {
+			if err := t.waitControl(ctx, idle.C, t.sourceWake); err != nil {
 				return err
 			}
 		case operator.Done:
@@ -114,8 +114,9 @@ func (t *Task) runSource(ctx context.Context) error {
 	}
 }
 
-// waitControl blocks until a wake (served), ctx ends or timer fires.
-func (t *Task) waitControl(ctx context.Context, timer <-chan time.Time) error {
+// waitControl blocks until a wake (served), ctx ends, timer fires or
+// another wake comes on also (a source's client has records).
+func (t *Task) waitControl(ctx context.Context, timer <-chan time.Time, also <-chan struct{}) error {
 	// The wait ends before the control is served: serving it may send,
 	// which is a wait of its own.
 	t.beginWait(false)
@@ -124,6 +125,7 @@ func (t *Task) waitControl(ctx context.Context, timer <-chan time.Time) error {
 	case <-t.wake:
 		woken = true
 	case <-timer:
+	case <-also:
 	case <-ctx.Done():
 		t.endWait()
 		return ctx.Err()
@@ -186,7 +188,7 @@ func (t *Task) closeOutputs() error {
 // committed everything, then the subtask is FINISHED.
 func (t *Task) finish(ctx context.Context) error {
 	for t.lastComplete < t.final {
-		if err := t.waitControl(ctx, nil); err != nil {
+		if err := t.waitControl(ctx, nil, nil); err != nil {
 			return err
 		}
 	}

@@ -300,3 +300,11 @@ func subtract(r, o keygroup.Range) []keygroup.Range {
 	}
 	return out
 }
+
+// Wakeup implements operator.Context.
+func (c *opContext) Wakeup() {
+	select {
+	case c.t.sourceWake <- struct{}{}:
+	default:
+	}
+}

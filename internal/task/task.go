@@ -135,6 +135,9 @@ type Task struct {
 	// wake (1-buffered) tells the Run goroutine that ctl or completed
 	// changed. One pending wake covers any number of changes.
 	wake chan struct{}
+	// sourceWake (1-buffered) ends a source's idle wait: its client has
+	// records (Context.Wakeup).
+	sourceWake chan struct{}
 
 	// Owned by the Run goroutine.
 	chain      []*link
@@ -208,12 +211,13 @@ func New(cfg Config) *Task {
 	v := cfg.Graph.Vertices[cfg.Vertex]
 	log := cfg.Logger.With("task", fmt.Sprintf("%s[%d]", v.ID, cfg.Subtask), "attempt", cfg.Attempt)
 	return &Task{
-		cfg:     cfg,
-		key:     exec.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
-		vertex:  v,
-		log:     log,
-		started: time.Now(),
-		wake:    make(chan struct{}, 1),
+		cfg:        cfg,
+		key:        exec.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
+		vertex:     v,
+		log:        log,
+		started:    time.Now(),
+		wake:       make(chan struct{}, 1),
+		sourceWake: make(chan struct{}, 1),
 	}
 }
 

@@ -42,7 +42,7 @@ func newWatermarks(chain []*link, head operator.Source, interval time.Duration) 
 			w.timed = append(w.timed, et)
 		}
 	}
-	if ws, ok := head.(operator.WatermarkSource); ok {
+	if ws, ok := head.(operator.WatermarkSource); ok && ws.GeneratesWatermarks() {
 		w.source = ws
 	}
 	return w
