@@ -145,9 +145,9 @@ type resultWriter[R comparable] struct {
 	rows []R
 }
 
-func (w *resultWriter[R]) Open(stream.SinkContext, [][]byte) error { return nil }
+func (w *resultWriter[R]) Open(context.Context, stream.SinkContext, [][]byte) error { return nil }
 
-func (w *resultWriter[R]) Write(v R) error {
+func (w *resultWriter[R]) Write(_ context.Context, v R) error {
 	w.fp.add(w.r.hash(w.r.seed, v))
 	if w.r.collect {
 		w.rows = append(w.rows, v)
@@ -155,7 +155,7 @@ func (w *resultWriter[R]) Write(v R) error {
 	return nil
 }
 
-func (w *resultWriter[R]) WriteBatch(vs []R) error {
+func (w *resultWriter[R]) WriteBatch(_ context.Context, vs []R) error {
 	for _, v := range vs {
 		w.fp.add(w.r.hash(w.r.seed, v))
 	}
@@ -165,8 +165,8 @@ func (w *resultWriter[R]) WriteBatch(vs []R) error {
 	return nil
 }
 
-func (w *resultWriter[R]) PreCommit(uint64) ([][]byte, error) { return nil, nil }
-func (w *resultWriter[R]) Commit(uint64) error                { return nil }
+func (w *resultWriter[R]) PreCommit(context.Context, uint64) ([][]byte, error) { return nil, nil }
+func (w *resultWriter[R]) Commit(context.Context, uint64) error                { return nil }
 
 func (w *resultWriter[R]) Close() error {
 	w.r.mu.Lock()

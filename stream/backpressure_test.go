@@ -33,15 +33,15 @@ func (s *countingSource) Close() error                      { return nil }
 // slowWriter takes at least 20µs a record.
 type slowWriter struct{ consumed *atomic.Int64 }
 
-func (w slowWriter) Open(stream.SinkContext, [][]byte) error { return nil }
-func (w slowWriter) Write(int64) error {
+func (w slowWriter) Open(context.Context, stream.SinkContext, [][]byte) error { return nil }
+func (w slowWriter) Write(context.Context, int64) error {
 	time.Sleep(20 * time.Microsecond)
 	w.consumed.Add(1)
 	return nil
 }
-func (w slowWriter) PreCommit(uint64) ([][]byte, error) { return nil, nil }
-func (w slowWriter) Commit(uint64) error                { return nil }
-func (w slowWriter) Close() error                       { return nil }
+func (w slowWriter) PreCommit(context.Context, uint64) ([][]byte, error) { return nil, nil }
+func (w slowWriter) Commit(context.Context, uint64) error                { return nil }
+func (w slowWriter) Close() error                                        { return nil }
 
 // TestSlowConsumerSlowsItsProducer runs a source that could emit millions of
 // records a second into a sink that takes at least 20µs a record, across two

@@ -93,11 +93,11 @@ func TestPanicInUserCodeFailsTheJob(t *testing.T) {
 // panickyCloser is a sink whose Close panics.
 type panickyCloser struct{}
 
-func (panickyCloser) Open(stream.SinkContext, [][]byte) error { return nil }
-func (panickyCloser) Write(int64) error                       { return nil }
-func (panickyCloser) PreCommit(uint64) ([][]byte, error)      { return nil, nil }
-func (panickyCloser) Commit(uint64) error                     { return nil }
-func (panickyCloser) Close() error                            { panic("close boom") }
+func (panickyCloser) Open(context.Context, stream.SinkContext, [][]byte) error { return nil }
+func (panickyCloser) Write(context.Context, int64) error                       { return nil }
+func (panickyCloser) PreCommit(context.Context, uint64) ([][]byte, error)      { return nil, nil }
+func (panickyCloser) Commit(context.Context, uint64) error                     { return nil }
+func (panickyCloser) Close() error                                             { panic("close boom") }
 
 // TestPanicInCloseIsAFailureNotACrash: a sink's Close panics at the end of
 // the job; the TaskManager survives (a crash would kill the test process)

@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -66,13 +67,13 @@ func TestSimPoisonRecordIsBoundedByFailureRate(t *testing.T) {
 // stuckSink cannot take a checkpoint: every PreCommit fails.
 type stuckSink struct{}
 
-func (stuckSink) Open(stream.SinkContext, [][]byte) error { return nil }
-func (stuckSink) Write(int64) error                       { return nil }
-func (stuckSink) PreCommit(uint64) ([][]byte, error) {
+func (stuckSink) Open(context.Context, stream.SinkContext, [][]byte) error { return nil }
+func (stuckSink) Write(context.Context, int64) error                       { return nil }
+func (stuckSink) PreCommit(context.Context, uint64) ([][]byte, error) {
 	return nil, errors.New("the sink's storage refuses every flush")
 }
-func (stuckSink) Commit(uint64) error { return nil }
-func (stuckSink) Close() error        { return nil }
+func (stuckSink) Commit(context.Context, uint64) error { return nil }
+func (stuckSink) Close() error                         { return nil }
 
 // TestSimFinalCheckpointThatNeverSucceedsFailsTheJob: a bounded job whose
 // final checkpoint fails every time cannot finish; rather than restart for

@@ -12,17 +12,21 @@ import (
 )
 
 // SinkWriter writes the records of one sink subtask. The runtime calls its
-// methods on the subtask's goroutine.
+// methods on the subtask's goroutine. Every call that may block on an
+// external system takes ctx, which ends when the subtask is canceled, so
+// that a stuck broker call returns then.
 type SinkWriter[T any] interface {
 	// Open runs before the first record; restored holds the sink's list state
 	// assigned to this subtask on restore (e.g. transactions to commit).
-	Open(ctx SinkContext, restored [][]byte) error
-	Write(v T) error
+	Open(ctx context.Context, sc SinkContext, restored [][]byte) error
+	Write(ctx context.Context, v T) error
 	// PreCommit runs at a checkpoint barrier: flush, and return the list
 	// state that lets a restore finish what this checkpoint covers.
-	PreCommit(checkpoint uint64) ([][]byte, error)
+	PreCommit(ctx context.Context, checkpoint uint64) ([][]byte, error)
 	// Commit runs once the checkpoint is complete: make its writes visible.
-	Commit(checkpoint uint64) error
+	// Completions may be coalesced: Commit(n) covers every checkpoint up
+	// to n.
+	Commit(ctx context.Context, checkpoint uint64) error
 	Close() error
 }
 
@@ -56,18 +60,18 @@ type sinkOp[T any] struct {
 
 func (s *sinkOp[T]) Open(ctx operator.Context) error {
 	s.ctx = ctx
-	return s.w.Open(ctx, ctx.RestoredList())
+	return s.w.Open(ctx.Context(), ctx, ctx.RestoredList())
 }
 
 func (s *sinkOp[T]) Emit(v T, _ int64) {
-	if err := s.w.Write(v); err != nil {
+	if err := s.w.Write(s.ctx.Context(), v); err != nil {
 		s.ctx.Fail(fmt.Errorf("%s: write: %w", s.ctx.OperatorID(), err))
 	}
 }
 
 func (s *sinkOp[T]) EmitBatch(vs []T, _ []int64) {
 	if bw, ok := s.w.(BatchWriter[T]); ok {
-		if err := bw.WriteBatch(vs); err != nil {
+		if err := bw.WriteBatch(s.ctx.Context(), vs); err != nil {
 			s.ctx.Fail(fmt.Errorf("%s: write: %w", s.ctx.OperatorID(), err))
 		}
 		return
@@ -81,12 +85,12 @@ func (s *sinkOp[T]) EmitBatch(vs []T, _ []int64) {
 // slice is valid only during the call.
 type BatchWriter[T any] interface {
 	SinkWriter[T]
-	WriteBatch(vs []T) error
+	WriteBatch(ctx context.Context, vs []T) error
 }
 
-func (s *sinkOp[T]) Snapshot(cp uint64) ([][]byte, error) { return s.w.PreCommit(cp) }
-func (s *sinkOp[T]) CheckpointComplete(_ context.Context, cp uint64) error {
-	return s.w.Commit(cp)
+func (s *sinkOp[T]) Snapshot(cp uint64) ([][]byte, error) { return s.w.PreCommit(s.ctx.Context(), cp) }
+func (s *sinkOp[T]) CheckpointComplete(ctx context.Context, cp uint64) error {
+	return s.w.Commit(ctx, cp)
 }
 func (s *sinkOp[T]) EndInput() error { return nil }
 func (s *sinkOp[T]) Close() error    { return s.w.Close() }
@@ -102,7 +106,7 @@ type printWriter[T any] struct {
 	prefix string
 }
 
-func (p *printWriter[T]) Open(ctx SinkContext, _ [][]byte) error {
+func (p *printWriter[T]) Open(_ context.Context, ctx SinkContext, _ [][]byte) error {
 	p.w = bufio.NewWriter(os.Stdout)
 	if ctx.Parallelism() > 1 {
 		p.prefix = fmt.Sprintf("%d> ", ctx.Subtask()+1)
@@ -110,13 +114,15 @@ func (p *printWriter[T]) Open(ctx SinkContext, _ [][]byte) error {
 	return nil
 }
 
-func (p *printWriter[T]) Write(v T) error {
+func (p *printWriter[T]) Write(_ context.Context, v T) error {
 	_, err := fmt.Fprintf(p.w, "%s%v\n", p.prefix, v)
 	return err
 }
-func (p *printWriter[T]) PreCommit(uint64) ([][]byte, error) { return nil, p.w.Flush() }
-func (p *printWriter[T]) Commit(uint64) error                { return nil }
-func (p *printWriter[T]) Close() error                       { return p.w.Flush() }
+func (p *printWriter[T]) PreCommit(context.Context, uint64) ([][]byte, error) {
+	return nil, p.w.Flush()
+}
+func (p *printWriter[T]) Commit(context.Context, uint64) error { return nil }
+func (p *printWriter[T]) Close() error                         { return p.w.Flush() }
 
 // Discard drops every record; for benchmarks.
 func Discard[T any](s DataStream[T], opts ...Option) {
@@ -125,12 +131,12 @@ func Discard[T any](s DataStream[T], opts ...Option) {
 
 type discardWriter[T any] struct{}
 
-func (discardWriter[T]) Open(SinkContext, [][]byte) error   { return nil }
-func (discardWriter[T]) Write(T) error                      { return nil }
-func (discardWriter[T]) WriteBatch([]T) error               { return nil }
-func (discardWriter[T]) PreCommit(uint64) ([][]byte, error) { return nil, nil }
-func (discardWriter[T]) Commit(uint64) error                { return nil }
-func (discardWriter[T]) Close() error                       { return nil }
+func (discardWriter[T]) Open(context.Context, SinkContext, [][]byte) error   { return nil }
+func (discardWriter[T]) Write(context.Context, T) error                      { return nil }
+func (discardWriter[T]) WriteBatch(context.Context, []T) error               { return nil }
+func (discardWriter[T]) PreCommit(context.Context, uint64) ([][]byte, error) { return nil, nil }
+func (discardWriter[T]) Commit(context.Context, uint64) error                { return nil }
+func (discardWriter[T]) Close() error                                        { return nil }
 
 // FileSink writes one line per record, format(v), into dir with
 // exactly-once semantics: a line becomes visible only when the checkpoint
@@ -146,7 +152,7 @@ type fileWriter[T any] struct {
 	line   []byte
 }
 
-func (f *fileWriter[T]) Open(ctx SinkContext, restored [][]byte) error {
+func (f *fileWriter[T]) Open(_ context.Context, ctx SinkContext, restored [][]byte) error {
 	if err := filesink.Claim(f.dir, ctx.JobID(), ctx.RestoredCheckpoint() != 0); err != nil {
 		return Permanent(err)
 	}
@@ -161,12 +167,12 @@ func (f *fileWriter[T]) Open(ctx SinkContext, restored [][]byte) error {
 	return nil
 }
 
-func (f *fileWriter[T]) Write(v T) error {
+func (f *fileWriter[T]) Write(_ context.Context, v T) error {
 	f.line = f.format(f.line[:0], v)
 	return f.w.Write(f.line)
 }
 
-func (f *fileWriter[T]) PreCommit(cp uint64) ([][]byte, error) {
+func (f *fileWriter[T]) PreCommit(_ context.Context, cp uint64) ([][]byte, error) {
 	st, err := f.w.PreCommit(cp)
 	if err != nil {
 		return nil, err
@@ -174,7 +180,7 @@ func (f *fileWriter[T]) PreCommit(cp uint64) ([][]byte, error) {
 	return [][]byte{st}, nil
 }
 
-func (f *fileWriter[T]) Commit(cp uint64) error { return f.w.Commit(cp) }
+func (f *fileWriter[T]) Commit(_ context.Context, cp uint64) error { return f.w.Commit(cp) }
 func (f *fileWriter[T]) Close() error {
 	if f.w == nil {
 		return nil

@@ -10,7 +10,11 @@ import (
 )
 
 // namedContext is an operator.Context that knows only its operator's id.
-type namedContext struct{ operator.Context }
+// (The embedded interface goes by another name: operator.Context has a
+// method named Context.)
+type namedContext struct{ anyContext }
+
+type anyContext = operator.Context
 
 func (namedContext) OperatorID() string { return "count-abcdef01" }
 

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -47,6 +48,7 @@ func (c *fakeContext) Logger() *slog.Logger              { return slog.New(slog.
 func (c *fakeContext) Fail(err error)                    { c.failed = append(c.failed, err) }
 func (c *fakeContext) Now() time.Time                    { return c.now }
 func (c *fakeContext) Wakeup()                           {}
+func (c *fakeContext) Context() context.Context          { return context.Background() }
 func (c *fakeContext) SideOutput(string) any             { return nil }
 func (c *fakeContext) advance(d time.Duration) time.Time { c.now = c.now.Add(d); return c.now }
 

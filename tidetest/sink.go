@@ -1,6 +1,7 @@
 package tidetest
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -112,7 +113,7 @@ type sinkWriter[T any] struct {
 	pending []txn
 }
 
-func (w *sinkWriter[T]) Open(_ stream.SinkContext, restored [][]byte) error {
+func (w *sinkWriter[T]) Open(_ context.Context, _ stream.SinkContext, restored [][]byte) error {
 	for _, e := range restored {
 		for len(e) > 0 {
 			if len(e) < 16 {
@@ -129,7 +130,7 @@ func (w *sinkWriter[T]) Open(_ stream.SinkContext, restored [][]byte) error {
 	return nil
 }
 
-func (w *sinkWriter[T]) Write(v T) error {
+func (w *sinkWriter[T]) Write(_ context.Context, v T) error {
 	w.buf = append(w.buf, v)
 	return nil
 }
@@ -137,7 +138,7 @@ func (w *sinkWriter[T]) Write(v T) error {
 // PreCommit stages the records since the last barrier as the transaction of
 // checkpoint cp and returns every pending transaction: all of them belong
 // to checkpoint cp.
-func (w *sinkWriter[T]) PreCommit(cp uint64) ([][]byte, error) {
+func (w *sinkWriter[T]) PreCommit(_ context.Context, cp uint64) ([][]byte, error) {
 	t := txn{writer: w.id, checkpoint: cp}
 	w.s.stage(t, w.buf)
 	w.buf = nil
@@ -151,7 +152,7 @@ func (w *sinkWriter[T]) PreCommit(cp uint64) ([][]byte, error) {
 }
 
 // Commit commits the pending transactions of checkpoints up to cp.
-func (w *sinkWriter[T]) Commit(cp uint64) error {
+func (w *sinkWriter[T]) Commit(_ context.Context, cp uint64) error {
 	keep := w.pending[:0]
 	for _, t := range w.pending {
 		if t.checkpoint > cp {

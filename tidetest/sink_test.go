@@ -1,6 +1,7 @@
 package tidetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 )
@@ -16,7 +17,7 @@ func (fakeSinkContext) RestoredCheckpoint() uint64 { return 0 }
 func openWriter(t *testing.T, s *Sink[int], restored [][]byte) *sinkWriter[int] {
 	t.Helper()
 	w := &sinkWriter[int]{s: s}
-	if err := w.Open(fakeSinkContext{}, restored); err != nil {
+	if err := w.Open(context.Background(), fakeSinkContext{}, restored); err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	return w
@@ -25,7 +26,7 @@ func openWriter(t *testing.T, s *Sink[int], restored [][]byte) *sinkWriter[int] 
 func write(t *testing.T, w *sinkWriter[int], vs ...int) {
 	t.Helper()
 	for _, v := range vs {
-		if err := w.Write(v); err != nil {
+		if err := w.Write(context.Background(), v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,7 +34,7 @@ func write(t *testing.T, w *sinkWriter[int], vs ...int) {
 
 func preCommit(t *testing.T, w *sinkWriter[int], cp uint64) [][]byte {
 	t.Helper()
-	st, err := w.PreCommit(cp)
+	st, err := w.PreCommit(context.Background(), cp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,17 +55,17 @@ func TestSinkCommitsOnCompletion(t *testing.T) {
 	preCommit(t, w, 1)
 	write(t, w, 3)
 	wantValues(t, s)
-	if err := w.Commit(1); err != nil {
+	if err := w.Commit(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
 	wantValues(t, s, 1, 2)
 	preCommit(t, w, 2)
 	preCommit(t, w, 3) // empty
-	if err := w.Commit(3); err != nil {
+	if err := w.Commit(context.Background(), 3); err != nil {
 		t.Fatal(err)
 	}
 	wantValues(t, s, 1, 2, 3)
-	if err := w.Commit(3); err != nil {
+	if err := w.Commit(context.Background(), 3); err != nil {
 		t.Fatal(err)
 	}
 	wantValues(t, s, 1, 2, 3)
@@ -87,7 +88,7 @@ func TestSinkRecoversPendingOnRestore(t *testing.T) {
 	openWriter(t, s, st)
 	wantValues(t, s, 1, 2)
 	// A late commit from the old writer changes nothing.
-	if err := old.Commit(2); err != nil {
+	if err := old.Commit(context.Background(), 2); err != nil {
 		t.Fatal(err)
 	}
 	wantValues(t, s, 1, 2)
@@ -96,10 +97,10 @@ func TestSinkRecoversPendingOnRestore(t *testing.T) {
 func TestSinkRejectsForeignState(t *testing.T) {
 	st := preCommit(t, openWriter(t, NewSink[int](), nil), 1)
 	w := &sinkWriter[int]{s: NewSink[int]()}
-	if err := w.Open(fakeSinkContext{}, st); err == nil {
+	if err := w.Open(context.Background(), fakeSinkContext{}, st); err == nil {
 		t.Fatal("restoring another Sink's state succeeded")
 	}
-	if err := w.Open(fakeSinkContext{}, [][]byte{{1, 2, 3}}); err == nil {
+	if err := w.Open(context.Background(), fakeSinkContext{}, [][]byte{{1, 2, 3}}); err == nil {
 		t.Fatal("restoring a truncated state succeeded")
 	}
 }

@@ -108,6 +108,9 @@ type Context interface {
 	Fail(err error)
 	// Now is the wall clock; operators read time only through it.
 	Now() time.Time
+	// Context ends when the subtask is canceled: calls that may block on
+	// an external system take it.
+	Context() context.Context
 	// Wakeup ends a source's idle wait at once (its last Poll returned
 	// Idle): an asynchronous client calls it when records arrive, instead
 	// of being polled. Safe from any goroutine; a no-op for other operators.

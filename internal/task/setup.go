@@ -18,6 +18,7 @@ import (
 // setup wires the chain from its tail to its head, connects the outputs and
 // the input gate, restores state and opens the operators.
 func (t *Task) setup(ctx context.Context) error {
+	t.runCtx = ctx
 	g, v := t.cfg.Graph, t.vertex
 	// Output writers, one per output edge, each with a typed emitter built by
 	// the consumer operator's exchange, by the producing operator's output.
@@ -300,6 +301,9 @@ func subtract(r, o keygroup.Range) []keygroup.Range {
 	}
 	return out
 }
+
+// Context implements operator.Context: the subtask's, canceled with it.
+func (c *opContext) Context() context.Context { return c.t.runCtx }
 
 // Wakeup implements operator.Context.
 func (c *opContext) Wakeup() {

@@ -138,6 +138,9 @@ type Task struct {
 	// sourceWake (1-buffered) ends a source's idle wait: its client has
 	// records (Context.Wakeup).
 	sourceWake chan struct{}
+	// runCtx is Run's context, for the operators' blocking calls; set in
+	// setup, before any operator opens.
+	runCtx context.Context
 
 	// Owned by the Run goroutine.
 	chain      []*link
