@@ -25,6 +25,9 @@ type SourceContext interface {
 	Parallelism() int
 	Attempt() uint64
 	Now() time.Time
+	// Context ends when the subtask is canceled: Open, which may connect
+	// to an external system, passes it to calls that may block.
+	Context() context.Context
 	// Wakeup ends the subtask's wait after a Poll that returned Idle: a
 	// reader whose client fetches in the background calls it when records
 	// arrive, instead of being polled. Safe from any goroutine.

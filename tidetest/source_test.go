@@ -11,11 +11,12 @@ import (
 
 type fakeSourceContext struct{ subtask, parallelism int }
 
-func (c fakeSourceContext) Subtask() int     { return c.subtask }
-func (c fakeSourceContext) Parallelism() int { return c.parallelism }
-func (fakeSourceContext) Attempt() uint64    { return 1 }
-func (fakeSourceContext) Now() time.Time     { return time.Unix(0, 0) }
-func (fakeSourceContext) Wakeup()            {}
+func (c fakeSourceContext) Subtask() int           { return c.subtask }
+func (c fakeSourceContext) Parallelism() int       { return c.parallelism }
+func (fakeSourceContext) Attempt() uint64          { return 1 }
+func (fakeSourceContext) Now() time.Time           { return time.Unix(0, 0) }
+func (fakeSourceContext) Wakeup()                  {}
+func (fakeSourceContext) Context() context.Context { return context.Background() }
 
 type collect []int
 

@@ -63,11 +63,12 @@ func FuzzRecordCodec(f *testing.F) {
 
 type srcCtx struct{ subtask, parallelism int }
 
-func (c srcCtx) Subtask() int     { return c.subtask }
-func (c srcCtx) Parallelism() int { return c.parallelism }
-func (c srcCtx) Attempt() uint64  { return 1 }
-func (c srcCtx) Now() time.Time   { return time.Unix(0, 0) }
-func (c srcCtx) Wakeup()          {}
+func (c srcCtx) Subtask() int             { return c.subtask }
+func (c srcCtx) Parallelism() int         { return c.parallelism }
+func (c srcCtx) Attempt() uint64          { return 1 }
+func (c srcCtx) Now() time.Time           { return time.Unix(0, 0) }
+func (c srcCtx) Wakeup()                  {}
+func (c srcCtx) Context() context.Context { return context.Background() }
 
 type collect []Record
 
