@@ -88,4 +88,3 @@ func (a *App) kafkaCmd() *cobra.Command {
 	cmd.AddCommand(a.kafkaStartForegroundCmd())
 	return cmd
 }
-
