@@ -276,7 +276,7 @@ func (p *progress) maybePrint(now time.Duration, target float64, sent, acked int
 		return
 	}
 	actual := float64(sent-p.lastSent) / (now - p.last).Seconds()
-	t := "flat out"
+	t := "bursts" // a burst goes flat out, then a pause
 	if !math.IsNaN(target) {
 		t = fmt.Sprintf("%.0f/s", target)
 	}
