@@ -8,6 +8,7 @@
 //	                       [--state-bytes-per-key 1024] [--checkpoint-interval 1s] [--keep]
 //	go run ./bench nexmark [--queries q0,q1,...] [--events N] [--parallelism 2] [--event-rate 100000]
 //	                       [--repeat 3] [--seed 0] [--cpuprofile FILE]
+//	go run ./bench datagen [--datagen-rates 1000,10000,...] [--datagen-duration 5s] [--datagen-window 10000]
 //	go run ./bench all     --tide BIN
 //
 // Every subcommand takes --json FILE. chained runs internal/task's
@@ -46,7 +47,7 @@ func main() {
 	}
 }
 
-const usage = "usage: bench chained|keyed|rescale|nexmark|all [flags]; bench SUBCOMMAND -h for its flags"
+const usage = "usage: bench chained|keyed|rescale|nexmark|datagen|all [flags]; bench SUBCOMMAND -h for its flags"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var ko keyedOptions
 	var ro rescaleOptions
 	var no nexmarkOptions
+	var dgo datagenOptions
 	tide := fs.String("tide", "/tmp/tide-bench/tide", "the tide binary (go build -o /tmp/tide-bench/tide ./cmd/tide)")
 	verbose := fs.Bool("v", false, "copy the processes' logs to stderr")
 	switch cmd {
@@ -71,11 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ro.bind(fs)
 	case "nexmark":
 		no.bind(fs, true)
+	case "datagen":
+		dgo.bind(fs)
 	case "all":
 		ch.bind(fs)
 		ko.bind(fs)
 		ro.bind(fs)
 		no.bind(fs, false) // --cpuprofile is chained's
+		dgo.bind(fs)
 	default:
 		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
 	}
@@ -95,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if do("nexmark") {
 		verr = errors.Join(verr, no.validate())
+	}
+	if do("datagen") {
+		verr = errors.Join(verr, dgo.validate())
 	}
 	if verr != nil {
 		return verr
@@ -118,6 +126,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if do("nexmark") {
 		err = errors.Join(err, runNexmark(ctx, no, rep, stderr))
+	}
+	if do("datagen") {
+		err = errors.Join(err, runDatagen(ctx, dgo, rep, stderr))
 	}
 	rep.finish()
 	rep.writeTable(stdout)

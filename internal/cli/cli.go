@@ -72,7 +72,7 @@ func (a *App) root() *cobra.Command {
 	a.jobCommand(run, "tide run -j Verify --taskmanagers 2 -- --keys 16 --count 100000 --output verify-output\n"+
 		"tide run -j WordCount --taskmanagers 1 -Dexecution.checkpointing.interval=1s -- --lines 5000 --output wordcount-output\n"+
 		"tide run -j Verify -- --help")
-	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), run, a.verifyCmd(), a.chaosCmd())
+	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), run, a.verifyCmd(), a.chaosCmd(), a.datagenCmd(), a.kafkaCmd())
 	return root
 }
 
