@@ -1,0 +1,328 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tide-stream/tide/stream"
+)
+
+// Source returns a source that reads cfg.Topics. An invalid cfg fails the
+// job when its subtasks open, permanently (no restart mends it).
+func Source[T any](cfg Config[T]) stream.Source[T] {
+	cfg.ensureDefaults()
+	cfg.Brokers = slices.Clone(cfg.Brokers)
+	cfg.Topics = slices.Clone(cfg.Topics)
+	return stream.Source[T]{
+		Name: cfg.Name,
+		Open: func(ctx stream.SourceContext, restored [][]byte) (stream.SourceReader[T], error) {
+			if err := cfg.validate(); err != nil {
+				return nil, stream.Permanent(err)
+			}
+			return openReader(&cfg, ctx, restored)
+		},
+	}
+}
+
+// maxPending bounds the checkpoints whose offsets a reader keeps while
+// waiting for their completion: a checkpoint that failed is dropped when a
+// later one completes, or when more than this many are newer.
+const maxPending = 16
+
+// reader reads the partitions of one source subtask. Its methods are
+// called by the subtask's goroutine; the kgo client fetches in its own
+// goroutines, owned by the client and stopped by Close.
+//
+// Why PollRecords without a context: Poll must not block (barriers are
+// injected between polls), and kgo returns what is buffered at once when
+// given no context. Rather than have a goroutine of its own block in
+// PollRecords and hand records over, the reader lets kgo's fetch
+// goroutines call SourceContext.Wakeup when a fetch arrives (a
+// HookFetchBatchRead). The hook runs just before kgo makes the fetch
+// pollable, so a poll right after a wakeup may still find nothing; the
+// Idle wait bounds that delay.
+type reader[T any] struct {
+	cfg    *Config[T]
+	cl     *kgo.Client
+	adm    *kadm.Client
+	splits []*split
+	byTP   map[topicPartition]*split
+	// live counts the splits not finished.
+	live int
+	// pending maps a checkpoint to the offsets it recorded, until the
+	// checkpoint or a later one completes.
+	pending map[uint64]kadm.Offsets
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// noWait is the nil context that makes kgo's PollRecords return what is
+// buffered without waiting.
+var noWait context.Context
+
+// wakeHook wakes the subtask when the client has read a fetch.
+type wakeHook struct{ wake func() }
+
+func (h wakeHook) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchBatchMetrics) {
+	h.wake()
+}
+
+func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]byte) (_ *reader[T], err error) {
+	r := &reader[T]{cfg: cfg, byTP: map[topicPartition]*split{}, pending: map[uint64]kadm.Offsets{}}
+	ctx, cancel := context.WithTimeout(sctx.Context(), cfg.OpenTimeout)
+	defer cancel()
+	for _, e := range restored {
+		s, err := decodeSplit(e)
+		if err != nil {
+			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: restoring: %w", cfg.Name, err))
+		}
+		r.splits = append(r.splits, s)
+	}
+	if restored == nil {
+		// The admin calls of a fresh start need a client that consumes
+		// nothing yet; the reading client is made below.
+		admCl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)...)
+		if err != nil {
+			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
+		}
+		r.splits, err = assign(ctx, cfg, kadm.NewClient(admCl), sctx.Subtask(), sctx.Parallelism())
+		admCl.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	consume := map[string]map[int32]kgo.Offset{}
+	for _, s := range r.splits {
+		tp := topicPartition{s.topic, s.partition}
+		if r.byTP[tp] != nil {
+			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: partition %s restored twice", cfg.Name, s.id))
+		}
+		r.byTP[tp] = s
+		if s.finished() {
+			continue
+		}
+		r.live++
+		if consume[s.topic] == nil {
+			consume[s.topic] = map[int32]kgo.Offset{}
+		}
+		consume[s.topic][s.partition] = kgo.NewOffset().At(s.next)
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.WithHooks(wakeHook{wake: sctx.Wakeup}),
+	}
+	if len(consume) > 0 {
+		opts = append(opts, kgo.ConsumePartitions(consume))
+	}
+	r.cl, err = kgo.NewClient(append(opts, cfg.ClientOpts...)...)
+	if err != nil {
+		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
+	}
+	r.adm = kadm.NewClient(r.cl)
+	return r, nil
+}
+
+// assign lists the partitions of cfg.Topics and returns the splits of
+// subtask i of p, starting at cfg.Start and, bounded, stopping at the end
+// offsets listed now.
+func assign[T any](ctx context.Context, cfg *Config[T], adm *kadm.Client, i, p int) ([]*split, error) {
+	details, err := adm.ListTopics(ctx, cfg.Topics...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: source %q: listing topics %v: %w", cfg.Name, cfg.Topics, err)
+	}
+	var mine []topicPartition
+	index := 0
+	for _, t := range cfg.Topics {
+		d, ok := details[t]
+		if !ok || d.Err != nil {
+			err := d.Err
+			if err == nil {
+				err = errors.New("not in the metadata")
+			}
+			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: topic %q: %w", cfg.Name, t, err))
+		}
+		for _, n := range d.Partitions.Numbers() { // sorted
+			if index%p == i {
+				mine = append(mine, topicPartition{t, n})
+			}
+			index++
+		}
+	}
+	if len(mine) == 0 {
+		return nil, nil
+	}
+	starts, err := adm.ListStartOffsets(ctx, cfg.Topics...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kafka: source %q: listing start offsets: %w", cfg.Name, err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, cfg.Topics...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kafka: source %q: listing end offsets: %w", cfg.Name, err)
+	}
+	out := make([]*split, 0, len(mine))
+	for _, tp := range mine {
+		so, ok1 := starts.Lookup(tp.topic, tp.partition)
+		eo, ok2 := ends.Lookup(tp.topic, tp.partition)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("kafka: source %q: no offsets listed for %s-%d", cfg.Name, tp.topic, tp.partition)
+		}
+		next, stop := so.Offset, int64(noStop)
+		if cfg.Start == Latest {
+			next = eo.Offset
+		}
+		if cfg.Bounded {
+			stop = eo.Offset
+		}
+		out = append(out, newSplit(tp.topic, tp.partition, next, stop, 0))
+	}
+	return out, nil
+}
+
+// Poll emits what the client has buffered, up to MaxPollRecords records.
+func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
+	if r.live == 0 {
+		return stream.Done, 0, nil
+	}
+	fs := r.cl.PollRecords(noWait, r.cfg.MaxPollRecords)
+	var ferr error
+	fs.EachError(func(t string, p int32, err error) {
+		if ferr == nil {
+			ferr = fmt.Errorf("kafka: source %q: fetching %s-%d: %w", r.cfg.Name, t, p, err)
+		}
+	})
+	if ferr != nil {
+		return 0, 0, ferr
+	}
+	n := 0
+	var done map[string][]int32
+	for _, ft := range fs {
+		for _, t := range ft.Topics {
+			for _, fp := range t.Partitions {
+				s := r.byTP[topicPartition{t.Topic, fp.Partition}]
+				if s == nil || s.finished() || len(fp.Records) == 0 {
+					continue
+				}
+				so := out.Split(s.id)
+				for _, rec := range fp.Records {
+					if rec.Offset < s.next {
+						continue
+					}
+					if s.stop != noStop && rec.Offset >= s.stop {
+						break
+					}
+					v, err := r.cfg.Deserialize(rec.Key, rec.Value)
+					if err != nil {
+						return 0, 0, stream.Permanent(fmt.Errorf("kafka: source %q: deserializing the record at topic %s partition %d offset %d: %w",
+							r.cfg.Name, rec.Topic, rec.Partition, rec.Offset, err))
+					}
+					so.EmitAt(v, rec.Timestamp.UnixMilli())
+					s.next, s.emitted = rec.Offset+1, s.emitted+1
+					n++
+				}
+				if s.finished() {
+					out.SplitDone(s.id)
+					r.live--
+					if done == nil {
+						done = map[string][]int32{}
+					}
+					done[s.topic] = append(done[s.topic], s.partition)
+				}
+			}
+		}
+	}
+	if done != nil {
+		r.cl.RemoveConsumePartitions(done)
+	}
+	switch {
+	case r.live == 0:
+		return stream.Done, 0, nil
+	case n > 0:
+		return stream.More, 0, nil
+	}
+	return stream.Idle, r.cfg.IdleWait, nil
+}
+
+// Snapshot returns one entry per partition and keeps the offsets for
+// CheckpointComplete.
+func (r *reader[T]) Snapshot(checkpoint uint64) ([][]byte, error) {
+	out := make([][]byte, len(r.splits))
+	var offs kadm.Offsets
+	for i, s := range r.splits {
+		out[i] = s.encode()
+		offs.AddOffset(s.topic, s.partition, s.next, -1)
+	}
+	if r.cfg.Group != "" && len(r.splits) > 0 {
+		r.pending[checkpoint] = offs
+		if len(r.pending) > maxPending {
+			delete(r.pending, slices.Min(mapKeys(r.pending)))
+		}
+	}
+	return out, nil
+}
+
+func mapKeys[K comparable, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// CheckpointComplete commits the offsets of the newest checkpoint up to
+// checkpoint that this reader snapshotted to the consumer group, and
+// forgets that checkpoint and older ones.
+func (r *reader[T]) CheckpointComplete(ctx context.Context, checkpoint uint64) error {
+	var newest uint64
+	for cp := range r.pending {
+		if cp <= checkpoint && cp > newest {
+			newest = cp
+		}
+	}
+	if newest == 0 {
+		return nil
+	}
+	offs := r.pending[newest]
+	for cp := range r.pending {
+		if cp <= newest {
+			delete(r.pending, cp)
+		}
+	}
+	resp, err := r.adm.CommitOffsets(ctx, r.cfg.Group, offs)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("kafka: source %q: committing checkpoint %d's offsets to group %q: %w", r.cfg.Name, newest, r.cfg.Group, err)
+	}
+	return nil
+}
+
+// Position is the number of records emitted since the job's first start.
+func (r *reader[T]) Position() int64 {
+	var n int64
+	for _, s := range r.splits {
+		n += s.emitted
+	}
+	return n
+}
+
+// Close stops the client and waits for its goroutines.
+func (r *reader[T]) Close() error {
+	r.cl.Close()
+	return nil
+}

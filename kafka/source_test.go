@@ -1,0 +1,217 @@
+package kafka_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/kafka"
+	"github.com/tide-stream/tide/stream"
+	"github.com/tide-stream/tide/tidetest"
+)
+
+const (
+	timeout    = 60 * time.Second
+	topic      = "numbers"
+	partitions = 6
+	group      = "tide-test"
+)
+
+// startKafka starts a three-broker kfake cluster on free ports with the
+// topic, stopped at the test's end.
+func startKafka(t *testing.T) []string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(partitions, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+// produce writes the values 0..n-1 as decimal strings, keyed by value mod
+// 16 (so they spread over the partitions), and returns the end offsets.
+func produce(t *testing.T, brokers []string, n int, extra ...*kgo.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rs := make([]*kgo.Record, 0, n+len(extra))
+	for i := range n {
+		rs = append(rs, &kgo.Record{Key: []byte(strconv.Itoa(i % 16)), Value: []byte(strconv.Itoa(i))})
+	}
+	if err := cl.ProduceSync(ctx, append(rs, extra...)...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func parseInt(_, v []byte) (int64, error) { return strconv.ParseInt(string(v), 10, 64) }
+
+// job reads the topic, bounded, into sink. Until release is set, each
+// record takes a millisecond, so that a test can disturb the job while it
+// runs; then the rest goes at full speed.
+func job(brokers []string, sink *tidetest.Sink[int64], release *atomic.Bool) stream.JobFunc {
+	return func(env *stream.Env, _ []string) error {
+		src := stream.FromSource(env, kafka.Source(kafka.Config[int64]{
+			Brokers: brokers, Topics: []string{topic}, Group: group,
+			Start: kafka.Earliest, Bounded: true, Deserialize: parseInt,
+		}))
+		sink.To(stream.Map(src, "pace", func(v int64) int64 {
+			if !release.Load() {
+				time.Sleep(time.Millisecond)
+			}
+			return v
+		}), "collect")
+		return nil
+	}
+}
+
+// requireExactlyOnce fails unless sink holds 0..n-1, each once.
+func requireExactlyOnce(t *testing.T, sink *tidetest.Sink[int64], n int) {
+	t.Helper()
+	got := sink.Values()
+	slices.Sort(got)
+	if len(got) != n {
+		t.Fatalf("the sink holds %d records, want %d", len(got), n)
+	}
+	for i, v := range got {
+		if v != int64(i) {
+			t.Fatalf("the sink's sorted records differ at %d: %d (a duplicate or a loss)", i, v)
+		}
+	}
+}
+
+// requireCommittedAtEnd fails unless the group's committed offsets equal
+// the topic's end offsets, for every partition.
+func requireCommittedAtEnd(t *testing.T, brokers []string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := committed.Error(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ends.Each(func(e kadm.ListedOffset) {
+		n++
+		c, ok := committed.Lookup(e.Topic, e.Partition)
+		if !ok || c.At != e.Offset {
+			t.Errorf("partition %d: committed %v (found %v), end offset %d", e.Partition, c.At, ok, e.Offset)
+		}
+	})
+	if n != partitions {
+		t.Errorf("%d partitions listed, want %d", n, partitions)
+	}
+}
+
+func findRescale(rs []rest.Rescale, trigger rest.RescaleTrigger, from, to int) (rest.Rescale, bool) {
+	for _, r := range rs {
+		if r.Trigger == trigger && r.From == from && r.To == to && r.End >= 0 {
+			return r, true
+		}
+	}
+	return rest.Rescale{}, false
+}
+
+// TestSourceReadsEveryRecordOnce reads a six-partition topic three ways:
+// straight through at parallelism 2, with a TaskManager killed mid-run
+// (restore 2 -> 1 from the latest checkpoint) and with one added mid-run
+// (rescale 2 -> 3, partitions moved with their offsets). Each time the sink
+// holds every record exactly once and the group's committed offsets are
+// the end offsets.
+func TestSourceReadsEveryRecordOnce(t *testing.T) {
+	const n = 6000
+	for _, tc := range []struct {
+		name    string
+		disturb func(t *testing.T, c *tidetest.Cluster)
+	}{
+		{"straight", func(*testing.T, *tidetest.Cluster) {}},
+		{"kill-2-to-1", func(t *testing.T, c *tidetest.Cluster) {
+			c.TaskManagers()[1].Kill()
+			rs := c.WaitRescales(1, timeout)
+			if r, ok := findRescale(rs, rest.TriggerTaskManagerLost, 2, 1); !ok || r.Checkpoint < 1 {
+				t.Fatalf("no restore 2 -> 1 from a checkpoint on taskmanager-lost: %+v", rs)
+			}
+		}},
+		{"rescale-2-to-3", func(t *testing.T, c *tidetest.Cluster) {
+			c.AddTaskManager()
+			rs := c.WaitRescales(1, timeout)
+			if r, ok := findRescale(rs, rest.TriggerTaskManagerJoined, 2, 3); !ok || r.Checkpoint < 1 {
+				t.Fatalf("no rescale 2 -> 3 from a checkpoint on taskmanager-joined: %+v", rs)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			brokers := startKafka(t)
+			produce(t, brokers, n)
+			sink := tidetest.NewSink[int64]()
+			var release atomic.Bool
+			c := tidetest.Start(t, tidetest.Config{Job: job(brokers, sink, &release),
+				TaskManagers: 2, CheckpointInterval: 100 * time.Millisecond})
+			c.WaitParallelism(2, timeout)
+			c.WaitCheckpoints(2, timeout)
+			if s := c.State(); s != tidetest.Running {
+				t.Fatalf("the job is %s before the disturbance, want RUNNING", s)
+			}
+			tc.disturb(t, c)
+			release.Store(true)
+			c.WaitState(tidetest.Finished, timeout)
+			requireExactlyOnce(t, sink, n)
+			requireCommittedAtEnd(t, brokers)
+		})
+	}
+}
+
+// TestMalformedRecordFailsTheJob produces a record that does not parse: the
+// job fails, permanently, with an error naming its topic, partition and
+// offset.
+func TestMalformedRecordFailsTheJob(t *testing.T) {
+	t.Parallel()
+	brokers := startKafka(t)
+	produce(t, brokers, 100, &kgo.Record{Key: []byte("bad"), Value: []byte("not a number")})
+	sink := tidetest.NewSink[int64]()
+	var release atomic.Bool
+	release.Store(true)
+	c := tidetest.Start(t, tidetest.Config{Job: job(brokers, sink, &release), TaskManagers: 1})
+	c.WaitState(tidetest.Failed, timeout)
+	ex, err := c.Backend().Exceptions(c.JobID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.RootException == nil {
+		t.Fatal("the failed job has no root exception")
+	}
+	want := fmt.Sprintf("topic %s partition ", topic)
+	if !strings.Contains(*ex.RootException, want) || !strings.Contains(*ex.RootException, "offset ") ||
+		!strings.Contains(*ex.RootException, "invalid syntax") {
+		t.Errorf("root exception %q does not name the record's topic, partition and offset and the cause", *ex.RootException)
+	}
+}
