@@ -45,8 +45,9 @@ const maxPending = 16
 // PollRecords and hand records over, the reader lets kgo's fetch
 // goroutines call SourceContext.Wakeup when a fetch arrives (a
 // HookFetchBatchRead). The hook runs just before kgo makes the fetch
-// pollable, so a poll right after a wakeup may still find nothing; the
-// Idle wait bounds that delay.
+// pollable, so a poll right after a wakeup may still find nothing: such a
+// poll sees the client's buffered-record count above zero and asks to be
+// polled again in a millisecond (bufferingWait) rather than after IdleWait.
 type reader[T any] struct {
 	cfg    *Config[T]
 	cl     *kgo.Client
@@ -64,6 +65,10 @@ type topicPartition struct {
 	topic     string
 	partition int32
 }
+
+// bufferingWait is the Idle wait of a poll that found nothing while the
+// client was buffering a fetch.
+const bufferingWait = time.Millisecond
 
 // noWait is the nil context that makes kgo's PollRecords return what is
 // buffered without waiting.
@@ -253,6 +258,10 @@ func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.
 		return stream.Done, 0, nil
 	case n > 0:
 		return stream.More, 0, nil
+	case r.cl.BufferedFetchRecords() > 0:
+		// A fetch is being buffered (its hook has run, it is not pollable
+		// yet): its wakeup may have been spent on this poll.
+		return stream.Idle, bufferingWait, nil
 	}
 	return stream.Idle, r.cfg.IdleWait, nil
 }
