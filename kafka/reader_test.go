@@ -4,12 +4,14 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/kafka"
 	"github.com/tide-stream/tide/stream"
 )
@@ -216,4 +218,15 @@ func admin(t *testing.T, brokers []string) *kadm.Client {
 	}
 	t.Cleanup(cl.Close)
 	return kadm.NewClient(cl)
+}
+
+// TestOpenMissingTopicFailsPermanently opens a reader of a topic that does
+// not exist: a permanent error that names it, no restart loop.
+func TestOpenMissingTopicFailsPermanently(t *testing.T) {
+	brokers := startKafka(t)
+	cfg := kafka.Config[int64]{Brokers: brokers, Topics: []string{topic, "missing"}, Deserialize: parseInt}
+	_, err := kafka.Source(cfg).Open(newFakeContext(t, 0, 1), nil)
+	if err == nil || !strings.Contains(err.Error(), `topic "missing"`) || !operator.IsPermanent(err) {
+		t.Fatalf("Open = %v, want a permanent error naming topic \"missing\"", err)
+	}
 }
