@@ -115,19 +115,7 @@ func windowWant(evs []tsEvent) []string {
 // record in it and none late: the watermark holds back until a window is
 // complete, timers move with their keys, and a restore fires nothing twice.
 func TestEventTimeWindowsFireOnce(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		disturb func(c *tidetest.Cluster, r *rand.Rand)
-	}{
-		{"straight", func(*tidetest.Cluster, *rand.Rand) {}},
-		{"rescaled", func(c *tidetest.Cluster, r *rand.Rand) {
-			c.AddTaskManager()
-			c.WaitParallelism(3, timeout)
-		}},
-		{"crashed", func(c *tidetest.Cluster, r *rand.Rand) {
-			c.TaskManagers()[r.IntN(2)].Crash()
-		}},
-	} {
+	for _, tc := range disturbances {
 		t.Run(tc.name, func(t *testing.T) {
 			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
 				const disorder = 300 * time.Millisecond
@@ -147,7 +135,7 @@ func TestEventTimeWindowsFireOnce(t *testing.T) {
 				c.WaitParallelism(2, timeout)
 				c.WaitCheckpoints(1, timeout)
 				pause(r)
-				tc.disturb(c, r)
+				tc.disturb(t, c, r)
 				c.WaitState(tidetest.Finished, timeout)
 				got, want := sink.Values(), windowWant(evs)
 				slices.Sort(got)
@@ -203,19 +191,7 @@ func TestWatermarksWaitForTheSlowestSplit(t *testing.T) {
 // window fires a second time with them (Flink, which does not checkpoint
 // watermarks, would).
 func TestLateRecordsStayLateAcrossRestores(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		disturb func(c *tidetest.Cluster, r *rand.Rand)
-	}{
-		{"straight", func(*tidetest.Cluster, *rand.Rand) {}},
-		{"rescaled", func(c *tidetest.Cluster, r *rand.Rand) {
-			c.AddTaskManager()
-			c.WaitParallelism(3, timeout)
-		}},
-		{"crashed", func(c *tidetest.Cluster, r *rand.Rand) {
-			c.TaskManagers()[r.IntN(2)].Crash()
-		}},
-	} {
+	for _, tc := range disturbances {
 		t.Run(tc.name, func(t *testing.T) {
 			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
 				const disorder = 300 * time.Millisecond
@@ -236,7 +212,7 @@ func TestLateRecordsStayLateAcrossRestores(t *testing.T) {
 				c.WaitParallelism(2, timeout)
 				c.WaitFor("late records checkpointed", timeout, func() bool { return sink.Len() > 0 })
 				pause(r)
-				tc.disturb(c, r)
+				tc.disturb(t, c, r)
 				c.WaitState(tidetest.Finished, timeout)
 				var kept []tsEvent
 				want := []string{}
@@ -281,14 +257,7 @@ func (describeWindow) Process(key int64, w stream.Window, elems []stream.Element
 // requires the output of a reference computed here: straight, rescaled and
 // through a crash. Every window fires exactly once.
 func TestWindowsStraightRescaledRestored(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		disturb func(c *tidetest.Cluster, r *rand.Rand)
-	}{
-		{"straight", func(*tidetest.Cluster, *rand.Rand) {}},
-		{"rescaled", func(c *tidetest.Cluster, r *rand.Rand) { c.AddTaskManager(); c.WaitParallelism(3, timeout) }},
-		{"crashed", func(c *tidetest.Cluster, r *rand.Rand) { c.TaskManagers()[r.IntN(2)].Crash() }},
-	} {
+	for _, tc := range disturbances {
 		t.Run(tc.name, func(t *testing.T) {
 			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
 				const keys, gap = 8, 40
@@ -319,7 +288,7 @@ func TestWindowsStraightRescaledRestored(t *testing.T) {
 				c.WaitParallelism(2, timeout)
 				c.WaitCheckpoints(1, timeout)
 				pause(r)
-				tc.disturb(c, r)
+				tc.disturb(t, c, r)
 				c.WaitState(tidetest.Finished, timeout)
 
 				// The reference: per key, each sliding window's count, and the

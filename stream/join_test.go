@@ -65,14 +65,7 @@ func TestJoins(t *testing.T) {
 		}},
 	}
 	for _, j := range joins {
-		for _, tc := range []struct {
-			name    string
-			disturb func(c *tidetest.Cluster, r *rand.Rand)
-		}{
-			{"straight", func(*tidetest.Cluster, *rand.Rand) {}},
-			{"rescaled", func(c *tidetest.Cluster, r *rand.Rand) { c.AddTaskManager(); c.WaitParallelism(3, timeout) }},
-			{"crashed", func(c *tidetest.Cluster, r *rand.Rand) { c.TaskManagers()[r.IntN(2)].Crash() }},
-		} {
+		for _, tc := range disturbances {
 			t.Run(j.name+"/"+tc.name, func(t *testing.T) {
 				simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
 					// 20ms of event time between a side's records, 8 keys:
@@ -93,7 +86,7 @@ func TestJoins(t *testing.T) {
 					c.WaitParallelism(2, timeout)
 					c.WaitCheckpoints(1, timeout)
 					pause(r)
-					tc.disturb(c, r)
+					tc.disturb(t, c, r)
 					c.WaitState(tidetest.Finished, timeout)
 					got, want := sink.Values(), j.want(left, right)
 					slices.Sort(got)
