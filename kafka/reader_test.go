@@ -1,12 +1,17 @@
 package kafka_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/tide-stream/tide/internal/metric"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -16,16 +21,41 @@ import (
 	"github.com/tide-stream/tide/stream"
 )
 
-// fakeContext is a SourceContext outside a cluster; Wakeup posts on wake.
+// fakeContext is a SourceContext outside a cluster; Wakeup posts on wake,
+// the logger writes to log, the metrics are kept in metrics.
 type fakeContext struct {
 	subtask, parallelism int
 	ctx                  context.Context
 	wake                 chan struct{}
+	metrics              *metric.Registry
+	log                  *syncBuffer
 }
 
 func newFakeContext(t *testing.T, subtask, parallelism int) *fakeContext {
-	return &fakeContext{subtask: subtask, parallelism: parallelism, ctx: t.Context(), wake: make(chan struct{}, 1)}
+	return &fakeContext{subtask: subtask, parallelism: parallelism, ctx: t.Context(), wake: make(chan struct{}, 1),
+		metrics: metric.NewRegistry(), log: &syncBuffer{}}
 }
+
+// syncBuffer is a log's text, safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (c *fakeContext) Logger() *slog.Logger        { return slog.New(slog.NewTextHandler(c.log, nil)) }
+func (c *fakeContext) Metrics() stream.MetricGroup { return c.metrics }
 
 func (c *fakeContext) Subtask() int             { return c.subtask }
 func (c *fakeContext) Parallelism() int         { return c.parallelism }

@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tide-stream/tide/internal/operator"
@@ -32,6 +33,12 @@ type SourceContext interface {
 	// reader whose client fetches in the background calls it when records
 	// arrive, instead of being polled. Safe from any goroutine.
 	Wakeup()
+	// Logger is the subtask's logger, naming the job, task and operator.
+	Logger() *slog.Logger
+	// Metrics is where the reader reports its metrics (a Kafka reader's
+	// lag): the series are kept for the metrics layer to export, labeled
+	// with the subtask and the source's name. Safe from any goroutine.
+	Metrics() MetricGroup
 }
 
 // SourceOutput receives what a source reader reads. Emit stamps a record

@@ -2,21 +2,26 @@ package tidetest
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/tide-stream/tide/internal/metric"
 
 	"github.com/tide-stream/tide/stream"
 )
 
 type fakeSourceContext struct{ subtask, parallelism int }
 
-func (c fakeSourceContext) Subtask() int           { return c.subtask }
-func (c fakeSourceContext) Parallelism() int       { return c.parallelism }
-func (fakeSourceContext) Attempt() uint64          { return 1 }
-func (fakeSourceContext) Now() time.Time           { return time.Unix(0, 0) }
-func (fakeSourceContext) Wakeup()                  {}
-func (fakeSourceContext) Context() context.Context { return context.Background() }
+func (c fakeSourceContext) Subtask() int              { return c.subtask }
+func (c fakeSourceContext) Parallelism() int          { return c.parallelism }
+func (fakeSourceContext) Attempt() uint64             { return 1 }
+func (fakeSourceContext) Now() time.Time              { return time.Unix(0, 0) }
+func (fakeSourceContext) Wakeup()                     {}
+func (fakeSourceContext) Context() context.Context    { return context.Background() }
+func (fakeSourceContext) Logger() *slog.Logger        { return slog.New(slog.DiscardHandler) }
+func (fakeSourceContext) Metrics() stream.MetricGroup { return metric.NewRegistry() }
 
 type collect []int
 

@@ -2,9 +2,12 @@ package throughput
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tide-stream/tide/internal/metric"
 
 	"github.com/tide-stream/tide/stream"
 )
@@ -63,12 +66,14 @@ func FuzzRecordCodec(f *testing.F) {
 
 type srcCtx struct{ subtask, parallelism int }
 
-func (c srcCtx) Subtask() int             { return c.subtask }
-func (c srcCtx) Parallelism() int         { return c.parallelism }
-func (c srcCtx) Attempt() uint64          { return 1 }
-func (c srcCtx) Now() time.Time           { return time.Unix(0, 0) }
-func (c srcCtx) Wakeup()                  {}
-func (c srcCtx) Context() context.Context { return context.Background() }
+func (c srcCtx) Subtask() int                { return c.subtask }
+func (c srcCtx) Parallelism() int            { return c.parallelism }
+func (c srcCtx) Attempt() uint64             { return 1 }
+func (c srcCtx) Now() time.Time              { return time.Unix(0, 0) }
+func (c srcCtx) Wakeup()                     {}
+func (c srcCtx) Context() context.Context    { return context.Background() }
+func (c srcCtx) Logger() *slog.Logger        { return slog.New(slog.DiscardHandler) }
+func (c srcCtx) Metrics() stream.MetricGroup { return metric.NewRegistry() }
 
 type collect []Record
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/metric"
 	"github.com/tide-stream/tide/internal/state"
 )
 
@@ -121,6 +122,10 @@ type Context interface {
 	// operator emits there travels like its main output: with its
 	// timestamp, ordered with the watermarks and barriers.
 	SideOutput(tag string) any
+	// Metrics is where the operator reports its metrics (a connector's
+	// lag, say): a group of the subtask's registry whose series carry the
+	// operator's name. Safe from any goroutine.
+	Metrics() metric.Group
 }
 
 // Hooks are the lifecycle calls of one operator instance. The runtime calls

@@ -1,0 +1,20 @@
+package stream
+
+import "github.com/tide-stream/tide/internal/metric"
+
+// MetricGroup hands out the series a reader or an operator reports: a
+// gauge or a counter by name and labels, the same series each time it is
+// asked for with the same ones. Names are declared once, as constants
+// (Tide's own are in DESIGN.md's metrics table); a name is either a gauge
+// or a counter. The runtime keeps the current values per subtask for the
+// metrics layer to export.
+type MetricGroup = metric.Group
+
+// Gauge is a value that goes up and down, safe for concurrent use.
+type Gauge = metric.Gauge
+
+// Counter is a value that only goes up, safe for concurrent use.
+type Counter = metric.Counter
+
+// Label is one label of a series: its name and value.
+type Label = metric.Label
