@@ -4,21 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tide-stream/tide/internal/metric"
 	"github.com/tide-stream/tide/stream"
 )
 
-// Source returns a source that reads cfg.Topics. An invalid cfg fails the
-// job when its subtasks open, permanently (no restart mends it).
+// Source returns a source that reads cfg.Topics or cfg.TopicPattern. An
+// invalid cfg fails the job when its subtasks open, permanently (no restart
+// mends it).
 func Source[T any](cfg Config[T]) stream.Source[T] {
 	cfg.ensureDefaults()
 	cfg.Brokers = slices.Clone(cfg.Brokers)
 	cfg.Topics = slices.Clone(cfg.Topics)
+	cfg.ClientOpts = slices.Clone(cfg.ClientOpts)
 	return stream.Source[T]{
 		Name: cfg.Name,
 		Open: func(ctx stream.SourceContext, restored [][]byte) (stream.SourceReader[T], error) {
@@ -36,8 +43,9 @@ func Source[T any](cfg Config[T]) stream.Source[T] {
 const maxPending = 16
 
 // reader reads the partitions of one source subtask. Its methods are
-// called by the subtask's goroutine; the kgo client fetches in its own
-// goroutines, owned by the client and stopped by Close.
+// called by the subtask's goroutine; the kgo client fetches (and produces
+// dead letters) in its own goroutines, owned by the client and stopped by
+// Close.
 //
 // Why PollRecords without a context: Poll must not block (barriers are
 // injected between polls), and kgo returns what is buffered at once when
@@ -48,27 +56,64 @@ const maxPending = 16
 // pollable, so a poll right after a wakeup may still find nothing: such a
 // poll sees the client's buffered-record count above zero and asks to be
 // polled again in a millisecond (bufferingWait) rather than after IdleWait.
+//
+// Why the client keeps control records (KeepControlRecords): a
+// transaction's commit or abort marker takes an offset but is no record
+// to emit, and kgo drops a fetch that holds nothing else. A bounded
+// partition whose last offsets are markers would then never see an offset
+// at or past stop-1 and never finish. Kept, a marker moves the split's
+// next offset past it like a record, so bounded reads end and the lag
+// reaches zero. Read_committed bounds stop at the last stable offset, below
+// which every aborted record is followed by its abort marker: the offset
+// stop-1 is always a record or a marker the reader sees.
 type reader[T any] struct {
 	cfg    *Config[T]
+	sctx   stream.SourceContext
+	log    *slog.Logger
 	cl     *kgo.Client
 	adm    *kadm.Client
+	decode func(*kgo.Record) (T, error)
 	splits []*split
-	byTP   map[topicPartition]*split
+	byTP   map[topicPartition]*partition
 	// live counts the splits not finished.
 	live int
 	// pending maps a checkpoint to the offsets it recorded, until the
 	// checkpoint or a later one completes.
 	pending map[uint64]kadm.Offsets
+	// lagMax is the largest lag of the partitions.
+	lagMax stream.Gauge
+	// rejects is the log of records the deserializer rejected (badrecord.go).
+	rejects rejectLog
+	// dlq is the first dead letter that could not be produced, set by the
+	// client's goroutines.
+	dlq struct {
+		sync.Mutex
+		err error
+	}
 }
 
-type topicPartition struct {
-	topic     string
-	partition int32
+// partition is a split and what the reader knows of its partition.
+type partition struct {
+	*split
+	// end is the end offset the latest fetch reported (the high watermark;
+	// read_committed, the last stable offset), -1 before the first.
+	end int64
+	// lag is created with the first fetch: before, the lag is not known.
+	lag                         stream.Gauge
+	skipped, deadLettered, lost stream.Counter
 }
 
 // bufferingWait is the Idle wait of a poll that found nothing while the
 // client was buffering a fetch.
 const bufferingWait = time.Millisecond
+
+// noPartitionsWait is the Idle wait of an unbounded reader that has no
+// partitions: nothing wakes it but the runtime (a barrier, a cancel).
+const noPartitionsWait = time.Minute
+
+// deadLetterTimeout bounds a dead letter's delivery: a dead-letter topic
+// that cannot be written fails the subtask rather than stall it.
+const deadLetterTimeout = 30 * time.Second
 
 // noWait is the nil context that makes kgo's PollRecords return what is
 // buffered without waiting.
@@ -82,7 +127,12 @@ func (h wakeHook) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchB
 }
 
 func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]byte) (_ *reader[T], err error) {
-	r := &reader[T]{cfg: cfg, byTP: map[topicPartition]*split{}, pending: map[uint64]kadm.Offsets{}}
+	r := &reader[T]{cfg: cfg, sctx: sctx, log: sctx.Logger().With("source", cfg.Name),
+		byTP: map[topicPartition]*partition{}, pending: map[uint64]kadm.Offsets{}}
+	r.decode = cfg.DeserializeRecord
+	if r.decode == nil {
+		r.decode = func(rec *kgo.Record) (T, error) { return cfg.Deserialize(rec.Key, rec.Value) }
+	}
 	ctx, cancel := context.WithTimeout(sctx.Context(), cfg.OpenTimeout)
 	defer cancel()
 	for _, e := range restored {
@@ -105,13 +155,21 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 			return nil, err
 		}
 	}
+	metrics := sctx.Metrics()
+	r.lagMax = metrics.Gauge(metric.KafkaConsumerLagMax)
 	consume := map[string]map[int32]kgo.Offset{}
 	for _, s := range r.splits {
 		tp := topicPartition{s.topic, s.partition}
 		if r.byTP[tp] != nil {
 			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: partition %s restored twice", cfg.Name, s.id))
 		}
-		r.byTP[tp] = s
+		labels := []stream.Label{{Name: metric.LabelTopic, Value: s.topic}, {Name: metric.LabelPartition, Value: strconv.Itoa(int(s.partition))}}
+		p := &partition{split: s, end: -1,
+			skipped:      metrics.Counter(metric.KafkaRecordsSkipped, labels...),
+			deadLettered: metrics.Counter(metric.KafkaRecordsDeadLettered, labels...),
+			lost:         metrics.Counter(metric.KafkaRecordsLost, labels...),
+		}
+		r.byTP[tp] = p
 		if s.finished() {
 			continue
 		}
@@ -124,6 +182,17 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.WithHooks(wakeHook{wake: sctx.Wakeup}),
+		kgo.KeepControlRecords(),
+		// An offset outside the log is an error the reader handles by
+		// OnOffsetOutOfRange, never a silent reset (kgo's default resumes
+		// at the log start, or a minute before the last record read).
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+	}
+	if cfg.readCommitted() {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	if cfg.OnDeserializeError.deadLetter != "" {
+		opts = append(opts, kgo.RecordDeliveryTimeout(deadLetterTimeout))
 	}
 	if len(consume) > 0 {
 		opts = append(opts, kgo.ConsumePartitions(consume))
@@ -133,82 +202,40 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
 	}
 	r.adm = kadm.NewClient(r.cl)
+	if dl := cfg.OnDeserializeError.deadLetter; dl != "" {
+		if err := r.checkDeadLetterTopic(ctx); err != nil {
+			r.cl.Close()
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
-// assign lists the partitions of cfg.Topics and returns the splits of
-// subtask i of p, starting at cfg.Start and, bounded, stopping at the end
-// offsets listed now.
-func assign[T any](ctx context.Context, cfg *Config[T], adm *kadm.Client, i, p int) ([]*split, error) {
-	details, err := adm.ListTopics(ctx, cfg.Topics...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: source %q: listing topics %v: %w", cfg.Name, cfg.Topics, err)
-	}
-	var mine []topicPartition
-	index := 0
-	for _, t := range cfg.Topics {
-		d, ok := details[t]
-		if !ok || d.Err != nil {
-			err := d.Err
-			if err == nil {
-				err = errors.New("not in the metadata")
-			}
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: topic %q: %w", cfg.Name, t, err))
-		}
-		for _, n := range d.Partitions.Numbers() { // sorted
-			if index%p == i {
-				mine = append(mine, topicPartition{t, n})
-			}
-			index++
-		}
-	}
-	if len(mine) == 0 {
-		return nil, nil
-	}
-	starts, err := adm.ListStartOffsets(ctx, cfg.Topics...)
-	if err == nil {
-		err = starts.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kafka: source %q: listing start offsets: %w", cfg.Name, err)
-	}
-	ends, err := adm.ListEndOffsets(ctx, cfg.Topics...)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kafka: source %q: listing end offsets: %w", cfg.Name, err)
-	}
-	out := make([]*split, 0, len(mine))
-	for _, tp := range mine {
-		so, ok1 := starts.Lookup(tp.topic, tp.partition)
-		eo, ok2 := ends.Lookup(tp.topic, tp.partition)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("kafka: source %q: no offsets listed for %s-%d", cfg.Name, tp.topic, tp.partition)
-		}
-		next, stop := so.Offset, int64(noStop)
-		if cfg.Start == Latest {
-			next = eo.Offset
-		}
-		if cfg.Bounded {
-			stop = eo.Offset
-		}
-		out = append(out, newSplit(tp.topic, tp.partition, next, stop, 0))
-	}
-	return out, nil
-}
-
 // Poll emits what the client has buffered, up to MaxPollRecords records.
-func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
+func (r *reader[T]) Poll(ctx context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
+	if err := r.deadLetterErr(); err != nil {
+		return 0, 0, err
+	}
 	if r.live == 0 {
+		if !r.cfg.Bounded && len(r.splits) == 0 {
+			// Unbounded and no partitions (more subtasks than partitions,
+			// a pattern that matches nothing): wait, as Flink's readers do,
+			// rather than finish.
+			return stream.Idle, noPartitionsWait, nil
+		}
 		return stream.Done, 0, nil
 	}
 	fs := r.cl.PollRecords(noWait, r.cfg.MaxPollRecords)
 	var ferr error
 	fs.EachError(func(t string, p int32, err error) {
-		if ferr == nil {
-			ferr = fmt.Errorf("kafka: source %q: fetching %s-%d: %w", r.cfg.Name, t, p, err)
+		if ferr != nil {
+			return
 		}
+		if errors.Is(err, kerr.OffsetOutOfRange) {
+			ferr = r.outOfRange(ctx, out, topicPartition{t, p})
+			return
+		}
+		ferr = fmt.Errorf("kafka: source %q: fetching %s-%d: %w", r.cfg.Name, t, p, err)
 	})
 	if ferr != nil {
 		return 0, 0, ferr
@@ -218,34 +245,29 @@ func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.
 	for _, ft := range fs {
 		for _, t := range ft.Topics {
 			for _, fp := range t.Partitions {
-				s := r.byTP[topicPartition{t.Topic, fp.Partition}]
-				if s == nil || s.finished() || len(fp.Records) == 0 {
+				p := r.byTP[topicPartition{t.Topic, fp.Partition}]
+				if p == nil || p.finished() || fp.Err != nil {
 					continue
 				}
-				so := out.Split(s.id)
-				for _, rec := range fp.Records {
-					if rec.Offset < s.next {
-						continue
+				if fp.HighWatermark >= 0 {
+					p.end = fp.HighWatermark
+					if r.cfg.readCommitted() {
+						p.end = fp.LastStableOffset
 					}
-					if s.stop != noStop && rec.Offset >= s.stop {
-						break
-					}
-					v, err := r.cfg.Deserialize(rec.Key, rec.Value)
-					if err != nil {
-						return 0, 0, stream.Permanent(fmt.Errorf("kafka: source %q: deserializing the record at topic %s partition %d offset %d: %w",
-							r.cfg.Name, rec.Topic, rec.Partition, rec.Offset, err))
-					}
-					so.EmitAt(v, rec.Timestamp.UnixMilli())
-					s.next, s.emitted = rec.Offset+1, s.emitted+1
-					n++
 				}
-				if s.finished() {
-					out.SplitDone(s.id)
+				emitted, err := r.emit(ctx, p, fp.Records, out)
+				n += emitted
+				if err != nil {
+					return 0, 0, err
+				}
+				r.updateLag(p)
+				if p.finished() {
+					out.SplitDone(p.id)
 					r.live--
 					if done == nil {
 						done = map[string][]int32{}
 					}
-					done[s.topic] = append(done[s.topic], s.partition)
+					done[p.topic] = append(done[p.topic], p.partition)
 				}
 			}
 		}
@@ -253,6 +275,7 @@ func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.
 	if done != nil {
 		r.cl.RemoveConsumePartitions(done)
 	}
+	r.updateLagMax()
 	switch {
 	case r.live == 0:
 		return stream.Done, 0, nil
@@ -266,9 +289,88 @@ func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.
 	return stream.Idle, r.cfg.IdleWait, nil
 }
 
+// emit passes the records of one partition's fetch on, up to the split's
+// stop, and returns how many it emitted. Control records (transaction
+// markers) and records the deserializer rejects advance the split's next
+// offset without an emit.
+func (r *reader[T]) emit(ctx context.Context, p *partition, recs []*kgo.Record, out stream.SourceOutput[T]) (int, error) {
+	var so stream.SourceOutput[T]
+	n := 0
+	for _, rec := range recs {
+		if rec.Offset < p.next {
+			continue
+		}
+		if p.stop != noStop && rec.Offset >= p.stop {
+			// Offsets need not be dense (compaction, aborted records):
+			// the first past the stop ends the split.
+			p.next = p.stop
+			break
+		}
+		if rec.Attrs.IsControl() {
+			p.next = rec.Offset + 1
+			continue
+		}
+		v, err := r.decode(rec)
+		if err != nil {
+			if err := r.rejected(ctx, p, rec, err); err != nil {
+				return n, err
+			}
+			p.next = rec.Offset + 1
+			continue
+		}
+		if so == nil {
+			so = out.Split(p.id)
+		}
+		so.EmitAt(v, rec.Timestamp.UnixMilli())
+		p.next, p.emitted = rec.Offset+1, p.emitted+1
+		n++
+	}
+	return n, nil
+}
+
+// updateLag sets p's lag gauge: the end offset of its latest fetch (at
+// most its stop) minus its next offset.
+func (r *reader[T]) updateLag(p *partition) {
+	if p.end < 0 {
+		return
+	}
+	end := p.end
+	if p.stop != noStop {
+		end = min(end, p.stop)
+	}
+	if p.lag == nil {
+		p.lag = r.sctx.Metrics().Gauge(metric.KafkaConsumerLag,
+			stream.Label{Name: metric.LabelTopic, Value: p.topic},
+			stream.Label{Name: metric.LabelPartition, Value: strconv.Itoa(int(p.partition))})
+	}
+	p.lag.Set(float64(max(0, end-p.next)))
+}
+
+// updateLagMax sets the lag-max gauge from the partitions whose lag is
+// known.
+func (r *reader[T]) updateLagMax() {
+	var m int64
+	for _, p := range r.byTP {
+		if p.end < 0 {
+			continue
+		}
+		end := p.end
+		if p.stop != noStop {
+			end = min(end, p.stop)
+		}
+		m = max(m, end-p.next)
+	}
+	r.lagMax.Set(float64(m))
+}
+
 // Snapshot returns one entry per partition and keeps the offsets for
-// CheckpointComplete.
+// CheckpointComplete. Dead letters produced so far are acknowledged before
+// it returns: a checkpoint never covers a rejected record whose dead
+// letter could still be lost.
 func (r *reader[T]) Snapshot(checkpoint uint64) ([][]byte, error) {
+	if err := r.flushDeadLetters(); err != nil {
+		return nil, err
+	}
 	out := make([][]byte, len(r.splits))
 	var offs kadm.Offsets
 	for i, s := range r.splits {
