@@ -35,7 +35,7 @@ func (r *reader[T]) outOfRange(ctx context.Context, out stream.SourceOutput[T], 
 	var why string
 	switch {
 	case p.next < logStart:
-		why = fmt.Sprintf("below the log start: retention deleted %d records the source had not read", logStart-p.next)
+		why = "below the log start: retention deleted records the source had not read"
 	case p.next > end:
 		why = "past the end: the topic was deleted and created again, or the broker lost data"
 	default:
@@ -51,7 +51,12 @@ func (r *reader[T]) outOfRange(ctx context.Context, out stream.SourceOutput[T], 
 			"OnOffsetOutOfRange ResetEarliest reads on from the log start",
 			r.cfg.Name, tp.topic, tp.partition, p.next, why, logStart, end))
 	}
+	// Lost are the records below the log start the source had yet to
+	// read: bounded, only those before its stop.
 	lost := max(0, logStart-p.next)
+	if p.stop != noStop {
+		lost = max(0, min(logStart, p.stop)-p.next)
+	}
 	r.log.Warn("kafka: offset out of range; reading on from the log start", "topic", tp.topic, "partition", tp.partition,
 		"offset", p.next, "log_start", logStart, "end", end, "records_lost", lost, "why", why)
 	p.lost.Add(float64(lost))

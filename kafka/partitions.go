@@ -153,6 +153,10 @@ func resolveCommitted[T any](ctx context.Context, adm *kadm.Client, cfg *Config[
 	if err == nil {
 		err = committed.Error()
 	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// A group that never committed: every partition starts at reset.
+		committed, err = nil, nil
+	}
 	if err != nil {
 		return nil, openError(ctx, cfg, fmt.Sprintf("fetching the committed offsets of group %q", cfg.Group), err)
 	}
@@ -227,5 +231,5 @@ func openError[T any](ctx context.Context, cfg *Config[T], doing string, err err
 		return fmt.Errorf("kafka: source %q: %s: no answer from the brokers %v within %v (OpenTimeout): %w",
 			cfg.Name, doing, cfg.Brokers, cfg.OpenTimeout, err)
 	}
-	return fmt.Errorf("kafka: source %q: %s: %w", cfg.Name, doing, err)
+	return fmt.Errorf("kafka: source %q: %s (brokers %v): %w", cfg.Name, doing, cfg.Brokers, err)
 }

@@ -29,6 +29,8 @@ type fakeContext struct {
 	wake                 chan struct{}
 	metrics              *metric.Registry
 	log                  *syncBuffer
+	// now is the clock, the wall clock when zero.
+	now time.Time
 }
 
 func newFakeContext(t *testing.T, subtask, parallelism int) *fakeContext {
@@ -57,10 +59,15 @@ func (b *syncBuffer) String() string {
 func (c *fakeContext) Logger() *slog.Logger        { return slog.New(slog.NewTextHandler(c.log, nil)) }
 func (c *fakeContext) Metrics() stream.MetricGroup { return c.metrics }
 
-func (c *fakeContext) Subtask() int             { return c.subtask }
-func (c *fakeContext) Parallelism() int         { return c.parallelism }
-func (c *fakeContext) Attempt() uint64          { return 0 }
-func (c *fakeContext) Now() time.Time           { return time.Now() }
+func (c *fakeContext) Subtask() int     { return c.subtask }
+func (c *fakeContext) Parallelism() int { return c.parallelism }
+func (c *fakeContext) Attempt() uint64  { return 0 }
+func (c *fakeContext) Now() time.Time {
+	if c.now.IsZero() {
+		return time.Now()
+	}
+	return c.now
+}
 func (c *fakeContext) Context() context.Context { return c.ctx }
 func (c *fakeContext) Wakeup() {
 	select {
@@ -102,15 +109,25 @@ func openReader(t *testing.T, cfg kafka.Config[int64], ctx *fakeContext, restore
 // passes or the reader wakes it), until cond holds or r is Done.
 func pollUntil(t *testing.T, r stream.SourceReader[int64], ctx *fakeContext, out fakeOutput, cond func() bool) stream.PollStatus {
 	t.Helper()
+	st, err := pollErr(t, r, ctx, out, cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// pollErr is pollUntil that returns a poll's error rather than fail.
+func pollErr(t *testing.T, r stream.SourceReader[int64], ctx *fakeContext, out fakeOutput, cond func() bool) (stream.PollStatus, error) {
+	t.Helper()
 	deadline := time.After(timeout)
 	for !cond() {
 		st, wait, err := r.Poll(ctx.ctx, out)
 		if err != nil {
-			t.Fatal(err)
+			return st, err
 		}
 		switch st {
 		case stream.Done:
-			return st
+			return st, nil
 		case stream.Idle:
 			timer := time.NewTimer(wait)
 			select {
@@ -122,7 +139,7 @@ func pollUntil(t *testing.T, r stream.SourceReader[int64], ctx *fakeContext, out
 			timer.Stop()
 		}
 	}
-	return stream.More
+	return stream.More, nil
 }
 
 func values(rs []record) []int64 {
