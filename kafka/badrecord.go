@@ -112,8 +112,14 @@ func (r *reader[T]) flushDeadLetters() error {
 	if r.cfg.OnDeserializeError.deadLetter == "" {
 		return nil
 	}
-	if err := r.cl.Flush(r.sctx.Context()); err != nil {
-		return fmt.Errorf("kafka: source %q: flushing dead letters: %w", r.cfg.Name, err)
+	// The client's RecordDeliveryTimeout fails a dead letter it keeps
+	// retrying, but not one it keeps re-sending to a broker that answers
+	// wrongly: the checkpoint does not wait for ever either.
+	ctx, cancel := context.WithTimeout(r.sctx.Context(), deadLetterTimeout)
+	defer cancel()
+	if err := r.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("kafka: source %q: dead letters to topic %q not acknowledged within %v: %w",
+			r.cfg.Name, r.cfg.OnDeserializeError.deadLetter, deadLetterTimeout, err)
 	}
 	return r.deadLetterErr()
 }
