@@ -65,11 +65,16 @@ func parseInt(_, v []byte) (int64, error) { return strconv.ParseInt(string(v), 1
 // record takes a millisecond, so that a test can disturb the job while it
 // runs; then the rest goes at full speed.
 func job(brokers []string, sink *tidetest.Sink[int64], release *atomic.Bool) stream.JobFunc {
+	return jobOf(kafka.Config[int64]{
+		Brokers: brokers, Topics: []string{topic}, Group: group,
+		Start: kafka.Earliest, Bounded: true, Deserialize: parseInt,
+	}, sink, release)
+}
+
+// jobOf is job with the source's config given.
+func jobOf(cfg kafka.Config[int64], sink *tidetest.Sink[int64], release *atomic.Bool) stream.JobFunc {
 	return func(env *stream.Env, _ []string) error {
-		src := stream.FromSource(env, kafka.Source(kafka.Config[int64]{
-			Brokers: brokers, Topics: []string{topic}, Group: group,
-			Start: kafka.Earliest, Bounded: true, Deserialize: parseInt,
-		}))
+		src := stream.FromSource(env, kafka.Source(cfg))
 		sink.To(stream.Map(src, "pace", func(v int64) int64 {
 			if !release.Load() {
 				time.Sleep(time.Millisecond)
@@ -213,5 +218,65 @@ func TestMalformedRecordFailsTheJob(t *testing.T) {
 	if !strings.Contains(*ex.RootException, want) || !strings.Contains(*ex.RootException, "offset ") ||
 		!strings.Contains(*ex.RootException, "invalid syntax") {
 		t.Errorf("root exception %q does not name the record's topic, partition and offset and the cause", *ex.RootException)
+	}
+}
+
+// TestSourceDeadLettersAcrossRestore reads, with a dead-letter topic, a
+// topic in which every hundredth record does not parse, and kills a
+// TaskManager mid-run: the sink holds every good record exactly once, and
+// the dead-letter topic every bad one at least once (checkpoints wait for
+// their dead letters; the restore may write some again).
+func TestSourceDeadLettersAcrossRestore(t *testing.T) {
+	t.Parallel()
+	const (
+		n   = 3000
+		dlq = "numbers-dlq"
+	)
+	c := startCluster(t, dlq)
+	brokers := c.ListenAddrs()
+	var recs []*kgo.Record
+	bad := map[string]bool{}
+	for i := range n {
+		p := int32(i % partitions)
+		if i%100 == 50 {
+			v := fmt.Sprintf("bad %d", i)
+			bad[v] = true
+			recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: []byte(v)})
+		}
+		recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Value: []byte(strconv.Itoa(i))})
+	}
+	produceTo(t, brokers, recs...)
+	sink := tidetest.NewSink[int64]()
+	var release atomic.Bool
+	cfg := kafka.Config[int64]{Brokers: brokers, Topics: []string{topic}, Group: group, Bounded: true,
+		Deserialize: kafka.Int64, OnDeserializeError: kafka.DeadLetter(dlq)}
+	cl := tidetest.Start(t, tidetest.Config{Job: jobOf(cfg, sink, &release), TaskManagers: 2, CheckpointInterval: 100 * time.Millisecond})
+	cl.WaitParallelism(2, timeout)
+	cl.WaitCheckpoints(2, timeout)
+	cl.TaskManagers()[1].Kill()
+	cl.WaitRescales(1, timeout)
+	release.Store(true)
+	cl.WaitState(tidetest.Finished, timeout)
+	requireExactlyOnce(t, sink, n)
+
+	kc, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(dlq), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	seen := map[string]int{}
+	for len(seen) < len(bad) {
+		fs := kc.PollFetches(ctx)
+		if err := fs.Err(); err != nil {
+			t.Fatalf("reading the dead letters (%d of %d so far): %v", len(seen), len(bad), err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { seen[string(r.Value)]++ })
+	}
+	for v := range seen {
+		if !bad[v] {
+			t.Errorf("a dead letter %q of a good record", v)
+		}
 	}
 }
