@@ -61,14 +61,13 @@ func listPartitions[T any](ctx context.Context, adm *kadm.Client, cfg *Config[T]
 	return out, nil
 }
 
-// topicsOf returns the distinct topics of tps, in order.
+// topicsOf returns the distinct topics of tps, sorted.
 func topicsOf(tps []topicPartition) []string {
-	var ts []string
-	for _, tp := range tps {
-		if len(ts) == 0 || ts[len(ts)-1] != tp.topic {
-			ts = append(ts, tp.topic)
-		}
+	ts := make([]string, len(tps))
+	for i, tp := range tps {
+		ts[i] = tp.topic
 	}
+	slices.Sort(ts)
 	return slices.Compact(ts)
 }
 
