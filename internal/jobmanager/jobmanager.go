@@ -27,6 +27,7 @@ import (
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/jobs"
+	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -136,6 +137,13 @@ type JobManager struct {
 	// JobManager wrote metadata into: not to discard.
 	keepDir map[checkpoint.ID]bool
 	io      *ioState
+	// discovery is the split discoverer's work; enums are the split
+	// enumerators made so far, by operator index, and splitSets what the
+	// deployed attempt's enumerated sources hold. runCtx ends with Run.
+	discovery *discovery
+	enums     map[int]operator.SplitEnumerator
+	splitSets map[int]*splitSet
+	runCtx    context.Context
 	// redrain says drain stopped with work left for the next round.
 	redrain    bool
 	nextReg    int
@@ -174,6 +182,8 @@ func New(cfg Config) (*JobManager, error) {
 		storage:     st,
 		events:      make(chan event, 1024),
 		io:          newIOState(),
+		discovery:   newDiscovery(),
+		enums:       map[int]operator.SplitEnumerator{},
 		done:        make(chan struct{}),
 		tms:         map[string]*tmConn{},
 		completed:   map[checkpoint.ID]string{},
@@ -257,10 +267,17 @@ func (jm *JobManager) Run(ctx context.Context) error {
 			jm.log.Error("control server stopped", "err", err)
 		}
 	}()
+	jm.runCtx = ctx
+	wg.Add(1)
+	go func() { // owner: Run; ends when ctx is canceled
+		defer wg.Done()
+		jm.discoverer(ctx)
+	}()
 	err := jm.loop(ctx)
 	cancel()
 	srv.Stop()
 	wg.Wait()
+	jm.closeEnumerators()
 	jm.io.close()
 	select {
 	case <-ioDone:

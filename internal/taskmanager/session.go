@@ -182,6 +182,10 @@ func (tm *TaskManager) handle(ctx context.Context, e *rpc.Envelope, tasks map[ta
 				r.t.TriggerCheckpoint(e.Trigger.Checkpoint, e.Trigger.Final, e.Trigger.Halt)
 			}
 		}
+	case e.AddSplits != nil:
+		if r, ok := tasks[taskID{e.AddSplits.Attempt, e.AddSplits.Task}]; ok {
+			r.t.AddSplits(e.AddSplits.Entries, e.AddSplits.NoMore)
+		}
 	case e.Complete != nil:
 		tm.local.completed(e.Complete.Checkpoint)
 		for id, r := range tasks {
