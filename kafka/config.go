@@ -35,10 +35,13 @@ type Config[T any] struct {
 	Name string
 	// Brokers are the bootstrap servers, host:port. Required.
 	Brokers []string
-	// Topics are the topics to read, at least one. Their partitions are
-	// listed when the job first starts; a partition added later is not
-	// read (TODO: ends with partition discovery).
+	// Topics are the topics to read, at least one.
 	Topics []string
+	// PartitionDiscovery is how often the JobManager looks for partitions
+	// added to Topics while the job runs; a partition found is read from
+	// its log start. Default 30s, as in Flink; negative: only when the job
+	// starts or restarts. A bounded source never looks again.
+	PartitionDiscovery time.Duration
 	// Group is the consumer group that completed checkpoints' offsets are
 	// committed to. Default empty: nothing is committed.
 	Group string
@@ -57,8 +60,8 @@ type Config[T any] struct {
 	// IdleWait is how long a subtask waits when nothing is buffered, unless
 	// the client's fetch wakes it first. Default 50ms.
 	IdleWait time.Duration
-	// OpenTimeout bounds the broker calls a subtask makes when it opens
-	// (listing partitions and offsets). Default 30s.
+	// OpenTimeout bounds the broker calls of one partition discovery on
+	// the JobManager (listing partitions and offsets). Default 30s.
 	OpenTimeout time.Duration
 	// ClientOpts are passed to kgo.NewClient unchanged, after the source's
 	// own (SeedBrokers, ConsumePartitions, the wakeup hook): TLS, SASL,
@@ -76,6 +79,9 @@ func (c *Config[T]) ensureDefaults() {
 	}
 	if c.IdleWait == 0 {
 		c.IdleWait = 50 * time.Millisecond
+	}
+	if c.PartitionDiscovery == 0 {
+		c.PartitionDiscovery = 30 * time.Second
 	}
 	if c.OpenTimeout == 0 {
 		c.OpenTimeout = 30 * time.Second

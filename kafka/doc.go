@@ -10,15 +10,22 @@
 //
 // # Partitions are splits
 //
-// Each partition is a split of the source. On a fresh start, subtask i of p
-// reads the partitions whose index (topics in the order given, partitions
-// in increasing number) is i mod p, from the offset Start names, resolved to
-// a number when the subtask opens. A partition's state in a checkpoint is
-// its next offset (and, bounded, the offset it stops at), one list entry
-// per partition, so that a restore resumes every partition exactly where
-// the checkpoint left it and a rescale moves whole partitions with their
-// offsets. The source assigns partitions itself (kgo's ConsumePartitions):
-// there is no consumer-group membership and no rebalance.
+// Each partition is a split of the source. The JobManager finds them (the
+// source's split enumerator): all partitions of Topics when an attempt
+// starts, and those added since every PartitionDiscovery (30s by default),
+// and hands each partition it has not handed out before to the source
+// subtask holding the fewest. On the job's first start a partition starts
+// where Start says, resolved to an offset on the JobManager; a partition
+// found later starts at its log start, since all its records came after
+// the job began. A partition's state in a checkpoint is its next offset
+// (and, bounded, the offset it stops at), one list entry per partition, so
+// that a restore resumes every partition exactly where the checkpoint left
+// it, a rescale moves whole partitions with their offsets, and the
+// partitions a checkpoint does not hold are found and handed out again.
+// The source assigns partitions itself (kgo's direct consuming): there is
+// no consumer-group membership and no rebalance. Bounded, the partitions
+// found at the first start are all there is: each stops at the end offset
+// it had then.
 //
 // # Progress in the consumer group
 //

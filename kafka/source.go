@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,6 +26,10 @@ func Source[T any](cfg Config[T]) stream.Source[T] {
 			}
 			return openReader(&cfg, ctx, restored)
 		},
+		Enumerator: func(stream.EnumeratorContext) (stream.SplitEnumerator, error) {
+			return newEnumerator(&cfg)
+		},
+		DiscoveryInterval: max(cfg.PartitionDiscovery, 0),
 	}
 }
 
@@ -54,8 +57,10 @@ type reader[T any] struct {
 	adm    *kadm.Client
 	splits []*split
 	byTP   map[topicPartition]*split
-	// live counts the splits not finished.
-	live int
+	// live counts the splits not finished; noMore says the JobManager's
+	// enumerator will hand out no more (bounded).
+	live   int
+	noMore bool
 	// pending maps a checkpoint to the offsets it recorded, until the
 	// checkpoint or a later one completes.
 	pending map[uint64]kadm.Offsets
@@ -83,35 +88,37 @@ func (h wakeHook) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchB
 
 func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]byte) (_ *reader[T], err error) {
 	r := &reader[T]{cfg: cfg, byTP: map[topicPartition]*split{}, pending: map[uint64]kadm.Offsets{}}
-	ctx, cancel := context.WithTimeout(sctx.Context(), cfg.OpenTimeout)
-	defer cancel()
-	for _, e := range restored {
+	// The client consumes directly (no group), starting with no partition:
+	// the restored ones and those the enumerator hands out are added.
+	r.cl, err = kgo.NewClient(append([]kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.WithHooks(wakeHook{wake: sctx.Wakeup}),
+	}, cfg.ClientOpts...)...)
+	if err != nil {
+		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
+	}
+	r.adm = kadm.NewClient(r.cl)
+	if err := r.AddSplits(restored); err != nil {
+		r.cl.Close()
+		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: restoring: %w", cfg.Name, err))
+	}
+	return r, nil
+}
+
+// AddSplits starts reading the partitions of entries from their offsets.
+func (r *reader[T]) AddSplits(entries [][]byte) error {
+	consume := map[string]map[int32]kgo.Offset{}
+	for _, e := range entries {
 		s, err := decodeSplit(e)
 		if err != nil {
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: restoring: %w", cfg.Name, err))
+			return err
 		}
-		r.splits = append(r.splits, s)
-	}
-	if restored == nil {
-		// The admin calls of a fresh start need a client that consumes
-		// nothing yet; the reading client is made below.
-		admCl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)...)
-		if err != nil {
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
-		}
-		r.splits, err = assign(ctx, cfg, kadm.NewClient(admCl), sctx.Subtask(), sctx.Parallelism())
-		admCl.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	consume := map[string]map[int32]kgo.Offset{}
-	for _, s := range r.splits {
 		tp := topicPartition{s.topic, s.partition}
 		if r.byTP[tp] != nil {
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: partition %s restored twice", cfg.Name, s.id))
+			return fmt.Errorf("partition %s handed to this subtask twice", s.id)
 		}
 		r.byTP[tp] = s
+		r.splits = append(r.splits, s)
 		if s.finished() {
 			continue
 		}
@@ -121,87 +128,23 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 		}
 		consume[s.topic][s.partition] = kgo.NewOffset().At(s.next)
 	}
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.WithHooks(wakeHook{wake: sctx.Wakeup}),
-	}
 	if len(consume) > 0 {
-		opts = append(opts, kgo.ConsumePartitions(consume))
+		r.cl.AddConsumePartitions(consume)
 	}
-	r.cl, err = kgo.NewClient(append(opts, cfg.ClientOpts...)...)
-	if err != nil {
-		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
-	}
-	r.adm = kadm.NewClient(r.cl)
-	return r, nil
+	return nil
 }
 
-// assign lists the partitions of cfg.Topics and returns the splits of
-// subtask i of p, starting at cfg.Start and, bounded, stopping at the end
-// offsets listed now.
-func assign[T any](ctx context.Context, cfg *Config[T], adm *kadm.Client, i, p int) ([]*split, error) {
-	details, err := adm.ListTopics(ctx, cfg.Topics...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: source %q: listing topics %v: %w", cfg.Name, cfg.Topics, err)
-	}
-	var mine []topicPartition
-	index := 0
-	for _, t := range cfg.Topics {
-		d, ok := details[t]
-		if !ok || d.Err != nil {
-			err := d.Err
-			if err == nil {
-				err = errors.New("not in the metadata")
-			}
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: topic %q: %w", cfg.Name, t, err))
-		}
-		for _, n := range d.Partitions.Numbers() { // sorted
-			if index%p == i {
-				mine = append(mine, topicPartition{t, n})
-			}
-			index++
-		}
-	}
-	if len(mine) == 0 {
-		return nil, nil
-	}
-	starts, err := adm.ListStartOffsets(ctx, cfg.Topics...)
-	if err == nil {
-		err = starts.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kafka: source %q: listing start offsets: %w", cfg.Name, err)
-	}
-	ends, err := adm.ListEndOffsets(ctx, cfg.Topics...)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kafka: source %q: listing end offsets: %w", cfg.Name, err)
-	}
-	out := make([]*split, 0, len(mine))
-	for _, tp := range mine {
-		so, ok1 := starts.Lookup(tp.topic, tp.partition)
-		eo, ok2 := ends.Lookup(tp.topic, tp.partition)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("kafka: source %q: no offsets listed for %s-%d", cfg.Name, tp.topic, tp.partition)
-		}
-		next, stop := so.Offset, int64(noStop)
-		if cfg.Start == Latest {
-			next = eo.Offset
-		}
-		if cfg.Bounded {
-			stop = eo.Offset
-		}
-		out = append(out, newSplit(tp.topic, tp.partition, next, stop, 0))
-	}
-	return out, nil
-}
+// NoMoreSplits says the enumerator hands out no more partitions: the reader
+// is done once its own are.
+func (r *reader[T]) NoMoreSplits() { r.noMore = true }
 
 // Poll emits what the client has buffered, up to MaxPollRecords records.
 func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
 	if r.live == 0 {
-		return stream.Done, 0, nil
+		if r.noMore {
+			return stream.Done, 0, nil
+		}
+		return stream.Idle, r.cfg.IdleWait, nil
 	}
 	fs := r.cl.PollRecords(noWait, r.cfg.MaxPollRecords)
 	var ferr error
@@ -254,8 +197,10 @@ func (r *reader[T]) Poll(_ context.Context, out stream.SourceOutput[T]) (stream.
 		r.cl.RemoveConsumePartitions(done)
 	}
 	switch {
-	case r.live == 0:
+	case r.live == 0 && r.noMore:
 		return stream.Done, 0, nil
+	case r.live == 0:
+		return stream.Idle, r.cfg.IdleWait, nil
 	case n > 0:
 		return stream.More, 0, nil
 	case r.cl.BufferedFetchRecords() > 0:

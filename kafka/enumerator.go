@@ -1,0 +1,168 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tide-stream/tide/stream"
+)
+
+// enumerator finds the source's partitions on the JobManager: all of them
+// when an attempt starts, and those added since every PartitionDiscovery.
+// The JobManager hands each partition it has not handed out before to a
+// subtask.
+//
+// A partition's start offset is resolved here, to a number, so that a
+// checkpoint taken before its reader fetched anything still names where it
+// starts: on the first discovery of a fresh start, where Config.Start says;
+// a partition found later starts at its log start offset (its records were
+// all produced after the job started reading the topic), as in Flink.
+// Bounded, the first discovery also fixes each partition's stop offset,
+// and says it is final: a bounded source reads the partitions it found
+// first, and no more.
+type enumerator[T any] struct {
+	cfg *Config[T]
+
+	// mu guards cl: Discover makes it, Close closes it.
+	mu sync.Mutex
+	cl *kgo.Client
+}
+
+func newEnumerator[T any](cfg *Config[T]) (*enumerator[T], error) {
+	if err := cfg.validate(); err != nil {
+		return nil, stream.Permanent(err)
+	}
+	return &enumerator[T]{cfg: cfg}, nil
+}
+
+func (e *enumerator[T]) admin() (*kadm.Client, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cl == nil {
+		// kadm answers from the client's cached metadata when it is younger
+		// than MetadataMinAge (default 5s): a discovery must see partitions
+		// added since the last one.
+		minAge := min(5*time.Second, max(e.cfg.PartitionDiscovery/2, 10*time.Millisecond))
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.cfg.Brokers...), kgo.MetadataMinAge(minAge)}, e.cfg.ClientOpts...)...)
+		if err != nil {
+			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", e.cfg.Name, err))
+		}
+		e.cl = cl
+	}
+	return kadm.NewClient(e.cl), nil
+}
+
+// Discover lists the partitions of the source's topics, each as a split
+// with its start (and, bounded, stop) offset.
+func (e *enumerator[T]) Discover(ctx context.Context, first bool) ([]stream.Split, bool, error) {
+	if e.cfg.Bounded && !first {
+		return nil, true, nil
+	}
+	adm, err := e.admin()
+	if err != nil {
+		return nil, false, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.OpenTimeout)
+	defer cancel()
+	splits, err := discover(ctx, e.cfg, adm, first)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]stream.Split, len(splits))
+	for i, s := range splits {
+		out[i] = stream.Split{ID: s.id, Entry: s.encode()}
+	}
+	return out, e.cfg.Bounded, nil
+}
+
+// SplitID names the partition of a reader's entry.
+func (e *enumerator[T]) SplitID(entry []byte) (string, error) {
+	s, err := decodeSplit(entry)
+	if err != nil {
+		return "", err
+	}
+	return s.id, nil
+}
+
+func (e *enumerator[T]) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cl != nil {
+		e.cl.Close()
+		e.cl = nil
+	}
+	return nil
+}
+
+// discover lists the partitions of cfg.Topics, in the order of the topics
+// and then of partition numbers, as splits starting where cfg.Start says
+// (first) or at the log start, and, bounded, stopping at the end offsets
+// listed now.
+func discover[T any](ctx context.Context, cfg *Config[T], adm *kadm.Client, first bool) ([]*split, error) {
+	details, err := adm.ListTopics(ctx, cfg.Topics...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: source %q: listing topics %v: %w", cfg.Name, cfg.Topics, err)
+	}
+	var tps []topicPartition
+	for _, t := range cfg.Topics {
+		d, ok := details[t]
+		if !ok || d.Err != nil {
+			err := d.Err
+			if err == nil {
+				err = errors.New("not in the metadata")
+			}
+			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: topic %q: %w", cfg.Name, t, err))
+		}
+		for _, n := range d.Partitions.Numbers() { // sorted
+			tps = append(tps, topicPartition{t, n})
+		}
+	}
+	if len(tps) == 0 {
+		return nil, nil
+	}
+	starts, err := adm.ListStartOffsets(ctx, cfg.Topics...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kafka: source %q: listing start offsets: %w", cfg.Name, err)
+	}
+	var ends kadm.ListedOffsets
+	if cfg.Bounded || (first && cfg.Start == Latest) {
+		ends, err = adm.ListEndOffsets(ctx, cfg.Topics...)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("kafka: source %q: listing end offsets: %w", cfg.Name, err)
+		}
+	}
+	out := make([]*split, 0, len(tps))
+	for _, tp := range tps {
+		so, ok := starts.Lookup(tp.topic, tp.partition)
+		if !ok {
+			return nil, fmt.Errorf("kafka: source %q: no start offset listed for %s-%d", cfg.Name, tp.topic, tp.partition)
+		}
+		next, stop := so.Offset, int64(noStop)
+		if ends != nil {
+			eo, ok := ends.Lookup(tp.topic, tp.partition)
+			if !ok {
+				return nil, fmt.Errorf("kafka: source %q: no end offset listed for %s-%d", cfg.Name, tp.topic, tp.partition)
+			}
+			if first && cfg.Start == Latest {
+				next = eo.Offset
+			}
+			if cfg.Bounded {
+				stop = eo.Offset
+			}
+		}
+		out = append(out, newSplit(tp.topic, tp.partition, next, stop, 0))
+	}
+	return out, nil
+}
