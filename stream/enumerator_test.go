@@ -154,10 +154,15 @@ func (r *growingReader) Close() error    { return nil }
 
 // TestEnumeratedSplitsExactlyOnce: splits appear while the job runs and
 // are handed out by the JobManager; every number of every split is
-// committed exactly once, straight, rescaled and through a crash, and the
+// committed exactly once, straight, rescaled, through a crash and a
+// JobManager restart, and the
 // bounded job finishes once the enumerator says no split follows.
 func TestEnumeratedSplitsExactlyOnce(t *testing.T) {
-	for _, tc := range disturbances {
+	cases := append(slices.Clone(disturbances), struct {
+		name    string
+		disturb func(t *testing.T, c *tidetest.Cluster, r *rand.Rand)
+	}{"jobmanager-restarted", func(t *testing.T, c *tidetest.Cluster, r *rand.Rand) { c.RestartJobManager() }})
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
 				g := &growing{n: 9, per: 2000, every: 150 * time.Millisecond}
