@@ -92,6 +92,8 @@ func newCluster(t testing.TB, dynamic ...string) *cluster {
 		"-Djobmanager.rpc.port=" + strconv.Itoa(c.rpcPort),
 		"-Djobmanager.rpc.address=127.0.0.1",
 		"-Dtaskmanager.host=127.0.0.1",
+		// Tests run in parallel: metrics on any free port, not the defaults.
+		"-Dmetrics.reporter.prom.port=0",
 	}, dynamic...)
 	t.Cleanup(c.stopAll)
 	return c

@@ -257,6 +257,9 @@ type TaskSample struct {
 	// the job's first start).
 	RecordsIn      int64 `json:"recordsIn,omitempty"`
 	SourcePosition int64 `json:"sourcePosition,omitempty"`
+	// RecordsOut counts the records sent to the network since the subtask
+	// started.
+	RecordsOut int64 `json:"recordsOut,omitempty"`
 }
 
 // FailureDomain classifies a task failure: where it came from, and so

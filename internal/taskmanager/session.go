@@ -252,10 +252,13 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 		})
 		tctx, cancel := context.WithCancel(ctx)
 		r := &running{t: t, cancel: cancel, done: make(chan struct{})}
-		tasks[taskID{d.Attempt, td.Task}] = r
+		id := taskID{d.Attempt, td.Task}
+		tasks[id] = r
+		tm.live.add(id, &liveTask{t: t, jobID: tm.jobID, jobName: tm.jobName, taskName: tm.graph.Vertices[vi].Name})
 		go func() { // owner: the session, which cancels and waits for done
 			defer close(r.done)
 			defer cancel()
+			defer tm.live.remove(id)
 			t.Run(tctx)
 		}()
 	}
@@ -305,7 +308,7 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 		}
 		tm.watermarkInterval = d
 	}
-	tm.graph, tm.jobID, tm.incarnation = jg, reg.JobID, reg.Incarnation
+	tm.graph, tm.jobID, tm.jobName, tm.incarnation = jg, reg.JobID, reg.JobName, reg.Incarnation
 	return nil
 }
 
