@@ -97,6 +97,10 @@ var (
 		Help: "Time a subtask spent waiting for buffers or credits downstream."}
 	TaskIdle = &Series{Name: "tide_task_idle_seconds_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
 		Help: "Time a subtask spent waiting for input."}
+	TaskManagerCPU = &Series{Name: "tide_taskmanager_cpu_seconds_total", Kind: Counter, Process: TaskManager, Labels: []string{LabelTMID},
+		Help: "CPU time the TaskManager process used, user and system."}
+	TaskManagerCPULimit = &Series{Name: "tide_taskmanager_cpu_limit_cores", Kind: Gauge, Process: TaskManager, Labels: []string{LabelTMID},
+		Help: "CPU the TaskManager may use, in cores: its cgroup's quota (a pod's limit), else the machine's cores. CPU utilization is the rate of tide_taskmanager_cpu_seconds_total over this."}
 	KafkaConsumerLag = &Series{Name: "tide_kafka_consumer_lag_records", Kind: Gauge, Process: TaskManager,
 		Labels: append(slices.Clone(taskLabels), LabelTopic, LabelPartition),
 		Help:   "Records of a Kafka partition not read yet: its high watermark minus the source's position."}
@@ -106,5 +110,6 @@ var (
 var All = []*Series{
 	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales,
 	CheckpointsCompleted, CheckpointsFailed, CheckpointLastDuration, CheckpointLastSize,
-	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, KafkaConsumerLag,
+	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, TaskManagerCPU, TaskManagerCPULimit,
+	KafkaConsumerLag,
 }

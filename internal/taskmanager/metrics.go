@@ -73,6 +73,7 @@ func (tm *TaskManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 		}
 	}
 	seconds := func(ns int64) float64 { return float64(ns) / 1e9 }
+	cpu := metrics.NewCPU()
 	removes := []func(){
 		r.Collect(metrics.TaskRecordsIn, per(func(s rpc.TaskSample) float64 { return float64(s.RecordsIn) })),
 		r.Collect(metrics.TaskRecordsOut, per(func(s rpc.TaskSample) float64 { return float64(s.RecordsOut) })),
@@ -81,6 +82,8 @@ func (tm *TaskManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 		})),
 		r.Collect(metrics.TaskBackpressured, per(func(s rpc.TaskSample) float64 { return seconds(s.BackPressuredNs) })),
 		r.Collect(metrics.TaskIdle, per(func(s rpc.TaskSample) float64 { return seconds(s.IdleNs) })),
+		r.Collect(metrics.TaskManagerCPU, func(emit metrics.Emit) { emit(cpu.Seconds(), tm.cfg.ResourceID) }),
+		r.Collect(metrics.TaskManagerCPULimit, func(emit metrics.Emit) { emit(cpu.LimitCores(), tm.cfg.ResourceID) }),
 	}
 	return func() {
 		for _, rm := range removes {
