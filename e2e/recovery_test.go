@@ -339,3 +339,65 @@ func TestJobManagerRestartedWhileTheStoreIsAway(t *testing.T) {
 	c.waitFinished(t, id, jm3, 120*time.Second)
 	verifyOutput(t, out, "8", "30000")
 }
+
+// TestJobManagerRestartedWhileTheStoreFails: the JobManager is killed and
+// started again while its checkpoint storage returns errors (here every
+// access under the job's directory fails: it is a file) for a few seconds,
+// rather than reading as empty. The JobManager waits for the store, logging
+// its retries at WARN, and resumes the job once it is back; the
+// TaskManagers, left running, reconnect; no third JobManager is needed,
+// and the output is exactly once.
+func TestJobManagerRestartedWhileTheStoreFails(t *testing.T) {
+	c := newCluster(t, "-Dexecution.checkpointing.interval=500ms")
+	out := filepath.Join(c.dir, "out")
+	args := []string{"--keys", "8", "--count", "30000", "--rate", "5000", "--output", out}
+	jm := c.startJMAs("jobmanager-1", "Verify", args...)
+	id := c.jobID(t)
+	tm1, tm2 := c.startTM(), c.startTM()
+	c.waitRunningAt(t, id, countSum, 2)
+	c.waitCheckpoints(t, id, 2)
+	jm.signal(syscall.SIGKILL)
+	jm.wait(t, 10*time.Second)
+
+	dir := filepath.Join(c.home, "checkpoints", id)
+	away := dir + ".away"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jm2 := c.startJMAs("jobmanager-2", "Verify", args...)
+	eventually(t, 30*time.Second, "the jobmanager to retry the store", func() (bool, string) {
+		if jm2.exited() {
+			t.Fatalf("the jobmanager gave up at once on a failing store: %v\n%s", jm2.err, logOf(t, jm2))
+		}
+		return strings.Contains(logOf(t, jm2), "checkpoint storage failed; retrying"), ""
+	})
+	time.Sleep(3 * time.Second)
+	if jm2.exited() {
+		t.Fatalf("the jobmanager gave up while the store was failing: %v\n%s", jm2.err, logOf(t, jm2))
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(away, dir); err != nil {
+		t.Fatal(err)
+	}
+
+	c.waitFinished(t, id, jm2, 120*time.Second)
+	if tm1.exited() || tm2.exited() {
+		t.Fatal("a taskmanager exited; both should have reconnected to the restarted jobmanager")
+	}
+	verifyOutput(t, out, "8", "30000")
+	log := logOf(t, jm2)
+	if !strings.Contains(log, "resuming the job from its latest checkpoint") {
+		t.Fatalf("the restarted jobmanager does not say it resumed the job:\n%s", log)
+	}
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "checkpoint storage failed; retrying") &&
+			(!strings.Contains(l, "level=WARN") || !strings.Contains(l, "attempt=") || !strings.Contains(l, "retry_in=")) {
+			t.Errorf("a retry is not logged at WARN with its attempt and next delay: %s", l)
+		}
+	}
+}
