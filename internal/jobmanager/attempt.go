@@ -39,7 +39,7 @@ type taskRates struct {
 // restores, one Deploy per TaskManager.
 func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	if err := jm.leaseAttempt(ctx, d.Attempt); err != nil {
-		jm.log.Error("cannot record the attempt number in the job record; retrying", "attempt", d.Attempt, "err", err)
+		jm.log.Warn("cannot record the attempt number in the job record; retrying", "attempt", d.Attempt, "err", err)
 		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
 		return
 	}
@@ -56,7 +56,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		var re *restoreError
 		retryable := !errors.As(err, &re) || !re.corrupt
 		if retryable {
-			jm.log.Error("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
+			jm.log.Warn("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
 		} else {
 			jm.log.Error("the checkpoint to restore is corrupt; failing the job", "attempt", d.Attempt, "err", err)
 		}

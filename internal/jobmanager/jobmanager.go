@@ -75,6 +75,10 @@ type Config struct {
 	// simulation shares one store between the JobManager and its
 	// TaskManagers (blob.Share).
 	OpenStorage blob.Opener
+	// StoreRetryFor bounds how long a starting JobManager retries its
+	// checkpoint storage's failures; 0: storeRetryFor (60s). Not a
+	// configuration key: tests shorten it.
+	StoreRetryFor time.Duration
 }
 
 // JobManager runs one job.
@@ -87,8 +91,10 @@ type JobManager struct {
 	graph       *plan.JobGraph
 	storage     blob.Storage
 	store       *checkpointstore.Store
-	lis         net.Listener
-	started     time.Time
+	// retryUntil is when start-up storage IO stops being retried.
+	retryUntil time.Time
+	lis        net.Listener
+	started    time.Time
 
 	events chan event
 	view   atomic.Pointer[View]
@@ -164,13 +170,6 @@ func New(cfg Config) (*JobManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state.checkpoints.dir %s: %w", cfg.CheckpointsDir, err)
 	}
-	// Prove the directory is writable now, not at the first checkpoint.
-	probe := jobID + "/.probe"
-	if err := st.Write(context.Background(), probe, []byte("tide")); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("state.checkpoints.dir %s is not writable: %w", cfg.CheckpointsDir, err)
-	}
-	st.Delete(context.Background(), probe)
 	var inc [8]byte
 	rand.Read(inc[:])
 	jm := &JobManager{
@@ -194,6 +193,11 @@ func New(cfg Config) (*JobManager, error) {
 	}
 	jm.store = checkpointstore.New(st, jobID, jm.log)
 	jm.log = jm.log.With("job_id", jobID)
+	jm.retryUntil = time.Now().Add(jm.retryFor())
+	if err := jm.probe(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	start, err := jm.recover(context.Background())
 	if err != nil {
 		st.Close()
