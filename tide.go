@@ -22,8 +22,8 @@ import (
 )
 
 // registry is the binary's job registry. It is the one piece of package
-// state in Tide, because DESIGN.md fixes the tide.Register/tide.Main
-// contract; it is written only by Register, before Main.
+// state in Tide, because the tide.Register/tide.Main contract (docs/jobs.md,
+// "Your own jobs") needs it; it is written only by Register, before Main.
 var registry jobs.Registry
 
 // Register makes a job available under name to `tide standalone-job -j name`

@@ -92,6 +92,8 @@ func newCluster(t testing.TB, dynamic ...string) *cluster {
 		"-Djobmanager.rpc.port=" + strconv.Itoa(c.rpcPort),
 		"-Djobmanager.rpc.address=127.0.0.1",
 		"-Dtaskmanager.host=127.0.0.1",
+		// Tests run in parallel: metrics on any free port, not the defaults.
+		"-Dmetrics.reporter.prom.port=0",
 	}, dynamic...)
 	t.Cleanup(c.stopAll)
 	return c
@@ -99,12 +101,19 @@ func newCluster(t testing.TB, dynamic ...string) *cluster {
 
 func (c *cluster) start(name string, args ...string) *proc {
 	c.t.Helper()
+	return c.startBinary(name, tideBin, args...)
+}
+
+// startBinary starts another program (a Prometheus server) as one of the
+// cluster's processes: logged to name.log, stopped by stopAll.
+func (c *cluster) startBinary(name, bin string, args ...string) *proc {
+	c.t.Helper()
 	logPath := filepath.Join(c.dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cmd := exec.Command(tideBin, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "TIDE_HOME="+c.home)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {

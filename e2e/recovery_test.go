@@ -111,7 +111,9 @@ func logOf(t *testing.T, p *proc) string {
 // TestTaskManagerTakesEachJobManagersJob is defect 1: a TaskManager that
 // outlives its JobManager and registers with one started for another job
 // runs that job, with its arguments and storage, and writes nothing more
-// into the first job's output.
+// into the first job's output. The second JobManager has another
+// state.checkpoints.dir: the TaskManager writes the second job's
+// checkpoints there, and nothing more under the first one.
 func TestTaskManagerTakesEachJobManagersJob(t *testing.T) {
 	c := newCluster(t, "-Dexecution.checkpointing.interval=1s")
 	o1, o2 := filepath.Join(c.dir, "o1"), filepath.Join(c.dir, "o2")
@@ -126,12 +128,19 @@ func TestTaskManagerTakesEachJobManagersJob(t *testing.T) {
 	}
 	verifyOutput(t, o1, "16", "0")
 	before := committed(t, o1)
+	dir1, dir2 := filepath.Join(c.home, "checkpoints"), filepath.Join(c.dir, "checkpoints-2")
+	if chk := chkDirs(t, dir1, id); len(chk) == 0 {
+		t.Fatalf("the first job wrote no chk-* under %s", dir1)
+	}
+	files1 := treeOf(t, dir1)
 
+	c.dynamic = append(c.dynamic, "-Dstate.checkpoints.dir=file://"+dir2)
 	jm2 := c.startJMAs("jobmanager-2", "Verify", "--keys", "4", "--count", "8000", "--rate", "4000", "--output", o2)
 	id2 := c.jobID(t)
 	if id2 == id {
 		t.Fatalf("a job with other arguments has the same id %s", id)
 	}
+	c.waitCheckpoints(t, id2, 1)
 	c.waitFinished(t, id2, jm2, 90*time.Second)
 	if tm.exited() {
 		t.Fatal("the taskmanager exited; it should have served the second jobmanager")
@@ -141,6 +150,64 @@ func TestTaskManagerTakesEachJobManagersJob(t *testing.T) {
 	if after := committed(t, o1); !slices.Equal(before, after) {
 		t.Fatalf("the first job's output changed after its jobmanager stopped:\nbefore %v\nafter  %v", before, after)
 	}
+	// The storage half: the second job's checkpoints, state objects
+	// included, are under the second directory only.
+	if chk := chkDirs(t, dir2, id2); len(chk) == 0 || !hasStateObject(t, filepath.Join(dir2, id2)) {
+		t.Fatalf("the second job's checkpoints are not under its state.checkpoints.dir %s: chk %v\n%v", dir2, chk, treeOf(t, dir2))
+	}
+	if after := treeOf(t, dir1); !slices.Equal(files1, after) {
+		t.Fatalf("files were written under the first job's state.checkpoints.dir after the switch:\nbefore %v\nafter  %v", files1, after)
+	}
+}
+
+// chkDirs lists the chk-* directories of job id under a checkpoint directory.
+func chkDirs(t *testing.T, dir, id string) []string {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join(dir, id))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var chk []string
+	for _, e := range es {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "chk-") {
+			chk = append(chk, e.Name())
+		}
+	}
+	return chk
+}
+
+// hasStateObject says whether a chk-* directory under dir holds an object
+// other than _metadata: one a TaskManager wrote.
+func hasStateObject(t *testing.T, dir string) bool {
+	t.Helper()
+	for _, f := range treeOf(t, dir) {
+		if strings.HasPrefix(f, "chk-") && filepath.Base(f) != "_metadata" {
+			return true
+		}
+	}
+	return false
+}
+
+// treeOf lists every file under dir, relative to it, with its size.
+func treeOf(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files = append(files, fmt.Sprintf("%s (%d)", rel, info.Size()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 // TestJobManagerKilledAndRestarted is defect 3: a JobManager killed with
@@ -338,4 +405,66 @@ func TestJobManagerRestartedWhileTheStoreIsAway(t *testing.T) {
 	jm3 := c.startJMAs("jobmanager-3", "Verify", args...)
 	c.waitFinished(t, id, jm3, 120*time.Second)
 	verifyOutput(t, out, "8", "30000")
+}
+
+// TestJobManagerRestartedWhileTheStoreFails: the JobManager is killed and
+// started again while its checkpoint storage returns errors (here every
+// access under the job's directory fails: it is a file) for a few seconds,
+// rather than reading as empty. The JobManager waits for the store, logging
+// its retries at WARN, and resumes the job once it is back; the
+// TaskManagers, left running, reconnect; no third JobManager is needed,
+// and the output is exactly once.
+func TestJobManagerRestartedWhileTheStoreFails(t *testing.T) {
+	c := newCluster(t, "-Dexecution.checkpointing.interval=500ms")
+	out := filepath.Join(c.dir, "out")
+	args := []string{"--keys", "8", "--count", "30000", "--rate", "5000", "--output", out}
+	jm := c.startJMAs("jobmanager-1", "Verify", args...)
+	id := c.jobID(t)
+	tm1, tm2 := c.startTM(), c.startTM()
+	c.waitRunningAt(t, id, countSum, 2)
+	c.waitCheckpoints(t, id, 2)
+	jm.signal(syscall.SIGKILL)
+	jm.wait(t, 10*time.Second)
+
+	dir := filepath.Join(c.home, "checkpoints", id)
+	away := dir + ".away"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jm2 := c.startJMAs("jobmanager-2", "Verify", args...)
+	eventually(t, 30*time.Second, "the jobmanager to retry the store", func() (bool, string) {
+		if jm2.exited() {
+			t.Fatalf("the jobmanager gave up at once on a failing store: %v\n%s", jm2.err, logOf(t, jm2))
+		}
+		return strings.Contains(logOf(t, jm2), "checkpoint storage failed; retrying"), ""
+	})
+	time.Sleep(3 * time.Second)
+	if jm2.exited() {
+		t.Fatalf("the jobmanager gave up while the store was failing: %v\n%s", jm2.err, logOf(t, jm2))
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(away, dir); err != nil {
+		t.Fatal(err)
+	}
+
+	c.waitFinished(t, id, jm2, 120*time.Second)
+	if tm1.exited() || tm2.exited() {
+		t.Fatal("a taskmanager exited; both should have reconnected to the restarted jobmanager")
+	}
+	verifyOutput(t, out, "8", "30000")
+	log := logOf(t, jm2)
+	if !strings.Contains(log, "resuming the job from its latest checkpoint") {
+		t.Fatalf("the restarted jobmanager does not say it resumed the job:\n%s", log)
+	}
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "checkpoint storage failed; retrying") &&
+			(!strings.Contains(l, "level=WARN") || !strings.Contains(l, "attempt=") || !strings.Contains(l, "retry_in=")) {
+			t.Errorf("a retry is not logged at WARN with its attempt and next delay: %s", l)
+		}
+	}
 }

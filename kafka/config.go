@@ -138,17 +138,21 @@ type Config[T any] struct {
 	// Brokers are the bootstrap servers, host:port. Required.
 	Brokers []string
 	// Topics are the topics to read. Exactly one of Topics and
-	// TopicPattern is given. Their partitions are listed when the job
-	// first starts; a partition added later is not read (TODO: ends with
-	// partition discovery). A topic that does not exist fails the job,
+	// TopicPattern is given. A topic that does not exist fails the job,
 	// permanently.
 	Topics []string
 	// TopicPattern reads every topic whose name it matches, internal
-	// topics (__consumer_offsets, …) and the dead-letter topic excepted,
-	// as listed when the job first starts. A pattern that matches no topic
-	// is not an error, as in Flink: the source reads nothing (bounded, it
-	// finishes at once; unbounded, its subtasks wait).
+	// topics (__consumer_offsets, …) and the dead-letter topic excepted. A
+	// pattern that matches no topic is not an error, as in Flink: the
+	// source reads nothing until a matching topic appears (bounded, it
+	// finishes at once).
 	TopicPattern *regexp.Regexp
+	// PartitionDiscovery is how often the JobManager looks for partitions
+	// added to the topics (and, with TopicPattern, for topics created
+	// since) while the job runs; a partition found is read from its log
+	// start. Default 30s, as in Flink; negative: only when the job starts
+	// or restarts. A bounded source never looks again.
+	PartitionDiscovery time.Duration
 	// Group is the consumer group that completed checkpoints' offsets are
 	// committed to, and that Committed starts from. Default empty: nothing
 	// is committed.
@@ -191,10 +195,11 @@ type Config[T any] struct {
 	// IdleWait is how long a subtask waits when nothing is buffered, unless
 	// the client's fetch wakes it first. Default 50ms.
 	IdleWait time.Duration
-	// OpenTimeout bounds the broker calls a subtask makes when it opens
-	// (listing topics, partitions and offsets). A broker that does not
-	// answer within it fails the subtask's open with an error that can be
-	// retried: the job restarts by its restart strategy. Default 30s.
+	// OpenTimeout bounds the broker calls of one partition discovery on
+	// the JobManager (listing topics, partitions and offsets) and those of
+	// a subtask's open. A broker that does not answer within it fails the
+	// discovery or the open with an error that can be retried: the job
+	// restarts by its restart strategy. Default 30s.
 	OpenTimeout time.Duration
 	// ClientOpts are passed to kgo.NewClient unchanged, after the source's
 	// own (SeedBrokers, ConsumePartitions, the wakeup hook, the isolation
@@ -217,6 +222,9 @@ func (c *Config[T]) ensureDefaults() {
 	}
 	if c.IdleWait == 0 {
 		c.IdleWait = 50 * time.Millisecond
+	}
+	if c.PartitionDiscovery == 0 {
+		c.PartitionDiscovery = 30 * time.Second
 	}
 	if c.OpenTimeout == 0 {
 		c.OpenTimeout = 30 * time.Second

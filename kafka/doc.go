@@ -14,29 +14,36 @@
 // the job, permanently. Config.TopicPattern instead reads every topic
 // whose name the regular expression matches, internal topics and the
 // dead-letter topic excepted. A pattern that matches no topic is not an
-// error, as in Flink: the source reads nothing (bounded, it finishes at
-// once; unbounded, its subtasks wait). Topics and their partitions are
-// listed when the job first starts.
+// error, as in Flink: the source reads nothing until a matching topic
+// appears (bounded, it finishes at once). Partition discovery finds the
+// topics a pattern matches as it finds partitions.
 //
 // # Partitions are splits
 //
-// Each partition is a split of the source. On a fresh start, subtask i of p
-// reads the partitions whose index (topics in the order given, or in name
-// order for a pattern; partitions in increasing number) is i mod p, from
-// the offset Config.Start names, resolved to a number when the subtask
-// opens. A partition's state in a checkpoint is its next offset (and,
-// bounded, the offset it stops at), one list entry per partition, so that
-// a restore resumes every partition exactly where the checkpoint left it
-// and a rescale moves whole partitions with their offsets. The source
-// assigns partitions itself (kgo's ConsumePartitions): there is no
-// consumer-group membership and no rebalance. An unbounded subtask with no
-// partition (more subtasks than partitions) waits; a bounded one finishes.
+// Each partition is a split of the source. The JobManager finds them (the
+// source's split enumerator): all partitions of the topics when an attempt
+// starts, and those added since every PartitionDiscovery (30s by default),
+// and hands each partition it has not handed out before to the source
+// subtask holding the fewest. On the job's first start a partition starts
+// where Start says, resolved to an offset on the JobManager; a partition
+// found later starts at its log start, since all its records came after
+// the job began. A partition's state in a checkpoint is its next offset
+// (and, bounded, the offset it stops at), one list entry per partition, so
+// that a restore resumes every partition exactly where the checkpoint left
+// it, a rescale moves whole partitions with their offsets, and the
+// partitions a checkpoint does not hold are found and handed out again.
+// The source assigns partitions itself (kgo's direct consuming): there is
+// no consumer-group membership and no rebalance. Bounded, the partitions
+// found at the first start are all there is: each stops at the end offset
+// it had then. A subtask without partitions waits for some; bounded, it
+// finishes.
 //
 // # Starting offsets
 //
-// Config.Start applies to a fresh start only; a restore reads from the
-// checkpoint. Earliest (the default) reads each partition from its log
-// start, Latest from its end when the subtask opens. Committed(reset)
+// Config.Start applies to the partitions found when the job first starts;
+// a restore reads from the checkpoint, and a partition found later from
+// its log start. Earliest (the default) reads each partition from its log
+// start, Latest from its end when the job starts. Committed(reset)
 // reads from Config.Group's committed offsets, which are those of the
 // job's last completed checkpoint if the job ran before with this group,
 // and a partition the group has no offset for, or one no longer in the

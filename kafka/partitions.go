@@ -13,8 +13,8 @@ import (
 )
 
 // This file lists what a source reads and where it starts and stops, with
-// admin calls that need no consuming client: small functions that a split
-// enumerator can call as well as a subtask's open.
+// admin calls that need no consuming client: the JobManager's split
+// enumerator (enumerator.go) calls them.
 
 type topicPartition struct {
 	topic     string
@@ -182,49 +182,10 @@ func resolveCommitted[T any](ctx context.Context, adm *kadm.Client, cfg *Config[
 	return out, nil
 }
 
-// assign returns the splits of subtask i of p on a fresh start: the
-// partitions whose index in listPartitions' order is i mod p, from
-// resolveStarts' offsets and, bounded, to the end offsets listed now.
-//
-// TODO: ends when a split enumerator on the JobManager assigns partitions.
-func assign[T any](ctx context.Context, cfg *Config[T], adm *kadm.Client, i, p int) ([]*split, error) {
-	all, err := listPartitions(ctx, adm, cfg)
-	if err != nil {
-		return nil, err
-	}
-	var mine []topicPartition
-	for index, tp := range all {
-		if index%p == i {
-			mine = append(mine, tp)
-		}
-	}
-	if len(mine) == 0 {
-		return nil, nil
-	}
-	starts, err := resolveStarts(ctx, adm, cfg, mine)
-	if err != nil {
-		return nil, err
-	}
-	var stops map[topicPartition]int64
-	if cfg.Bounded {
-		if stops, err = listEnds(ctx, adm, cfg, mine); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]*split, 0, len(mine))
-	for _, tp := range mine {
-		stop := int64(noStop)
-		if cfg.Bounded {
-			stop = stops[tp]
-		}
-		out = append(out, newSplit(tp.topic, tp.partition, starts[tp], stop, 0))
-	}
-	return out, nil
-}
-
-// openError wraps err, an admin call's failure while opening, saying what
-// the call was doing and, when the open's deadline passed, that no broker
-// answered in time. It can be retried: the brokers may be back by then.
+// openError wraps err, an admin call's failure while discovering or
+// opening, saying what the call was doing and, when the deadline
+// (OpenTimeout) passed, that no broker answered in time. It can be
+// retried: the brokers may be back by then.
 func openError[T any](ctx context.Context, cfg *Config[T], doing string, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("kafka: source %q: %s: no answer from the brokers %v within %v (OpenTimeout): %w",

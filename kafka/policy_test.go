@@ -80,7 +80,9 @@ func TestReaderOffsetOutOfRange(t *testing.T) {
 	})
 	t.Run("reset bounded", func(t *testing.T) {
 		// Stopping at 50, below the log start: done, 40 records lost.
-		got, ctx := readAll(t, reset, [][]byte{kafka.SplitState(topic, 0, 10, 50)})
+		bounded := reset
+		bounded.Bounded = true
+		got, ctx := readAll(t, bounded, [][]byte{kafka.SplitState(topic, 0, 10, 50)})
 		if len(got) != 0 {
 			t.Errorf("read %v", got)
 		}

@@ -95,14 +95,51 @@ func (o fakeOutput) EmitAt(v int64, ts int64)                   { *o.recs = appe
 func (o fakeOutput) Split(id string) stream.SourceOutput[int64] { o.split = id; return o }
 func (o fakeOutput) SplitDone(id string)                        { *o.done = append(*o.done, id) }
 
+// openReader opens subtask ctx.subtask of ctx.parallelism as a job does:
+// the reader opens with its restored splits, and the JobManager's
+// enumerator, asked as at an attempt's start, hands it partition i of the
+// topic's when i mod parallelism is its index (the JobManager hands out
+// each partition once, to the subtask with the fewest), and says whether
+// more may come.
 func openReader(t *testing.T, cfg kafka.Config[int64], ctx *fakeContext, restored [][]byte) stream.SourceReader[int64] {
 	t.Helper()
-	r, err := kafka.Source(cfg).Open(ctx, restored)
+	src := kafka.Source(cfg)
+	r, err := src.Open(ctx, restored)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
+	splits, final, err := discover(t, src, restored == nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine [][]byte
+	if restored == nil {
+		for i, sp := range splits {
+			if i%ctx.parallelism == ctx.subtask {
+				mine = append(mine, sp.Entry)
+			}
+		}
+	}
+	sr := r.(stream.SplitReader)
+	if err := sr.AddSplits(mine); err != nil {
+		t.Fatal(err)
+	}
+	if final {
+		sr.NoMoreSplits()
+	}
 	return r
+}
+
+// discover asks the source's enumerator for its splits once.
+func discover(t *testing.T, src stream.Source[int64], first bool) ([]stream.Split, bool, error) {
+	t.Helper()
+	enum, err := src.Enumerator(nil)
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() { _ = enum.Close() }()
+	return enum.Discover(t.Context(), first)
 }
 
 // pollUntil polls r, waiting on Idle as a subtask does (until the wait
@@ -267,13 +304,13 @@ func admin(t *testing.T, brokers []string) *kadm.Client {
 	return kadm.NewClient(cl)
 }
 
-// TestOpenMissingTopicFailsPermanently opens a reader of a topic that does
-// not exist: a permanent error that names it, no restart loop.
-func TestOpenMissingTopicFailsPermanently(t *testing.T) {
+// TestMissingTopicFailsPermanently discovers the partitions of a topic
+// that does not exist: a permanent error that names it, no restart loop.
+func TestMissingTopicFailsPermanently(t *testing.T) {
 	brokers := startKafka(t)
 	cfg := kafka.Config[int64]{Brokers: brokers, Topics: []string{topic, "missing"}, Deserialize: parseInt}
-	_, err := kafka.Source(cfg).Open(newFakeContext(t, 0, 1), nil)
+	_, _, err := discover(t, kafka.Source(cfg), true)
 	if err == nil || !strings.Contains(err.Error(), `topic "missing"`) || !operator.IsPermanent(err) {
-		t.Fatalf("Open = %v, want a permanent error naming topic \"missing\"", err)
+		t.Fatalf("Discover = %v, want a permanent error naming topic \"missing\"", err)
 	}
 }

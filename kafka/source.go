@@ -34,6 +34,10 @@ func Source[T any](cfg Config[T]) stream.Source[T] {
 			}
 			return openReader(&cfg, ctx, restored)
 		},
+		Enumerator: func(stream.EnumeratorContext) (stream.SplitEnumerator, error) {
+			return newEnumerator(&cfg)
+		},
+		DiscoveryInterval: max(cfg.PartitionDiscovery, 0),
 	}
 }
 
@@ -75,8 +79,10 @@ type reader[T any] struct {
 	decode func(*kgo.Record) (T, error)
 	splits []*split
 	byTP   map[topicPartition]*partition
-	// live counts the splits not finished.
-	live int
+	// live counts the splits not finished; noMore says the JobManager's
+	// enumerator will hand out no more (bounded).
+	live   int
+	noMore bool
 	// pending maps a checkpoint to the offsets it recorded, until the
 	// checkpoint or a later one completes.
 	pending map[uint64]kadm.Offsets
@@ -107,10 +113,6 @@ type partition struct {
 // client was buffering a fetch.
 const bufferingWait = time.Millisecond
 
-// noPartitionsWait is the Idle wait of an unbounded reader that has no
-// partitions: nothing wakes it but the runtime (a barrier, a cancel).
-const noPartitionsWait = time.Minute
-
 // deadLetterTimeout bounds a dead letter's delivery: a dead-letter topic
 // that cannot be written fails the subtask rather than stall it.
 const deadLetterTimeout = 30 * time.Second
@@ -133,52 +135,9 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 	if r.decode == nil {
 		r.decode = func(rec *kgo.Record) (T, error) { return cfg.Deserialize(rec.Key, rec.Value) }
 	}
-	ctx, cancel := context.WithTimeout(sctx.Context(), cfg.OpenTimeout)
-	defer cancel()
-	for _, e := range restored {
-		s, err := decodeSplit(e)
-		if err != nil {
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: restoring: %w", cfg.Name, err))
-		}
-		r.splits = append(r.splits, s)
-	}
-	if restored == nil {
-		// The admin calls of a fresh start need a client that consumes
-		// nothing yet; the reading client is made below.
-		admCl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)...)
-		if err != nil {
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
-		}
-		r.splits, err = assign(ctx, cfg, kadm.NewClient(admCl), sctx.Subtask(), sctx.Parallelism())
-		admCl.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	metrics := sctx.Metrics()
-	r.lagMax = metrics.Gauge(metric.KafkaConsumerLagMax)
-	consume := map[string]map[int32]kgo.Offset{}
-	for _, s := range r.splits {
-		tp := topicPartition{s.topic, s.partition}
-		if r.byTP[tp] != nil {
-			return nil, stream.Permanent(fmt.Errorf("kafka: source %q: partition %s restored twice", cfg.Name, s.id))
-		}
-		labels := []stream.Label{{Name: metric.LabelTopic, Value: s.topic}, {Name: metric.LabelPartition, Value: strconv.Itoa(int(s.partition))}}
-		p := &partition{split: s, end: -1,
-			skipped:      metrics.Counter(metric.KafkaRecordsSkipped, labels...),
-			deadLettered: metrics.Counter(metric.KafkaRecordsDeadLettered, labels...),
-			lost:         metrics.Counter(metric.KafkaRecordsLost, labels...),
-		}
-		r.byTP[tp] = p
-		if s.finished() {
-			continue
-		}
-		r.live++
-		if consume[s.topic] == nil {
-			consume[s.topic] = map[int32]kgo.Offset{}
-		}
-		consume[s.topic][s.partition] = kgo.NewOffset().At(s.next)
-	}
+	r.lagMax = sctx.Metrics().Gauge(metric.KafkaConsumerLagMax)
+	// The client consumes directly (no group), starting with no partition:
+	// the restored ones and those the enumerator hands out are added.
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.WithHooks(wakeHook{wake: sctx.Wakeup}),
@@ -194,22 +153,64 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 	if cfg.OnDeserializeError.deadLetter != "" {
 		opts = append(opts, kgo.RecordDeliveryTimeout(deadLetterTimeout))
 	}
-	if len(consume) > 0 {
-		opts = append(opts, kgo.ConsumePartitions(consume))
-	}
 	r.cl, err = kgo.NewClient(append(opts, cfg.ClientOpts...)...)
 	if err != nil {
 		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: %w", cfg.Name, err))
 	}
 	r.adm = kadm.NewClient(r.cl)
-	if dl := cfg.OnDeserializeError.deadLetter; dl != "" {
+	if cfg.OnDeserializeError.deadLetter != "" {
+		ctx, cancel := context.WithTimeout(sctx.Context(), cfg.OpenTimeout)
+		defer cancel()
 		if err := r.checkDeadLetterTopic(ctx); err != nil {
 			r.cl.Close()
 			return nil, err
 		}
 	}
+	if err := r.AddSplits(restored); err != nil {
+		r.cl.Close()
+		return nil, stream.Permanent(fmt.Errorf("kafka: source %q: restoring: %w", cfg.Name, err))
+	}
 	return r, nil
 }
+
+// AddSplits starts reading the partitions of entries from their offsets.
+func (r *reader[T]) AddSplits(entries [][]byte) error {
+	metrics := r.sctx.Metrics()
+	consume := map[string]map[int32]kgo.Offset{}
+	for _, e := range entries {
+		s, err := decodeSplit(e)
+		if err != nil {
+			return err
+		}
+		tp := topicPartition{s.topic, s.partition}
+		if r.byTP[tp] != nil {
+			return fmt.Errorf("partition %s handed to this subtask twice", s.id)
+		}
+		labels := []stream.Label{{Name: metric.LabelTopic, Value: s.topic}, {Name: metric.LabelPartition, Value: strconv.Itoa(int(s.partition))}}
+		r.byTP[tp] = &partition{split: s, end: -1,
+			skipped:      metrics.Counter(metric.KafkaRecordsSkipped, labels...),
+			deadLettered: metrics.Counter(metric.KafkaRecordsDeadLettered, labels...),
+			lost:         metrics.Counter(metric.KafkaRecordsLost, labels...),
+		}
+		r.splits = append(r.splits, s)
+		if s.finished() {
+			continue
+		}
+		r.live++
+		if consume[s.topic] == nil {
+			consume[s.topic] = map[int32]kgo.Offset{}
+		}
+		consume[s.topic][s.partition] = kgo.NewOffset().At(s.next)
+	}
+	if len(consume) > 0 {
+		r.cl.AddConsumePartitions(consume)
+	}
+	return nil
+}
+
+// NoMoreSplits says the enumerator hands out no more partitions: the reader
+// is done once its own are.
+func (r *reader[T]) NoMoreSplits() { r.noMore = true }
 
 // Poll emits what the client has buffered, up to MaxPollRecords records.
 func (r *reader[T]) Poll(ctx context.Context, out stream.SourceOutput[T]) (stream.PollStatus, time.Duration, error) {
@@ -217,13 +218,10 @@ func (r *reader[T]) Poll(ctx context.Context, out stream.SourceOutput[T]) (strea
 		return 0, 0, err
 	}
 	if r.live == 0 {
-		if !r.cfg.Bounded && len(r.splits) == 0 {
-			// Unbounded and no partitions (more subtasks than partitions,
-			// a pattern that matches nothing): wait, as Flink's readers do,
-			// rather than finish.
-			return stream.Idle, noPartitionsWait, nil
+		if r.noMore {
+			return stream.Done, 0, nil
 		}
-		return stream.Done, 0, nil
+		return stream.Idle, r.cfg.IdleWait, nil
 	}
 	fs := r.cl.PollRecords(noWait, r.cfg.MaxPollRecords)
 	var ferr error
@@ -277,8 +275,10 @@ func (r *reader[T]) Poll(ctx context.Context, out stream.SourceOutput[T]) (strea
 	}
 	r.updateLagMax()
 	switch {
-	case r.live == 0:
+	case r.live == 0 && r.noMore:
 		return stream.Done, 0, nil
+	case r.live == 0:
+		return stream.Idle, r.cfg.IdleWait, nil
 	case n > 0:
 		return stream.More, 0, nil
 	case r.cl.BufferedFetchRecords() > 0:

@@ -280,3 +280,58 @@ func TestSourceDeadLettersAcrossRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionAddedWhileRunning adds two partitions to the topic while an
+// unbounded job reads it: the JobManager's partition discovery finds them
+// and they are read from their start. A TaskManager then joins, and the
+// partitions move with their offsets: every record exactly once.
+func TestPartitionAddedWhileRunning(t *testing.T) {
+	t.Parallel()
+	const n, m = 3000, 400
+	brokers := startKafka(t)
+	produce(t, brokers, n)
+	sink := tidetest.NewSink[int64]()
+	c := tidetest.Start(t, tidetest.Config{
+		Job: func(env *stream.Env, _ []string) error {
+			src := stream.FromSource(env, kafka.Source(kafka.Config[int64]{
+				Brokers: brokers, Topics: []string{topic}, Group: group, Deserialize: parseInt,
+				PartitionDiscovery: 100 * time.Millisecond,
+			}))
+			sink.To(src, "collect")
+			return nil
+		},
+		TaskManagers: 2, CheckpointInterval: 100 * time.Millisecond,
+	})
+	c.WaitFor("the first records", timeout, func() bool { return sink.Len() == n })
+
+	adm := admin(t, brokers)
+	resp, err := adm.CreatePartitions(t.Context(), 2, topic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produceTo := func(from, to int) {
+		var rs []*kgo.Record
+		for i := from; i < to; i++ {
+			rs = append(rs, &kgo.Record{Partition: int32(partitions + i%2), Value: []byte(strconv.Itoa(i))})
+		}
+		if err := cl.ProduceSync(t.Context(), rs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produceTo(n, n+m/2)
+	c.WaitFor("the records of the new partitions", timeout, func() bool { return sink.Len() == n+m/2 })
+	c.AddTaskManager()
+	c.WaitParallelism(3, timeout)
+	produceTo(n+m/2, n+m)
+	c.WaitFor("every record", timeout, func() bool { return sink.Len() >= n+m })
+	c.WaitCheckpoints(c.Checkpoints().Counts.Completed+2, timeout)
+	requireExactlyOnce(t, sink, n+m)
+}

@@ -46,6 +46,28 @@ func TestReaderTopicPattern(t *testing.T) {
 	if err != nil || st != stream.Idle || wait <= 0 {
 		t.Errorf("unbounded, a pattern matching nothing polls %v, %v, %v; want Idle with a wait", st, wait, err)
 	}
+
+	// A topic created later that the pattern matches is found by the next
+	// discovery, from its log start.
+	resp, err := admin(t, brokers).CreateTopic(t.Context(), 2, 1, nil, "nothing-yet")
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	produceTo(t, brokers, &kgo.Record{Topic: "nothing-yet", Partition: 1, Value: []byte("1")})
+	splits, final, err := discover(t, kafka.Source(cfg), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, sp := range splits {
+		ids = append(ids, sp.ID)
+	}
+	if !slices.Equal(ids, []string{"nothing-yet-0", "nothing-yet-1"}) || final {
+		t.Errorf("a later discovery found %v (final %v), want the new topic's partitions", ids, final)
+	}
 }
 
 // TestReaderStartsAtCommittedOffsets starts from the group's committed
@@ -121,11 +143,12 @@ func TestReaderStartsAtTimestamp(t *testing.T) {
 	}
 }
 
-// TestOpenUnreachableBrokerFailsInTime opens a reader whose bootstrap
-// server refuses connections, and one whose server accepts them and never
-// answers: Open fails within OpenTimeout, with an error that names the
-// brokers and that a restart may mend.
-func TestOpenUnreachableBrokerFailsInTime(t *testing.T) {
+// TestUnreachableBrokerFailsInTime discovers the partitions of a source
+// whose bootstrap server refuses connections, and of one whose server
+// accepts them and never answers: the JobManager's discovery fails within
+// OpenTimeout, with an error that names the brokers and that a restart may
+// mend.
+func TestUnreachableBrokerFailsInTime(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -156,19 +179,19 @@ func TestOpenUnreachableBrokerFailsInTime(t *testing.T) {
 			cfg := kafka.Config[int64]{Brokers: []string{tc.broker}, Topics: []string{topic}, Deserialize: kafka.Int64,
 				OpenTimeout: 500 * time.Millisecond}
 			start := time.Now()
-			_, err := kafka.Source(cfg).Open(newFakeContext(t, 0, 1), nil)
+			_, _, err := discover(t, kafka.Source(cfg), true)
 			took := time.Since(start)
 			if err == nil {
-				t.Fatal("Open succeeded with no broker")
+				t.Fatal("Discover succeeded with no broker")
 			}
 			if operator.IsPermanent(err) {
-				t.Errorf("Open = %v: permanent, want an error a restart may mend", err)
+				t.Errorf("Discover = %v: permanent, want an error a restart may mend", err)
 			}
 			if !strings.Contains(err.Error(), tc.broker) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Open = %v, want it to name the broker and say %q", err, tc.want)
+				t.Errorf("Discover = %v, want it to name the broker and say %q", err, tc.want)
 			}
 			if took > 5*time.Second {
-				t.Errorf("Open took %v with an OpenTimeout of 500ms", took)
+				t.Errorf("Discover took %v with an OpenTimeout of 500ms", took)
 			}
 		})
 	}

@@ -94,8 +94,44 @@ type Source[T any] struct {
 	NonParallel bool
 	// Open creates the reader of one subtask. restored holds the split
 	// entries assigned to the subtask on restore, or is nil on a fresh start,
-	// when the reader chooses its splits from the subtask index and parallelism.
+	// when the reader chooses its splits from the subtask index and
+	// parallelism — unless the source has an Enumerator.
 	Open func(ctx SourceContext, restored [][]byte) (SourceReader[T], error)
+	// Enumerator, when set, discovers the source's splits on the
+	// JobManager, as Flink's FLIP-27 split enumerator does: when an attempt
+	// starts and then every DiscoveryInterval (0: only at the start). The
+	// JobManager hands each split it has not handed before to the subtask
+	// with the fewest, and the reader, which must implement SplitReader,
+	// takes it up between polls. A split belongs to the checkpoints whose
+	// barrier its reader injected after taking it up: a restore knows the
+	// splits of its checkpoint from the readers' entries (SplitID), and
+	// hands out again any split found since.
+	Enumerator        func(ctx EnumeratorContext) (SplitEnumerator, error)
+	DiscoveryInterval time.Duration
+}
+
+// Split is a split an enumerator found: its id and the entry a reader
+// starts it from, in the encoding of the reader's snapshot entries.
+type Split = operator.Split
+
+// SplitEnumerator discovers a source's splits on the JobManager (see
+// Source.Enumerator). Discover's first says no split has been handed out
+// yet, so that splits start where the source's configuration says (the
+// latest offsets, say) while one found later starts at its beginning; its
+// final says that no split will ever follow (a bounded source), after
+// which readers are told NoMoreSplits.
+type SplitEnumerator = operator.SplitEnumerator
+
+// EnumeratorContext is what a SplitEnumerator sees of the job.
+type EnumeratorContext = operator.EnumeratorContext
+
+// SplitReader is a SourceReader of a source with an Enumerator. AddSplits
+// gives it splits found on the JobManager, NoMoreSplits says none will
+// follow: a reader whose splits are all done then returns Done. Both are
+// called between polls, on the subtask's goroutine.
+type SplitReader interface {
+	AddSplits(entries [][]byte) error
+	NoMoreSplits()
 }
 
 // FromSource adds a source to the job.
@@ -117,6 +153,10 @@ func FromSource[T any](e *Env, src Source[T], opts ...Option) DataStream[T] {
 	}
 	if src.NonParallel {
 		op.Parallelism = 1
+	}
+	if src.Enumerator != nil {
+		op.Enumerator = src.Enumerator
+		op.DiscoveryInterval = src.DiscoveryInterval
 	}
 	ws, err := watermarksOf[T](src.Name, opts)
 	if err != nil {
@@ -328,6 +368,23 @@ func (s *sourceOp[T]) Position() int64 {
 }
 
 func (s *sourceOp[T]) Snapshot(cp uint64) ([][]byte, error) { return s.reader.Snapshot(cp) }
+
+// AddSplits implements operator.SplitSource.
+func (s *sourceOp[T]) AddSplits(entries [][]byte, noMore bool) error {
+	sr, ok := s.reader.(SplitReader)
+	if !ok {
+		return operator.Permanent(fmt.Errorf("source %s has an Enumerator but its reader (%T) does not implement stream.SplitReader", s.src.Name, s.reader))
+	}
+	if len(entries) > 0 {
+		if err := sr.AddSplits(entries); err != nil {
+			return fmt.Errorf("source %s: adding %d splits: %w", s.src.Name, len(entries), err)
+		}
+	}
+	if noMore {
+		sr.NoMoreSplits()
+	}
+	return nil
+}
 
 func (s *sourceOp[T]) CheckpointComplete(ctx context.Context, cp uint64) error {
 	if l, ok := s.reader.(CheckpointListener); ok && s.reader != nil {

@@ -158,8 +158,8 @@ func TestVerifyThreeWays(t *testing.T) {
 	}
 }
 
-// TestVerifyPlannedRescaleReprocessesNothing checks DESIGN.md's promise
-// that a planned rescale (a TaskManager joined, rescale-on-checkpoint on)
+// TestVerifyPlannedRescaleReprocessesNothing checks the promise of
+// docs/design/rescale.md that a planned rescale (a TaskManager joined, rescale-on-checkpoint on)
 // reprocesses nothing: the sources must stop at the rescale checkpoint.
 func TestVerifyPlannedRescaleReprocessesNothing(t *testing.T) {
 	t.Parallel()

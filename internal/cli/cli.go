@@ -1,4 +1,4 @@
-// Package cli owns the `tide` command line: the subcommands of DESIGN.md,
+// Package cli owns the `tide` command line: the subcommands of docs/jobs.md,
 // their flags, and the translation of configuration into the process
 // shells (jobmanager, taskmanager). It holds no runtime logic. The commands
 // are documented in docs/jobs.md, the configuration in docs/configuration.md.

@@ -67,6 +67,8 @@ func (e *env) dynamic(extra ...string) []string {
 		fmt.Sprintf("-Drest.port=%d", e.restPort), "-Drest.address=127.0.0.1",
 		fmt.Sprintf("-Djobmanager.rpc.port=%d", e.rpcPort), "-Djobmanager.rpc.address=127.0.0.1",
 		"-Dtaskmanager.host=127.0.0.1",
+		// Tests run in parallel: metrics on any free port, not the defaults.
+		"-Dmetrics.reporter.prom.port=0",
 	}, extra...)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/daemon"
 	"github.com/tide-stream/tide/internal/jobmanager"
+	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/rest"
 )
 
@@ -125,6 +126,10 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 		return fmt.Errorf("rest.port: %w", err)
 	}
 	defer srv.Close(context.Background())
+	reg := metrics.NewRegistry()
+	defer jm.RegisterMetrics(reg)()
+	stopMetrics := serveMetrics(conf, reg, conf.RESTAddress, false, log)
+	defer stopMetrics()
 	log.Info("jobmanager started", "job", job, "job_id", jm.JobID(), "rpc", rpcAddr, "rest", "http://"+srv.Addr(),
 		"scheduler", conf.SchedulerMode, "version", Version)
 	// Up: both ports are bound. Tell `standalone-job start` or `tide run`, if they wait.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tide-stream/tide/internal/daemon"
+	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/taskmanager"
 )
 
@@ -86,6 +87,10 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	if err != nil {
 		return err
 	}
+	reg := metrics.NewRegistry()
+	defer tm.RegisterMetrics(reg)()
+	stopMetrics := serveMetrics(conf, reg, conf.TaskManagerHost, true, log)
+	defer stopMetrics()
 	log.Info("taskmanager started", "jobmanager", tc.JobManager,
 		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)
 	// Up: the data plane is bound and registering begins (a JobManager that is not up yet is

@@ -38,8 +38,8 @@ func mustLoad(t *testing.T, opts LoadOptions) *Config {
 	return c
 }
 
-// TestDefaults pins every default of DESIGN.md's Configuration table and of
-// Tide's own keys.
+// TestDefaults pins every default of the key table in docs/configuration.md,
+// Flink's keys and Tide's own.
 func TestDefaults(t *testing.T) {
 	home := newHome(t, "")
 	got := mustLoad(t, LoadOptions{Home: home})

@@ -1,5 +1,5 @@
 // Package daemon manages the OS processes behind `tide standalone-job start|stop` and
-// `tide taskmanager start|stop|stop-all` (DESIGN.md "Process model"), the way Flink's
+// `tide taskmanager start|stop|stop-all` (docs/jobs.md, "Commands"), the way Flink's
 // bin/flink-daemon.sh does.
 //
 // # Files under TIDE_HOME

@@ -11,6 +11,7 @@ import (
 	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
@@ -38,7 +39,7 @@ type taskRates struct {
 // restores, one Deploy per TaskManager.
 func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	if err := jm.leaseAttempt(ctx, d.Attempt); err != nil {
-		jm.log.Error("cannot record the attempt number in the job record; retrying", "attempt", d.Attempt, "err", err)
+		jm.log.Warn("cannot record the attempt number in the job record; retrying", "attempt", d.Attempt, "err", err)
 		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: true, Trigger: scheduler.TriggerFailure})
 		return
 	}
@@ -55,7 +56,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		var re *restoreError
 		retryable := !errors.As(err, &re) || !re.corrupt
 		if retryable {
-			jm.log.Error("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
+			jm.log.Warn("cannot load the checkpoint to restore; retrying", "attempt", d.Attempt, "err", err)
 		} else {
 			jm.log.Error("the checkpoint to restore is corrupt; failing the job", "attempt", d.Attempt, "err", err)
 		}
@@ -129,6 +130,16 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 		if err := jm.coord.Step(checkpoint.Restored{Metadata: rp.md, Path: rp.path}); err != nil {
 			jm.log.Warn("coordinator refused the restored checkpoint", "err", err)
 		}
+	}
+	if err := jm.startDiscovery(d.Attempt, d.Parallelism, opState); err != nil {
+		jm.log.Error("cannot start the split discovery of the attempt", "attempt", d.Attempt, "err", err)
+		domain := rpc.DomainExternal
+		if operator.IsPermanent(err) {
+			domain = rpc.DomainPermanent
+		}
+		jm.failure(d.Attempt, "SplitDiscoveryFailure", err.Error(), "", "", domain)
+		jm.stepSched(scheduler.TaskFailed{Attempt: d.Attempt, Reason: err.Error(), Retryable: domain.Retryable(), Trigger: scheduler.TriggerFailure})
+		return
 	}
 	if err := jm.life.Step(dep); err != nil {
 		jm.log.Error("the attempt lifecycle refused the deployment", "attempt", d.Attempt, "err", err)

@@ -27,6 +27,7 @@ import (
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/jobs"
+	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -74,6 +75,10 @@ type Config struct {
 	// simulation shares one store between the JobManager and its
 	// TaskManagers (blob.Share).
 	OpenStorage blob.Opener
+	// StoreRetryFor bounds how long a starting JobManager retries its
+	// checkpoint storage's failures; 0: storeRetryFor (60s). Not a
+	// configuration key: tests shorten it.
+	StoreRetryFor time.Duration
 }
 
 // JobManager runs one job.
@@ -86,8 +91,10 @@ type JobManager struct {
 	graph       *plan.JobGraph
 	storage     blob.Storage
 	store       *checkpointstore.Store
-	lis         net.Listener
-	started     time.Time
+	// retryUntil is when start-up storage IO stops being retried.
+	retryUntil time.Time
+	lis        net.Listener
+	started    time.Time
 
 	events chan event
 	view   atomic.Pointer[View]
@@ -136,6 +143,13 @@ type JobManager struct {
 	// JobManager wrote metadata into: not to discard.
 	keepDir map[checkpoint.ID]bool
 	io      *ioState
+	// discovery is the split discoverer's work; enums are the split
+	// enumerators made so far, by operator index, and splitSets what the
+	// deployed attempt's enumerated sources hold. runCtx ends with Run.
+	discovery *discovery
+	enums     map[int]operator.SplitEnumerator
+	splitSets map[int]*splitSet
+	runCtx    context.Context
 	// redrain says drain stopped with work left for the next round.
 	redrain    bool
 	nextReg    int
@@ -156,13 +170,6 @@ func New(cfg Config) (*JobManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state.checkpoints.dir %s: %w", cfg.CheckpointsDir, err)
 	}
-	// Prove the directory is writable now, not at the first checkpoint.
-	probe := jobID + "/.probe"
-	if err := st.Write(context.Background(), probe, []byte("tide")); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("state.checkpoints.dir %s is not writable: %w", cfg.CheckpointsDir, err)
-	}
-	st.Delete(context.Background(), probe)
 	var inc [8]byte
 	rand.Read(inc[:])
 	jm := &JobManager{
@@ -174,6 +181,8 @@ func New(cfg Config) (*JobManager, error) {
 		storage:     st,
 		events:      make(chan event, 1024),
 		io:          newIOState(),
+		discovery:   newDiscovery(),
+		enums:       map[int]operator.SplitEnumerator{},
 		done:        make(chan struct{}),
 		tms:         map[string]*tmConn{},
 		completed:   map[checkpoint.ID]string{},
@@ -184,6 +193,11 @@ func New(cfg Config) (*JobManager, error) {
 	}
 	jm.store = checkpointstore.New(st, jobID, jm.log)
 	jm.log = jm.log.With("job_id", jobID)
+	jm.retryUntil = time.Now().Add(jm.retryFor())
+	if err := jm.probe(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	start, err := jm.recover(context.Background())
 	if err != nil {
 		st.Close()
@@ -257,10 +271,17 @@ func (jm *JobManager) Run(ctx context.Context) error {
 			jm.log.Error("control server stopped", "err", err)
 		}
 	}()
+	jm.runCtx = ctx
+	wg.Add(1)
+	go func() { // owner: Run; ends when ctx is canceled
+		defer wg.Done()
+		jm.discoverer(ctx)
+	}()
 	err := jm.loop(ctx)
 	cancel()
 	srv.Stop()
 	wg.Wait()
+	jm.closeEnumerators()
 	jm.io.close()
 	select {
 	case <-ioDone:

@@ -411,6 +411,8 @@ func (jm *JobManager) handleEvent(ctx context.Context, ev event) {
 	case evCopied:
 		jm.copying--
 		jm.savepointCopied(e)
+	case evDiscovered:
+		jm.onDiscovered(e)
 	}
 }
 

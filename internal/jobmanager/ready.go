@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tide-stream/tide/internal/attempt"
@@ -34,7 +35,11 @@ func (jm *JobManager) handleSchedReady(ctx context.Context, rd scheduler.Ready) 
 		jm.log.Info("job state", "from", tr.From, "to", tr.To, "reason", tr.Reason)
 		if tr.To.Terminal() && jm.terminalAt.IsZero() {
 			jm.terminalAt = time.Now()
-			jm.log.Info("job reached a terminal state", "state", tr.To.JobStatus())
+			level := slog.LevelInfo
+			if tr.To.JobStatus() == "FAILED" {
+				level = slog.LevelError // the retries before it (a restore, under the restart strategy) were WARNs
+			}
+			jm.log.Log(ctx, level, "job reached a terminal state", "state", tr.To.JobStatus(), "reason", tr.Reason)
 			// The run has ended: a JobManager started for the job again
 			// begins a new run (FINISHED, CANCELED) or retries this one
 			// from its checkpoint (FAILED), instead of resuming it.

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
@@ -66,29 +68,80 @@ type start struct {
 	// ended is the record of a run that ended FINISHED or CANCELED: the
 	// JobManager shows the job so and runs nothing.
 	ended *checkpointstore.Record
+	// decision says what the JobManager does and why; claim logs it once
+	// the JobManager holds its ports and has taken charge, so that a start
+	// that fails before (a port in use) does not claim to have started.
+	decision []logLine
 }
 
-// storeRetries bounds the reads and writes recover retries when the
-// checkpoint storage fails, before the JobManager gives up starting.
-const storeRetries = 5
+// say keeps a line of the decision for claim to log.
+func (s *start) say(msg string, args ...any) { s.decision = append(s.decision, logLine{msg, args}) }
+
+// A JobManager that starts while its checkpoint storage fails — a store
+// that is down, a volume being remounted, a JobManager restarted into an
+// outage — waits for it rather than giving up at once: each start-up read or
+// write of the storage (the writability probe, the job record, the list of
+// checkpoints, the checkpoint to resume from, the record's claim) is retried
+// with exponential backoff from storeRetryFirst, doubling up to
+// storeRetryMax, until it succeeds, fails for good (a corrupt checkpoint, a
+// record that does not decode, permission denied), or storeRetryFor has
+// passed since the JobManager started; then the start fails with the last
+// error. Each retry is logged at WARN with the attempt and the next delay;
+// giving up at ERROR.
+const (
+	storeRetryFor   = 60 * time.Second
+	storeRetryFirst = 200 * time.Millisecond
+	storeRetryMax   = 5 * time.Second
+)
 
 // retry runs op until it succeeds, fails for good (permanent says so), or
-// has failed storeRetries times; it logs each retry.
+// the start-up deadline (jm.retryUntil) has passed; it logs each retry.
 func (jm *JobManager) retry(ctx context.Context, what string, permanent func(error) bool, op func() error) error {
-	delay := 200 * time.Millisecond
+	delay := storeRetryFirst
+	began := time.Now()
 	for i := 1; ; i++ {
 		err := op()
-		if err == nil || permanent(err) || i == storeRetries {
+		if err == nil || permanent(err) {
 			return err
 		}
-		jm.log.Warn("checkpoint storage failed; retrying", "what", what, "attempt", i, "retry_in", delay, "err", err)
+		left := time.Until(jm.retryUntil)
+		if left <= 0 || ctx.Err() != nil {
+			jm.log.Error("checkpoint storage still failing; giving up", "what", what, "attempts", i,
+				"waited", time.Since(began).Round(time.Millisecond), "err", err)
+			return fmt.Errorf("%w (checkpoint storage still failing after %d attempts in %s)", err, i, time.Since(began).Round(time.Second))
+		}
+		d := min(delay, left)
+		jm.log.Warn("checkpoint storage failed; retrying", "what", what, "attempt", i, "retry_in", d,
+			"gives_up_in", left.Round(time.Second), "err", err)
 		select {
-		case <-time.After(delay):
+		case <-time.After(d):
 		case <-ctx.Done():
-			return err
 		}
-		delay *= 2
+		delay = min(2*delay, storeRetryMax)
 	}
+}
+
+// probe proves state.checkpoints.dir writable now, not at the first
+// checkpoint. Permission denied and a read-only file system are not waited
+// for; other errors are (a store that is down).
+func (jm *JobManager) probe(ctx context.Context) error {
+	key := jm.jobID + "/.probe"
+	err := jm.retry(ctx, "check that state.checkpoints.dir is writable", func(err error) bool {
+		return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+	}, func() error {
+		return jm.storage.Write(ctx, key, []byte("tide"))
+	})
+	if err != nil {
+		return fmt.Errorf("state.checkpoints.dir %s is not writable: %w", jm.cfg.CheckpointsDir, err)
+	}
+	jm.storage.Delete(ctx, key)
+	return nil
+}
+
+// logLine is a line of the log kept for later.
+type logLine struct {
+	msg  string
+	args []any
 }
 
 // recover decides how the job starts, following jobmanager.recovery. It
@@ -155,7 +208,7 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 		// not run again, as in Flink, where the job result store keeps a
 		// restarted JobManager from running an ended job. The JobManager
 		// shows the job as it ended and goes.
-		jm.log.Info("the job's run has ended; not running it again: to run it again, start with execution.savepoint.path (from a savepoint) or jobmanager.recovery: none (over, into a new output)",
+		s.say("the job's run has ended; not running it again: to run it again, start with execution.savepoint.path (from a savepoint) or jobmanager.recovery: none (over, into a new output)",
 			"run", rec.Run, "result", rec.Result, "reason", rec.Reason)
 		s.ended = rec
 		return s, nil
@@ -171,9 +224,9 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 				return nil, err
 			}
 			s.initial, next.StartedFrom = rp, p
-			jm.log.Info("starting the job from a savepoint", "why", fresh, "run", next.Run, "savepoint", p, "checkpoint", rp.md.CheckpointID)
+			s.say("starting the job from a savepoint", "why", fresh, "run", next.Run, "savepoint", p, "checkpoint", rp.md.CheckpointID)
 		} else {
-			jm.log.Info("starting the job fresh", "why", fresh, "run", next.Run)
+			s.say("starting the job fresh", "why", fresh, "run", next.Run)
 		}
 	} else {
 		next.Run, next.FirstCheckpoint, next.StartedFrom, next.Completed = rec.Run, rec.FirstCheckpoint, rec.StartedFrom, rec.Completed
@@ -194,7 +247,7 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 			if err := jm.tidy(ctx, s, rec); err != nil {
 				return nil, err
 			}
-			jm.log.Info("resuming the job from its latest checkpoint", "why", why, "run", rec.Run, "checkpoint", rp.md.CheckpointID, "path", jm.location(rp.path))
+			s.say("resuming the job from its latest checkpoint", "why", why, "run", rec.Run, "checkpoint", rp.md.CheckpointID, "path", jm.location(rp.path))
 		case rec.StartedFrom != "":
 			// No checkpoint completed since the run started from its
 			// savepoint: nothing was committed after it.
@@ -203,12 +256,12 @@ func (jm *JobManager) recover(ctx context.Context) (*start, error) {
 				return nil, err
 			}
 			s.initial = rp
-			jm.log.Info("resuming the job from the savepoint its run started from: no checkpoint completed since", "why", why, "run", rec.Run, "savepoint", rec.StartedFrom)
+			s.say("resuming the job from the savepoint its run started from: no checkpoint completed since", "why", why, "run", rec.Run, "savepoint", rec.StartedFrom)
 		default:
-			jm.log.Info("resuming the job from empty state: no checkpoint of its run completed, so nothing was committed", "why", why, "run", rec.Run)
+			s.say("resuming the job from empty state: no checkpoint of its run completed, so nothing was committed", "why", why, "run", rec.Run)
 		}
 		if p := jm.cfg.SavepointPath; p != "" && p != rec.StartedFrom {
-			jm.log.Info("ignoring execution.savepoint.path: the run it would start is already going on from its own checkpoints", "savepoint", p)
+			s.say("ignoring execution.savepoint.path: the run it would start is already going on from its own checkpoints", "savepoint", p)
 		}
 	}
 	if s.initial != nil {
@@ -265,12 +318,27 @@ func (jm *JobManager) tidy(ctx context.Context, s *start, rec *checkpointstore.R
 // claim takes charge of the job: it writes the job record with this
 // JobManager's epoch, run and attempt lease.
 func (jm *JobManager) claim(ctx context.Context) error {
-	if jm.start.ended != nil {
-		return nil // nothing runs: nothing to take charge of
+	if jm.start.ended == nil { // else nothing runs: nothing to take charge of
+		jm.retryUntil = time.Now().Add(jm.retryFor())
+		err := jm.retry(ctx, "write the job record", func(err error) bool { return errors.Is(err, errRecordChanged) }, func() error {
+			return jm.record.claim(ctx, jm.start.seen, jm.start.record)
+		})
+		if err != nil {
+			return err
+		}
 	}
-	return jm.retry(ctx, "write the job record", func(err error) bool { return errors.Is(err, errRecordChanged) }, func() error {
-		return jm.record.claim(ctx, jm.start.seen, jm.start.record)
-	})
+	for _, l := range jm.start.decision {
+		jm.log.Info(l.msg, l.args...)
+	}
+	return nil
+}
+
+// retryFor is how long start-up storage IO is retried.
+func (jm *JobManager) retryFor() time.Duration {
+	if jm.cfg.StoreRetryFor > 0 {
+		return jm.cfg.StoreRetryFor
+	}
+	return storeRetryFor
 }
 
 // loadSavepoint loads and verifies an explicit execution.savepoint.path. It

@@ -2,9 +2,11 @@ package jobmanager_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/checkpoint"
@@ -173,6 +175,92 @@ func TestRestartResumesFromTheLatestCheckpoint(t *testing.T) {
 	}
 }
 
+// TestRestartWaitsForTheStore: a JobManager started again while its
+// checkpoint storage fails every read and list (a store that is down) for
+// longer than a few retries waits for it, logging each retry at WARN, and
+// resumes the job once it is back.
+func TestRestartWaitsForTheStore(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.start(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.checkpoint(f.jobID(), 1, "numbers", true)
+	f.checkpoint(f.jobID(), 2, "numbers", true)
+	fi := blob.NewFaultInjector(f.st)
+	fi.Inject(blob.Fault{Ops: blob.OpRead | blob.OpList, Err: errors.New("503 service unavailable")})
+	const away = 4 * time.Second
+	back := time.AfterFunc(away, fi.Reset)
+	defer back.Stop()
+	began := time.Now()
+	log, err := f.start(func(c *jobmanager.Config) { c.OpenStorage = blob.Share(fi) })
+	if err != nil {
+		t.Fatalf("the jobmanager gave up on a store away for %v: %v\n%s", away, err, log)
+	}
+	if took := time.Since(began); took < away {
+		t.Fatalf("started in %v, while the store was away for %v", took, away)
+	}
+	if !strings.Contains(log, "resuming the job from its latest checkpoint") || !strings.Contains(log, "checkpoint=2") {
+		t.Fatalf("log does not say the job resumes from checkpoint 2:\n%s", log)
+	}
+	retries := 0
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "checkpoint storage failed; retrying") {
+			retries++
+			for _, want := range []string{"level=WARN", "attempt=", "retry_in=", "503 service unavailable"} {
+				if !strings.Contains(l, want) {
+					t.Errorf("a retry line lacks %q: %s", want, l)
+				}
+			}
+		}
+	}
+	if retries < 2 {
+		t.Errorf("%d retries logged:\n%s", retries, log)
+	}
+	if strings.Contains(log, "level=ERROR") {
+		t.Errorf("a store that comes back logs an ERROR:\n%s", log)
+	}
+}
+
+// TestStartGivesUpOnAStoreThatStaysAway: the wait is bounded; then the
+// start fails with the store's error, logged at ERROR.
+func TestStartGivesUpOnAStoreThatStaysAway(t *testing.T) {
+	f := newFixture(t)
+	fi := blob.NewFaultInjector(f.st)
+	fi.Inject(blob.Fault{Ops: blob.OpRead | blob.OpList | blob.OpWrite, Err: errors.New("503 service unavailable")})
+	log, err := f.start(func(c *jobmanager.Config) {
+		c.OpenStorage = blob.Share(fi)
+		c.StoreRetryFor = 1500 * time.Millisecond
+	})
+	if err == nil || !strings.Contains(err.Error(), "503 service unavailable") || !strings.Contains(err.Error(), "still failing") {
+		t.Fatalf("err = %v, want the store's error and that it was still failing", err)
+	}
+	if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "giving up") {
+		t.Fatalf("giving up is not logged at ERROR:\n%s", log)
+	}
+}
+
+// TestDecisionLoggedOnceInCharge: what a JobManager does with the job
+// (starting it fresh, resuming it) is logged once it has taken charge, after
+// its ports are bound, not by a start that then fails (a port in use).
+func TestDecisionLoggedOnceInCharge(t *testing.T) {
+	f := newFixture(t)
+	var log jobmanager.LogBuffer
+	jm, err := jobmanager.New(jobmanager.Config{JobName: "job", Jobs: f.reg, MaxParallelism: 128, CheckpointsDir: f.dir,
+		RPCAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "starting the job") {
+		t.Fatalf("logged before the jobmanager took charge:\n%s", log.String())
+	}
+	if err := jm.Claim(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "starting the job fresh") {
+		t.Fatalf("not logged once in charge:\n%s", log.String())
+	}
+}
+
 // TestRestartAfterTheRunEnded: a run that FINISHED or was CANCELED (by a
 // stop-with-savepoint, say) is not run again, as in Flink — a restarted pod
 // does not revive a job stopped on purpose — unless a savepoint to start a
@@ -308,7 +396,9 @@ func TestNewerOrOlderCheckpointsDoNotMoveTheResume(t *testing.T) {
 	if err := f.st.Delete(context.Background(), f.store(f.jobID()).MetadataPath(2)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.start(nil)
+	// Not found is waited for, as a store that is away (a start-up retry
+	// bound of 1s instead of 60s), then refused.
+	_, err = f.start(func(c *jobmanager.Config) { c.StoreRetryFor = time.Second })
 	if err == nil || !strings.Contains(err.Error(), "checkpoint 2") {
 		t.Fatalf("start with the record's checkpoint gone = %v, want a refusal naming checkpoint 2", err)
 	}

@@ -213,6 +213,46 @@ type Source interface {
 	Position() int64
 }
 
+// SplitSource is a Source whose splits are discovered on the JobManager
+// by a SplitEnumerator and handed to its subtasks while they run.
+type SplitSource interface {
+	Source
+	// AddSplits gives the subtask more splits, as entries in the encoding of
+	// its snapshots; noMore says no split will ever follow.
+	AddSplits(entries [][]byte, noMore bool) error
+}
+
+// Split is one unit of a source's input that a SplitEnumerator found: a
+// Kafka partition, say. Entry is the state a reader starts it from, in the
+// encoding of the reader's snapshot entries.
+type Split struct {
+	ID    string
+	Entry []byte
+}
+
+// SplitEnumerator discovers a source's splits on the JobManager. Discover
+// is called by one goroutine at a time and may block on an external system
+// (it takes ctx); SplitID may be called concurrently with it, so it only
+// decodes.
+type SplitEnumerator interface {
+	// Discover lists the source's splits now. first says that none has been
+	// assigned yet (a fresh start), so their entries start where the
+	// source's configuration says, while a split found later starts at its
+	// beginning. final says no split will ever follow these.
+	Discover(ctx context.Context, first bool) (splits []Split, final bool, err error)
+	// SplitID returns the id of a split from an entry a reader snapshotted.
+	SplitID(entry []byte) (string, error)
+	Close() error
+}
+
+// EnumeratorContext is what a SplitEnumerator sees of the job.
+type EnumeratorContext interface {
+	JobID() string
+	// Context ends when the JobManager stops.
+	Context() context.Context
+	Logger() *slog.Logger
+}
+
 // permanent marks a failure that restarting cannot mend.
 type permanent struct{ err error }
 

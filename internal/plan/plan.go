@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/operator"
@@ -120,6 +121,11 @@ type Operator struct {
 	// of InputEdges, for an operator with several, or an operator.Source
 	// for sources.
 	Build func(out any) (in any, hooks operator.Hooks, err error)
+	// Enumerator, for a source whose splits are discovered on the
+	// JobManager, makes its SplitEnumerator; DiscoveryInterval is how often
+	// the JobManager asks it again (0: only when an attempt starts).
+	Enumerator        func(operator.EnumeratorContext) (operator.SplitEnumerator, error)
+	DiscoveryInterval time.Duration
 	// Fanout combines the emitters of several consumers into one.
 	Fanout func(outs []any) any
 }

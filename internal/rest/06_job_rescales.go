@@ -7,8 +7,9 @@ type rescalesList struct {
 	Rescales []Rescale `json:"rescales"`
 }
 
-// handleJobRescales serves GET /jobs/{jobid}/rescales: every rescale of the
-// job, oldest first, with its pause and reprocessed records.
+// handleJobRescales serves GET /jobs/{jobid}/rescales: the job's first
+// deployment (trigger initial), then every rescale and restart, oldest
+// first, with its pause and reprocessed records.
 func (s *Server) handleJobRescales(r *http.Request) (int, any, error) {
 	id, err := jobIDParam(r)
 	if err != nil {

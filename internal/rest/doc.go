@@ -1,5 +1,5 @@
 // Package rest serves the JobManager's REST API, a Flink-compatible subset
-// (DESIGN.md, "REST API"), and a small embedded web UI.
+// (its endpoints are listed in the README), and a small embedded web UI.
 //
 // The package is a shell: it owns no job state. The JobManager implements
 // Backend, whose read methods return snapshots it has published and whose

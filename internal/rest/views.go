@@ -1,14 +1,14 @@
 package rest
 
-// This file holds the view types a Backend fills. Their JSON names are fixed
-// by DESIGN.md (Flink's REST API where Flink has the field); do not rename
-// them. Timestamps are Unix milliseconds, durations milliseconds; -1 means
+// This file holds the view types a Backend fills. Their JSON names are part
+// of the REST API the README lists (Flink's REST API where Flink has the
+// field); do not rename them. Timestamps are Unix milliseconds, durations milliseconds; -1 means
 // "not yet" (e.g. the end time of a running job).
 
 // JobState is a job's state, as Flink names it.
 type JobState string
 
-// The job states of DESIGN.md.
+// The job states, as Flink names them.
 const (
 	JobCreated    JobState = "CREATED"
 	JobRunning    JobState = "RUNNING"
@@ -160,7 +160,8 @@ type RestoredCheckpoint struct {
 // RescaleTrigger says why a rescale happened.
 type RescaleTrigger string
 
-// The rescale triggers of DESIGN.md; a Backend may add others.
+// The rescale triggers GET /jobs/:jobid/rescales shows (the README lists it);
+// a Backend may add others.
 const (
 	// TriggerInitial is the job's first deployment (from 0), listed so
 	// that its pause and restored state show too.
@@ -193,7 +194,7 @@ type Rescale struct {
 	// From and To are the job's parallelism before and after.
 	From int `json:"from"`
 	To   int `json:"to"`
-	// Checkpoint is the id of the checkpoint restored, or -1 for none.
+	// Checkpoint is the id of the checkpoint restored, or 0 for none (empty state).
 	Checkpoint int64 `json:"checkpoint"`
 	// Start and End are Unix ms; End is -1 while the rescale is in progress.
 	Start int64 `json:"start"`

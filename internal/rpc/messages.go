@@ -25,6 +25,7 @@ type Envelope struct {
 	Complete   *CheckpointComplete `json:"complete,omitempty"`
 	Released   *Released           `json:"released,omitempty"`
 	Resume     *Resume             `json:"resume,omitempty"`
+	AddSplits  *AddSplits          `json:"addSplits,omitempty"`
 }
 
 // Register is the first message of a TaskManager on a new stream.
@@ -168,6 +169,19 @@ type Resume struct {
 	Attempt uint64 `json:"attempt"`
 }
 
+// AddSplits hands splits that the JobManager's enumerator found to a
+// source subtask of an attempt.
+type AddSplits struct {
+	Attempt uint64  `json:"attempt"`
+	Task    TaskKey `json:"task"`
+	// Entries are the splits, in the encoding of the reader's snapshot
+	// entries.
+	Entries [][]byte `json:"entries,omitempty"`
+	// NoMore says no split will follow: a bounded source's reader ends
+	// once its splits are done.
+	NoMore bool `json:"noMore,omitempty"`
+}
+
 // CheckpointComplete tells every task that a checkpoint's metadata is
 // durable: sinks commit.
 type CheckpointComplete struct {
@@ -243,6 +257,9 @@ type TaskSample struct {
 	// the job's first start).
 	RecordsIn      int64 `json:"recordsIn,omitempty"`
 	SourcePosition int64 `json:"sourcePosition,omitempty"`
+	// RecordsOut counts the records sent to the network since the subtask
+	// started.
+	RecordsOut int64 `json:"recordsOut,omitempty"`
 }
 
 // FailureDomain classifies a task failure: where it came from, and so

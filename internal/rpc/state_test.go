@@ -52,6 +52,7 @@ func FuzzEnvelope(f *testing.F) {
 	f.Add([]byte(`{"ack":{"attempt":2,"checkpoint":3,"task":{"vertex":"v","subtask":1},"snapshots":[{"operatorId":"op","keyed":{"range":{"start":5,"end":1},"offsets":[0]}}]}}`))
 	f.Add([]byte(`{"deploy":{"attempt":1,"tasks":[{"task":{"vertex":"v"},"keyGroups":{"start":0,"end":127},"restore":[{"operatorId":"o","keyed":[{"handle":{},"range":{}}]}]}]}}`))
 	f.Add([]byte(`{"taskStatus":{"state":"FAILED","domain":"user"}}`))
+	f.Add([]byte(`{"addSplits":{"attempt":3,"task":{"vertex":"v"},"entries":["AQID"],"noMore":true}}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var e Envelope

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/rpc"
 )
 
@@ -32,6 +33,11 @@ import (
 //   - Resume: a flag, and whether it came after the pending trigger, so that
 //     a Resume sent before a halting trigger does not undo that halt and one
 //     sent after it does, as in arrival order.
+//   - AddSplits: the entries appended, never merged (each split comes once),
+//     before or after the pending trigger as they came, like Resume: a
+//     split belongs to a checkpoint exactly when its reader took it up
+//     before that checkpoint's barrier, which is what a restore assumes of
+//     the readers' entries. A list bounded by the source's splits.
 //   - Cancel: the context of Run, which the TaskManager cancels.
 //
 // Setters write the state under ctl's mutex (completions with an atomic)
@@ -49,7 +55,22 @@ type control struct {
 	// resume is set by Resume; resumeAfter says it came after trigger was
 	// set.
 	resume, resumeAfter bool
+	// splits came before trigger, splitsAfter after it.
+	splits, splitsAfter splitsToAdd
 }
+
+// splitsToAdd are splits for a source, and whether no more will come.
+type splitsToAdd struct {
+	entries [][]byte
+	noMore  bool
+}
+
+func (s *splitsToAdd) add(o splitsToAdd) {
+	s.entries = append(s.entries, o.entries...)
+	s.noMore = s.noMore || o.noMore
+}
+
+func (s splitsToAdd) empty() bool { return len(s.entries) == 0 && !s.noMore }
 
 // trigger asks a source to inject a checkpoint barrier.
 type trigger struct {
@@ -72,6 +93,10 @@ func (t *Task) TriggerCheckpoint(id uint64, final, halt bool) {
 			return // not newer: a duplicate or out of order
 		}
 		t.ctl.superseded = old
+		// The old trigger is never injected: splits that came after it
+		// came before this one.
+		t.ctl.splits.add(t.ctl.splitsAfter)
+		t.ctl.splitsAfter = splitsToAdd{}
 	}
 	t.ctl.trigger = trigger{id: id, final: final, halt: halt}
 	t.ctl.resumeAfter = false
@@ -85,6 +110,21 @@ func (t *Task) Resume() {
 	t.ctl.Lock()
 	t.ctl.resume = true
 	t.ctl.resumeAfter = t.ctl.trigger.id != 0
+	t.ctl.Unlock()
+	t.poke()
+}
+
+// AddSplits gives a source subtask splits its JobManager's enumerator
+// found; noMore says none will follow. It is safe for concurrent use and
+// never blocks.
+func (t *Task) AddSplits(entries [][]byte, noMore bool) {
+	t.ctl.Lock()
+	add := splitsToAdd{entries: entries, noMore: noMore}
+	if t.ctl.trigger.id != 0 {
+		t.ctl.splitsAfter.add(add)
+	} else {
+		t.ctl.splits.add(add)
+	}
 	t.ctl.Unlock()
 	t.poke()
 }
@@ -133,13 +173,38 @@ func (t *Task) serveControl(ctx context.Context) error {
 	if c.resume && !c.resumeAfter {
 		t.resume()
 	}
+	if err := t.addSplits(c.splits); err != nil {
+		return err
+	}
 	if c.trigger.id != 0 {
 		if err := t.inject(ctx, c.trigger); err != nil {
 			return err
 		}
 	}
+	if err := t.addSplits(c.splitsAfter); err != nil {
+		return err
+	}
 	if c.resume && c.resumeAfter {
 		t.resume()
+	}
+	return nil
+}
+
+// addSplits hands splits to the source.
+func (t *Task) addSplits(s splitsToAdd) error {
+	if s.empty() {
+		return nil
+	}
+	src, ok := t.source.(operator.SplitSource)
+	if !ok {
+		return &Failure{Domain: rpc.DomainInternal, Err: fmt.Errorf("%s: splits for a subtask whose head is not a split source", t.chain[0].op.ID)}
+	}
+	if err := src.AddSplits(s.entries, s.noMore); err != nil {
+		domain := rpc.DomainExternal
+		if operator.IsPermanent(err) {
+			domain = rpc.DomainPermanent
+		}
+		return &Failure{Domain: domain, Err: fmt.Errorf("%s: %w", t.chain[0].op.ID, err)}
 	}
 	return nil
 }

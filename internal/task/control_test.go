@@ -31,6 +31,21 @@ type ctlSource struct {
 	mu        sync.Mutex
 	snapshots []uint64
 	completes []uint64
+	// events are the snapshots and added splits in order: "snap N",
+	// "split E", "no more".
+	events []string
+}
+
+func (s *ctlSource) AddSplits(entries [][]byte, noMore bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range entries {
+		s.events = append(s.events, "split "+string(e))
+	}
+	if noMore {
+		s.events = append(s.events, "no more")
+	}
+	return nil
 }
 
 func (s *ctlSource) Poll(context.Context) (operator.PollStatus, time.Duration, error) {
@@ -46,6 +61,7 @@ func (s *ctlSource) Snapshot(id uint64) ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.snapshots = append(s.snapshots, id)
+	s.events = append(s.events, fmt.Sprint("snap ", id))
 	return nil, nil
 }
 
@@ -268,4 +284,47 @@ func TestResumeOrder(t *testing.T) {
 	}
 }
 
-var _ operator.Source = (*ctlSource)(nil)
+// TestSplitsOrder: splits handed to a busy source are taken up before or
+// after the pending barrier as they came, so that a checkpoint holds a
+// split exactly when it was handed out before the checkpoint's trigger.
+func TestSplitsOrder(t *testing.T) {
+	split := func(tk *task.Task, e string) { tk.AddSplits([][]byte{[]byte(e)}, false) }
+	for _, tc := range []struct {
+		name string
+		send func(*task.Task)
+		want []string
+	}{
+		{"split then trigger", func(tk *task.Task) { split(tk, "a"); tk.TriggerCheckpoint(1, false, false) },
+			[]string{"split a", "snap 1"}},
+		{"trigger then split", func(tk *task.Task) { tk.TriggerCheckpoint(1, false, false); split(tk, "a") },
+			[]string{"snap 1", "split a"}},
+		{"around a trigger", func(tk *task.Task) {
+			split(tk, "a")
+			tk.TriggerCheckpoint(1, false, false)
+			split(tk, "b")
+			tk.AddSplits(nil, true)
+		}, []string{"split a", "snap 1", "split b", "no more"}},
+		{"a superseded trigger", func(tk *task.Task) {
+			tk.TriggerCheckpoint(1, false, false)
+			split(tk, "a")
+			tk.TriggerCheckpoint(2, false, false)
+			split(tk, "b")
+		}, []string{"split a", "snap 2", "split b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := startCtl(t)
+				defer h.stop()
+				tc.send(h.task)
+				h.release()
+				h.src.mu.Lock()
+				defer h.src.mu.Unlock()
+				if !slices.Equal(h.src.events, tc.want) {
+					t.Errorf("events %q, want %q", h.src.events, tc.want)
+				}
+			})
+		})
+	}
+}
+
+var _ operator.SplitSource = (*ctlSource)(nil)

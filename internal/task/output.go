@@ -15,8 +15,11 @@ type recordWriter struct {
 	bufs [][]byte
 	size int
 	maxP int
-	// dirty counts channels with unsent records.
-	dirty int
+	// dirty counts channels with unsent records; committed counts the
+	// records committed since the last flush, published to the task's
+	// recordsOut then.
+	dirty     int
+	committed int64
 }
 
 func (w *recordWriter) NumChannels() int    { return len(w.outs) }
@@ -24,6 +27,7 @@ func (w *recordWriter) MaxParallelism() int { return w.maxP }
 func (w *recordWriter) Buf(ch int) []byte   { return w.bufs[ch] }
 
 func (w *recordWriter) Commit(ch int, b []byte) {
+	w.committed++
 	if len(w.bufs[ch]) == 0 {
 		w.dirty++
 	}
@@ -42,6 +46,8 @@ func (w *recordWriter) flush(ch int) {
 	}
 	w.dirty--
 	w.bufs[ch] = make([]byte, 0, w.size)
+	w.t.recordsOut.Add(w.committed)
+	w.committed = 0
 	if w.t.failure != nil {
 		return
 	}

@@ -55,8 +55,8 @@ func (t *Task) runSource(ctx context.Context) error {
 		now := time.Now()
 		if status == operator.More {
 			t.progress()
-			t.sourceOut.Store(t.source.Position())
 		}
+		t.sourceOut.Store(t.source.Position())
 		nextWatermark, err := t.pollWatermark(now)
 		if err != nil {
 			return err

@@ -98,6 +98,9 @@ func (t *Task) setup(ctx context.Context) error {
 	if t.source == nil {
 		return t.openInputs(next)
 	}
+	pos := t.source.Position()
+	t.sourceAt.Store(pos)
+	t.sourceOut.Store(pos)
 	return nil
 }
 

@@ -175,9 +175,10 @@ type Task struct {
 	// input and for credits on a full output; written by the Run goroutine,
 	// read by Sample from any goroutine.
 	idleNs, backPressuredNs atomic.Int64
-	// recordsIn counts the records read from the network; sourceOut the
-	// source's position, published for samples.
-	recordsIn, sourceOut atomic.Int64
+	// recordsIn counts the records read from the network, recordsOut those
+	// sent to it; sourceOut is the source's position, published for
+	// samples, and sourceAt its position when the subtask opened.
+	recordsIn, recordsOut, sourceOut, sourceAt atomic.Int64
 	// waitSince is when the current wait began (unix nanos, 0: not
 	// waiting) and waitBP whether it is a wait for credits, so that a
 	// sample taken during a long wait counts it.
@@ -239,7 +240,12 @@ func (t *Task) Sample() rpc.TaskSample {
 	now := time.Now()
 	s := rpc.TaskSample{Task: rpc.WireKey(t.key), UptimeNs: now.Sub(t.started).Nanoseconds(),
 		IdleNs: t.idleNs.Load(), BackPressuredNs: t.backPressuredNs.Load(),
-		RecordsIn: t.recordsIn.Load(), SourcePosition: t.sourceOut.Load()}
+		RecordsIn: t.recordsIn.Load(), RecordsOut: t.recordsOut.Load(), SourcePosition: t.sourceOut.Load()}
+	if t.cfg.Graph.IsSource(t.cfg.Vertex) {
+		// A source's records come from its system: those its splits
+		// emitted since the subtask opened.
+		s.RecordsIn = s.SourcePosition - t.sourceAt.Load()
+	}
 	if since := t.waitSince.Load(); since != 0 {
 		if d := now.UnixNano() - since; t.waitBP.Load() {
 			s.BackPressuredNs += d

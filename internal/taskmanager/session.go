@@ -182,6 +182,10 @@ func (tm *TaskManager) handle(ctx context.Context, e *rpc.Envelope, tasks map[ta
 				r.t.TriggerCheckpoint(e.Trigger.Checkpoint, e.Trigger.Final, e.Trigger.Halt)
 			}
 		}
+	case e.AddSplits != nil:
+		if r, ok := tasks[taskID{e.AddSplits.Attempt, e.AddSplits.Task}]; ok {
+			r.t.AddSplits(e.AddSplits.Entries, e.AddSplits.NoMore)
+		}
 	case e.Complete != nil:
 		tm.local.completed(e.Complete.Checkpoint)
 		for id, r := range tasks {
@@ -248,10 +252,13 @@ func (tm *TaskManager) deploy(ctx context.Context, d *rpc.Deploy, tasks map[task
 		})
 		tctx, cancel := context.WithCancel(ctx)
 		r := &running{t: t, cancel: cancel, done: make(chan struct{})}
-		tasks[taskID{d.Attempt, td.Task}] = r
+		id := taskID{d.Attempt, td.Task}
+		tasks[id] = r
+		tm.live.add(id, &liveTask{t: t, jobID: tm.jobID, jobName: tm.jobName, taskName: tm.graph.Vertices[vi].Name})
 		go func() { // owner: the session, which cancels and waits for done
 			defer close(r.done)
 			defer cancel()
+			defer tm.live.remove(id)
 			t.Run(tctx)
 		}()
 	}
@@ -301,7 +308,7 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 		}
 		tm.watermarkInterval = d
 	}
-	tm.graph, tm.jobID, tm.incarnation = jg, reg.JobID, reg.Incarnation
+	tm.graph, tm.jobID, tm.jobName, tm.incarnation = jg, reg.JobID, reg.JobName, reg.Incarnation
 	return nil
 }
 

@@ -85,6 +85,10 @@ type TaskManager struct {
 	peerLost          chan string
 	// local keeps keyed state across attempts (local recovery).
 	local *localState
+	// live are the subtasks running, for metrics scraped from any
+	// goroutine; jobName is the job's name from the JobManager.
+	live    liveTasks
+	jobName string
 	// leaveAt is when Leave was first called, Unix ns; 0 before. Written by Leave (any
 	// goroutine), read by Run.
 	leaveAt atomic.Int64

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/metrics"
+)
+
+// serveMetrics serves reg's /metrics on the first free port of
+// metrics.reporter.prom.port on host, and returns the function that stops
+// it. A range with no free port is logged as an error and the process runs
+// on without metrics, as Flink's reporter does: a taken port must not stop
+// a job.
+func serveMetrics(conf *config.Config, reg *metrics.Registry, host string, taskManager bool, log *slog.Logger) (stop func()) {
+	lo, hi, err := conf.PromPortRange(taskManager)
+	if err == nil {
+		var srv *metrics.Server
+		ln, lerr := metrics.Listen(host, lo, hi)
+		if lerr == nil {
+			srv = metrics.Serve(reg, ln, log)
+			return func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := srv.Close(ctx); err != nil {
+					log.Warn("stopping the metrics server", "err", err)
+				}
+			}
+		}
+		err = lerr
+	}
+	log.Error("serving no Prometheus metrics", "err", err)
+	return func() {}
+}

@@ -1,0 +1,115 @@
+package metrics
+
+import "slices"
+
+// Kind is a series' Prometheus type.
+type Kind uint8
+
+// The kinds of series. Counters only grow (PromQL's rate() applies);
+// gauges go up and down.
+const (
+	Counter Kind = iota + 1
+	Gauge
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Counter:
+		return "counter"
+	case Gauge:
+		return "gauge"
+	}
+	return "unknown"
+}
+
+// Process names the processes that export a series.
+type Process string
+
+// The processes.
+const (
+	JobManager  Process = "JobManager"
+	TaskManager Process = "TaskManager"
+)
+
+// Series declares one metric: its name, type, help and label names. Every
+// series Tide exports is declared below, once; a collector refers to its
+// Series and cannot export another name.
+type Series struct {
+	Name    string
+	Kind    Kind
+	Help    string
+	Labels  []string
+	Process Process
+}
+
+// Label names, Flink's (DESIGN.md).
+const (
+	LabelJobID        = "job_id"
+	LabelJobName      = "job_name"
+	LabelTaskName     = "task_name"
+	LabelSubtaskIndex = "subtask_index"
+	LabelTMID         = "tm_id"
+	LabelOperatorName = "operator_name"
+	LabelTopic        = "topic"
+	LabelPartition    = "partition"
+	LabelTrigger      = "trigger"
+)
+
+var (
+	jobLabels  = []string{LabelJobID, LabelJobName}
+	taskLabels = []string{LabelJobID, LabelJobName, LabelTaskName, LabelSubtaskIndex, LabelTMID}
+)
+
+// The JobManager's series.
+var (
+	TaskManagers = &Series{Name: "tide_jobmanager_taskmanagers", Kind: Gauge, Process: JobManager,
+		Help: "TaskManagers registered with the JobManager."}
+	SlotsTotal = &Series{Name: "tide_jobmanager_slots_total", Kind: Gauge, Process: JobManager,
+		Help: "Task slots of the registered TaskManagers."}
+	SlotsAvailable = &Series{Name: "tide_jobmanager_slots_available", Kind: Gauge, Process: JobManager,
+		Help: "Task slots that run no subtask of the job."}
+	JobUptime = &Series{Name: "tide_job_uptime_seconds", Kind: Gauge, Process: JobManager, Labels: jobLabels,
+		Help: "Time since the job started running, 0 when it does not run."}
+	JobRestarts = &Series{Name: "tide_job_restarts_total", Kind: Counter, Process: JobManager, Labels: jobLabels,
+		Help: "Restarts of the job after a failure or a lost TaskManager, since the JobManager started."}
+	JobRescales = &Series{Name: "tide_job_rescales_total", Kind: Counter, Process: JobManager,
+		Labels: append([]string{LabelTrigger}, jobLabels...),
+		Help:   "Completed rescales of the job by trigger (initial, taskmanager-joined, taskmanager-lost, ...), since the JobManager started."}
+	CheckpointsCompleted = &Series{Name: "tide_checkpoints_completed_total", Kind: Counter, Process: JobManager, Labels: jobLabels,
+		Help: "Checkpoints and savepoints completed, since the JobManager started."}
+	CheckpointsFailed = &Series{Name: "tide_checkpoints_failed_total", Kind: Counter, Process: JobManager, Labels: jobLabels,
+		Help: "Checkpoints and savepoints that failed, since the JobManager started."}
+	CheckpointLastDuration = &Series{Name: "tide_checkpoint_last_duration_seconds", Kind: Gauge, Process: JobManager, Labels: jobLabels,
+		Help: "Duration of the latest completed checkpoint, from trigger to completion."}
+	CheckpointLastSize = &Series{Name: "tide_checkpoint_last_size_bytes", Kind: Gauge, Process: JobManager, Labels: jobLabels,
+		Help: "State size of the latest completed checkpoint."}
+)
+
+// The TaskManager's series.
+var (
+	TaskRecordsIn = &Series{Name: "tide_task_records_in_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
+		Help: "Records a subtask received, from the network or, for a source, from its system."}
+	TaskRecordsOut = &Series{Name: "tide_task_records_out_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
+		Help: "Records a subtask sent over the network to the subtasks downstream."}
+	TaskBusy = &Series{Name: "tide_task_busy_seconds_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
+		Help: "Time a subtask spent working (neither idle nor back-pressured)."}
+	TaskBackpressured = &Series{Name: "tide_task_backpressured_seconds_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
+		Help: "Time a subtask spent waiting for buffers or credits downstream."}
+	TaskIdle = &Series{Name: "tide_task_idle_seconds_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
+		Help: "Time a subtask spent waiting for input."}
+	TaskManagerCPU = &Series{Name: "tide_taskmanager_cpu_seconds_total", Kind: Counter, Process: TaskManager, Labels: []string{LabelTMID},
+		Help: "CPU time the TaskManager process used, user and system."}
+	TaskManagerCPULimit = &Series{Name: "tide_taskmanager_cpu_limit_cores", Kind: Gauge, Process: TaskManager, Labels: []string{LabelTMID},
+		Help: "CPU the TaskManager may use, in cores: its cgroup's quota (a pod's limit), else the machine's cores. CPU utilization is the rate of tide_taskmanager_cpu_seconds_total over this."}
+	KafkaConsumerLag = &Series{Name: "tide_kafka_consumer_lag_records", Kind: Gauge, Process: TaskManager,
+		Labels: append(slices.Clone(taskLabels), LabelTopic, LabelPartition),
+		Help:   "Records of a Kafka partition not read yet: its high watermark minus the source's position."}
+)
+
+// All lists every series Tide declares, in the order of the docs' table.
+var All = []*Series{
+	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales,
+	CheckpointsCompleted, CheckpointsFailed, CheckpointLastDuration, CheckpointLastSize,
+	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, TaskManagerCPU, TaskManagerCPULimit,
+	KafkaConsumerLag,
+}

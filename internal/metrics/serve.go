@@ -1,0 +1,86 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server serves a Registry's /metrics over HTTP.
+type Server struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+	log  *slog.Logger
+}
+
+// Listen binds the first free port of [lo, hi] on host, as Flink's
+// Prometheus reporter does with a port range (several TaskManagers on one
+// machine take the next ones). A port in use is skipped; any other error,
+// or no free port in the range, is returned naming the range.
+func Listen(host string, lo, hi int) (net.Listener, error) {
+	var last error
+	for p := lo; p <= hi; p++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err == nil {
+			return ln, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("metrics.reporter.prom.port: listen on %s port %d: %w", host, p, err)
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("metrics.reporter.prom.port: no free port in %d-%d on %s (last: %v)", lo, hi, host, last)
+}
+
+// Serve serves r on ln in a goroutine owned by the Server until Close.
+func Serve(r *Registry, ln net.Listener, log *slog.Logger) *Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Gatherer(), promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Timeout:       10 * time.Second,
+	}))
+	s := &Server{
+		srv: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		ln: ln, done: make(chan struct{}), log: log,
+	}
+	log.Info("Prometheus metrics listening", "addr", ln.Addr().String())
+	go func() { // owner: the Server; ends at Close
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	return s
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server, letting scrapes in flight finish until ctx ends,
+// and waits for its goroutine.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(err, s.srv.Close())
+	}
+	<-s.done
+	return err
+}

@@ -1,0 +1,93 @@
+package taskmanager
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/tide-stream/tide/internal/metrics"
+	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/task"
+)
+
+// liveTasks are the subtasks running on the TaskManager, for scrapes from
+// any goroutine. The session adds a subtask when it starts it and removes
+// it when its Run returns.
+type liveTasks struct {
+	mu sync.Mutex
+	m  map[taskID]*liveTask
+}
+
+// liveTask is a running subtask and the labels of its series.
+type liveTask struct {
+	t                        *task.Task
+	jobID, jobName, taskName string
+}
+
+func (l *liveTasks) add(id taskID, t *liveTask) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[taskID]*liveTask{}
+	}
+	l.m[id] = t
+}
+
+func (l *liveTasks) remove(id taskID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, id)
+}
+
+// sampled is one subtask's sample and labels.
+type sampled struct {
+	s      rpc.TaskSample
+	labels []string
+}
+
+// samples returns a sample of every live subtask of the newest attempt.
+func (l *liveTasks) samples(tmID string) []sampled {
+	l.mu.Lock()
+	var newest uint64
+	for id := range l.m {
+		newest = max(newest, id.attempt)
+	}
+	var out []sampled
+	for id, lt := range l.m {
+		if id.attempt != newest {
+			continue
+		}
+		out = append(out, sampled{s: lt.t.Sample(), labels: []string{lt.jobID, lt.jobName, lt.taskName, strconv.Itoa(id.key.Subtask), tmID}})
+	}
+	l.mu.Unlock()
+	return out
+}
+
+// RegisterMetrics feeds the TaskManager's series to r from its subtasks'
+// samples, taken at scrape time. It returns a function that removes them.
+func (tm *TaskManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
+	per := func(value func(rpc.TaskSample) float64) metrics.CollectFunc {
+		return func(emit metrics.Emit) {
+			for _, s := range tm.live.samples(tm.cfg.ResourceID) {
+				emit(value(s.s), s.labels...)
+			}
+		}
+	}
+	seconds := func(ns int64) float64 { return float64(ns) / 1e9 }
+	cpu := metrics.NewCPU()
+	removes := []func(){
+		r.Collect(metrics.TaskRecordsIn, per(func(s rpc.TaskSample) float64 { return float64(s.RecordsIn) })),
+		r.Collect(metrics.TaskRecordsOut, per(func(s rpc.TaskSample) float64 { return float64(s.RecordsOut) })),
+		r.Collect(metrics.TaskBusy, per(func(s rpc.TaskSample) float64 {
+			return seconds(max(s.UptimeNs-s.IdleNs-s.BackPressuredNs, 0))
+		})),
+		r.Collect(metrics.TaskBackpressured, per(func(s rpc.TaskSample) float64 { return seconds(s.BackPressuredNs) })),
+		r.Collect(metrics.TaskIdle, per(func(s rpc.TaskSample) float64 { return seconds(s.IdleNs) })),
+		r.Collect(metrics.TaskManagerCPU, func(emit metrics.Emit) { emit(cpu.Seconds(), tm.cfg.ResourceID) }),
+		r.Collect(metrics.TaskManagerCPULimit, func(emit metrics.Emit) { emit(cpu.LimitCores(), tm.cfg.ResourceID) }),
+	}
+	return func() {
+		for _, rm := range removes {
+			rm()
+		}
+	}
+}
