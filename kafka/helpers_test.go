@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/kafka"
 	"github.com/tide-stream/tide/stream"
 )
@@ -86,6 +86,6 @@ func sortedUnion(vs ...[]int64) []int64 {
 }
 
 // partLabels are the labels of partition p's series.
-func partLabels(topic string, p int32) []metric.Label {
-	return []metric.Label{{Name: metric.LabelTopic, Value: topic}, {Name: metric.LabelPartition, Value: strconv.Itoa(int(p))}}
+func partLabels(topic string, p int32) []metrichook.Label {
+	return []metrichook.Label{{Name: metrichook.LabelTopic, Value: topic}, {Name: metrichook.LabelPartition, Value: strconv.Itoa(int(p))}}
 }

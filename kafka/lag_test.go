@@ -7,7 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/kafka"
 	"github.com/tide-stream/tide/stream"
 )
@@ -35,7 +35,7 @@ func TestReaderLagAndCommittedOffsets(t *testing.T) {
 	var got []record
 	out := fakeOutput{recs: &got, done: new([]string)}
 	lag := func(p int32) (float64, bool) {
-		return ctx.metrics.Value(metric.KafkaConsumerLag, partLabels(topic, p)...)
+		return ctx.metrics.Value(metrichook.KafkaConsumerLag, partLabels(topic, p)...)
 	}
 	allReported := func() bool {
 		for p := range int32(partitions) {
@@ -72,7 +72,7 @@ func TestReaderLagAndCommittedOffsets(t *testing.T) {
 	if !behind {
 		t.Fatal("no partition is behind: the test reads too much")
 	}
-	if m, _ := ctx.metrics.Value(metric.KafkaConsumerLagMax); m != maxLag {
+	if m, _ := ctx.metrics.Value(metrichook.KafkaConsumerLagMax); m != maxLag {
 		t.Errorf("lag max %v, want %v", m, maxLag)
 	}
 
@@ -98,7 +98,7 @@ func TestReaderLagAndCommittedOffsets(t *testing.T) {
 			t.Errorf("partition %d: lag %v after reading everything", p, l)
 		}
 	}
-	if m, _ := ctx.metrics.Value(metric.KafkaConsumerLagMax); m != 0 {
+	if m, _ := ctx.metrics.Value(metrichook.KafkaConsumerLagMax); m != 0 {
 		t.Errorf("lag max %v after reading everything", m)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/kafka"
 	"github.com/tide-stream/tide/stream"
@@ -71,8 +71,8 @@ func TestReaderOffsetOutOfRange(t *testing.T) {
 		if want := seq(100, 300); !slices.Equal(values(got), want) {
 			t.Errorf("read %d records %v…, want 100..299", len(got), values(got)[:min(5, len(got))])
 		}
-		if lost, _ := ctx.metrics.Value(metric.KafkaRecordsLost, partLabels(topic, 0)...); lost != 90 {
-			t.Errorf("%s = %v, want 90", metric.KafkaRecordsLost, lost)
+		if lost, _ := ctx.metrics.Value(metrichook.KafkaRecordsLost, partLabels(topic, 0)...); lost != 90 {
+			t.Errorf("%s = %v, want 90", metrichook.KafkaRecordsLost, lost)
 		}
 		if log := ctx.log.String(); !strings.Contains(log, "records_lost=90") || !strings.Contains(log, "log_start=100") {
 			t.Errorf("the log does not report the reset and the loss:\n%s", log)
@@ -86,8 +86,8 @@ func TestReaderOffsetOutOfRange(t *testing.T) {
 		if len(got) != 0 {
 			t.Errorf("read %v", got)
 		}
-		if lost, _ := ctx.metrics.Value(metric.KafkaRecordsLost, partLabels(topic, 0)...); lost != 40 {
-			t.Errorf("%s = %v, want 40", metric.KafkaRecordsLost, lost)
+		if lost, _ := ctx.metrics.Value(metrichook.KafkaRecordsLost, partLabels(topic, 0)...); lost != 40 {
+			t.Errorf("%s = %v, want 40", metrichook.KafkaRecordsLost, lost)
 		}
 	})
 }
@@ -128,8 +128,8 @@ func TestReaderSkipsBadRecords(t *testing.T) {
 	if !slices.Equal(values(got), seq(0, 100)) {
 		t.Errorf("read %v, want 0..99", values(got))
 	}
-	if n, _ := ctx.metrics.Value(metric.KafkaRecordsSkipped, partLabels(topic, 1)...); n != 3 {
-		t.Errorf("%s = %v, want 3", metric.KafkaRecordsSkipped, n)
+	if n, _ := ctx.metrics.Value(metrichook.KafkaRecordsSkipped, partLabels(topic, 1)...); n != 3 {
+		t.Errorf("%s = %v, want 3", metrichook.KafkaRecordsSkipped, n)
 	}
 	lines := func() []string {
 		var ls []string
@@ -179,8 +179,8 @@ func TestReaderDeadLettersBadRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Acknowledged when Snapshot returned.
-	if n, _ := ctx.metrics.Value(metric.KafkaRecordsDeadLettered, partLabels(topic, 1)...); n != 3 {
-		t.Errorf("%s = %v after Snapshot, want 3", metric.KafkaRecordsDeadLettered, n)
+	if n, _ := ctx.metrics.Value(metrichook.KafkaRecordsDeadLettered, partLabels(topic, 1)...); n != 3 {
+		t.Errorf("%s = %v after Snapshot, want 3", metrichook.KafkaRecordsDeadLettered, n)
 	}
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(dlq))

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -27,7 +27,7 @@ type fakeContext struct {
 	subtask, parallelism int
 	ctx                  context.Context
 	wake                 chan struct{}
-	metrics              *metric.Registry
+	metrics              *metrichook.Registry
 	log                  *syncBuffer
 	// now is the clock, the wall clock when zero.
 	now time.Time
@@ -35,7 +35,7 @@ type fakeContext struct {
 
 func newFakeContext(t *testing.T, subtask, parallelism int) *fakeContext {
 	return &fakeContext{subtask: subtask, parallelism: parallelism, ctx: t.Context(), wake: make(chan struct{}, 1),
-		metrics: metric.NewRegistry(), log: &syncBuffer{}}
+		metrics: metrichook.NewRegistry(), log: &syncBuffer{}}
 }
 
 // syncBuffer is a log's text, safe for concurrent writes.

@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -135,7 +135,7 @@ func openReader[T any](cfg *Config[T], sctx stream.SourceContext, restored [][]b
 	if r.decode == nil {
 		r.decode = func(rec *kgo.Record) (T, error) { return cfg.Deserialize(rec.Key, rec.Value) }
 	}
-	r.lagMax = sctx.Metrics().Gauge(metric.KafkaConsumerLagMax)
+	r.lagMax = sctx.Metrics().Gauge(metrichook.KafkaConsumerLagMax)
 	// The client consumes directly (no group), starting with no partition:
 	// the restored ones and those the enumerator hands out are added.
 	opts := []kgo.Opt{
@@ -186,11 +186,11 @@ func (r *reader[T]) AddSplits(entries [][]byte) error {
 		if r.byTP[tp] != nil {
 			return fmt.Errorf("partition %s handed to this subtask twice", s.id)
 		}
-		labels := []stream.Label{{Name: metric.LabelTopic, Value: s.topic}, {Name: metric.LabelPartition, Value: strconv.Itoa(int(s.partition))}}
+		labels := []stream.Label{{Name: metrichook.LabelTopic, Value: s.topic}, {Name: metrichook.LabelPartition, Value: strconv.Itoa(int(s.partition))}}
 		r.byTP[tp] = &partition{split: s, end: -1,
-			skipped:      metrics.Counter(metric.KafkaRecordsSkipped, labels...),
-			deadLettered: metrics.Counter(metric.KafkaRecordsDeadLettered, labels...),
-			lost:         metrics.Counter(metric.KafkaRecordsLost, labels...),
+			skipped:      metrics.Counter(metrichook.KafkaRecordsSkipped, labels...),
+			deadLettered: metrics.Counter(metrichook.KafkaRecordsDeadLettered, labels...),
+			lost:         metrics.Counter(metrichook.KafkaRecordsLost, labels...),
 		}
 		r.splits = append(r.splits, s)
 		if s.finished() {
@@ -339,9 +339,9 @@ func (r *reader[T]) updateLag(p *partition) {
 		end = min(end, p.stop)
 	}
 	if p.lag == nil {
-		p.lag = r.sctx.Metrics().Gauge(metric.KafkaConsumerLag,
-			stream.Label{Name: metric.LabelTopic, Value: p.topic},
-			stream.Label{Name: metric.LabelPartition, Value: strconv.Itoa(int(p.partition))})
+		p.lag = r.sctx.Metrics().Gauge(metrichook.KafkaConsumerLag,
+			stream.Label{Name: metrichook.LabelTopic, Value: p.topic},
+			stream.Label{Name: metrichook.LabelPartition, Value: strconv.Itoa(int(p.partition))})
 	}
 	p.lag.Set(float64(max(0, end-p.next)))
 }

@@ -335,3 +335,44 @@ func TestPartitionAddedWhileRunning(t *testing.T) {
 	c.WaitCheckpoints(c.Checkpoints().Counts.Completed+2, timeout)
 	requireExactlyOnce(t, sink, n+m)
 }
+
+// TestSourceLagOnTheTaskManager reads a topic, slowly at first, in a job
+// on one TaskManager: the TaskManager's metrics show each partition's lag
+// and the largest, labeled with the subtask and the source, above zero
+// while the job is behind, and zero once it has read everything.
+func TestSourceLagOnTheTaskManager(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	brokers := startKafka(t)
+	produce(t, brokers, n)
+	sink := tidetest.NewSink[int64]()
+	var release atomic.Bool
+	cfg := kafka.Config[int64]{Brokers: brokers, Topics: []string{topic}, Name: "numbers-in", Deserialize: kafka.Int64}
+	c := tidetest.Start(t, tidetest.Config{Job: jobOf(cfg, sink, &release), TaskManagers: 1, CheckpointInterval: 100 * time.Millisecond})
+	tm := c.TaskManagers()[0]
+	lags := func() (sum float64, all bool) {
+		all = true
+		for p := range partitions {
+			v, ok := tm.Metric("tide_kafka_consumer_lag_records", map[string]string{
+				"topic": topic, "partition": strconv.Itoa(p), "operator_name": "numbers-in", "subtask_index": "0", "tm_id": tm.ID()})
+			sum += v
+			all = all && ok
+		}
+		return sum, all
+	}
+	c.WaitFor("every partition's lag, above zero", timeout, func() bool {
+		sum, all := lags()
+		return all && sum > 0
+	})
+	if m, ok := tm.Metric("tide_kafka_consumer_lag_max_records", map[string]string{"operator_name": "numbers-in"}); !ok || m <= 0 {
+		t.Errorf("lag max %v (exported: %v) while behind, want above zero", m, ok)
+	}
+	release.Store(true)
+	c.WaitFor("every record, and a lag of zero", timeout, func() bool {
+		sum, all := lags()
+		return sink.Len() == n && all && sum == 0
+	})
+	if m, _ := tm.Metric("tide_kafka_consumer_lag_max_records", map[string]string{"operator_name": "numbers-in"}); m != 0 {
+		t.Errorf("lag max %v after reading everything", m)
+	}
+}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/kafka"
 )
 
@@ -80,7 +80,7 @@ func TestBoundedReadEndsAtTransactionMarkers(t *testing.T) {
 				t.Errorf("read %d records, want %d: %v", len(got), len(tc.want), got)
 			}
 			for p := range int32(partitions) {
-				if lag, ok := ctx.metrics.Value(metric.KafkaConsumerLag, partLabels(topic, p)...); !ok || lag != 0 {
+				if lag, ok := ctx.metrics.Value(metrichook.KafkaConsumerLag, partLabels(topic, p)...); !ok || lag != 0 {
 					t.Errorf("partition %d: lag %v (reported: %v) at the end, want 0", p, lag, ok)
 				}
 			}

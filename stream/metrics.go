@@ -1,6 +1,6 @@
 package stream
 
-import "github.com/tide-stream/tide/internal/metric"
+import "github.com/tide-stream/tide/internal/metrichook"
 
 // MetricGroup hands out the series a reader or an operator reports: a
 // gauge or a counter by name and labels, the same series each time it is
@@ -8,13 +8,13 @@ import "github.com/tide-stream/tide/internal/metric"
 // (Tide's own are in DESIGN.md's metrics table); a name is either a gauge
 // or a counter. The runtime keeps the current values per subtask for the
 // metrics layer to export.
-type MetricGroup = metric.Group
+type MetricGroup = metrichook.Group
 
 // Gauge is a value that goes up and down, safe for concurrent use.
-type Gauge = metric.Gauge
+type Gauge = metrichook.Gauge
 
 // Counter is a value that only goes up, safe for concurrent use.
-type Counter = metric.Counter
+type Counter = metrichook.Counter
 
 // Label is one label of a series: its name and value.
-type Label = metric.Label
+type Label = metrichook.Label

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 
 	"github.com/tide-stream/tide/codec"
 	"github.com/tide-stream/tide/internal/keygroup"
@@ -52,7 +52,7 @@ func (c *fakeContext) Now() time.Time                    { return c.now }
 func (c *fakeContext) Wakeup()                           {}
 func (c *fakeContext) Context() context.Context          { return context.Background() }
 func (c *fakeContext) SideOutput(string) any             { return nil }
-func (c *fakeContext) Metrics() metric.Group             { return metric.NewRegistry() }
+func (c *fakeContext) Metrics() metrichook.Group         { return metrichook.NewRegistry() }
 func (c *fakeContext) advance(d time.Duration) time.Time { c.now = c.now.Add(d); return c.now }
 
 // inactivity resets its key's inactivity timeout on every record — it

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 
 	"github.com/tide-stream/tide/stream"
 )
@@ -21,7 +21,7 @@ func (fakeSourceContext) Now() time.Time              { return time.Unix(0, 0) }
 func (fakeSourceContext) Wakeup()                     {}
 func (fakeSourceContext) Context() context.Context    { return context.Background() }
 func (fakeSourceContext) Logger() *slog.Logger        { return slog.New(slog.DiscardHandler) }
-func (fakeSourceContext) Metrics() stream.MetricGroup { return metric.NewRegistry() }
+func (fakeSourceContext) Metrics() stream.MetricGroup { return metrichook.NewRegistry() }
 
 type collect []int
 

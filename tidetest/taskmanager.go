@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/taskmanager"
 )
 
@@ -163,4 +164,42 @@ func (tm *TM) Wait(timeout time.Duration) {
 func (tm *TM) String() string {
 	host, port, _ := net.SplitHostPort(tm.DataAddr())
 	return fmt.Sprintf("%s(%s:%s)", tm.id, host, port)
+}
+
+// Metric returns the value of the TaskManager's series name whose labels
+// include labels (name to value), as a scrape of its /metrics would show
+// it, and whether there is one. With several matching, it returns the
+// first.
+func (tm *TM) Metric(name string, labels map[string]string) (float64, bool) {
+	r := metrics.NewRegistry()
+	defer tm.tm.RegisterMetrics(r)()
+	fams, err := r.Gatherer().Gather()
+	if err != nil {
+		tm.c.t.Errorf("tidetest: scraping %s: %v", tm.id, err)
+		return 0, false
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	samples:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue samples
+				}
+			}
+			switch {
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue(), true
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue(), true
+			}
+		}
+	}
+	return 0, false
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 
 	"github.com/tide-stream/tide/stream"
 )
@@ -73,7 +73,7 @@ func (c srcCtx) Now() time.Time              { return time.Unix(0, 0) }
 func (c srcCtx) Wakeup()                     {}
 func (c srcCtx) Context() context.Context    { return context.Background() }
 func (c srcCtx) Logger() *slog.Logger        { return slog.New(slog.DiscardHandler) }
-func (c srcCtx) Metrics() stream.MetricGroup { return metric.NewRegistry() }
+func (c srcCtx) Metrics() stream.MetricGroup { return metrichook.NewRegistry() }
 
 type collect []Record
 

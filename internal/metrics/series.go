@@ -1,6 +1,10 @@
 package metrics
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/tide-stream/tide/internal/metrichook"
+)
 
 // Kind is a series' Prometheus type.
 type Kind uint8
@@ -49,9 +53,9 @@ const (
 	LabelTaskName     = "task_name"
 	LabelSubtaskIndex = "subtask_index"
 	LabelTMID         = "tm_id"
-	LabelOperatorName = "operator_name"
-	LabelTopic        = "topic"
-	LabelPartition    = "partition"
+	LabelOperatorName = metrichook.LabelOperatorName
+	LabelTopic        = metrichook.LabelTopic
+	LabelPartition    = metrichook.LabelPartition
 	LabelTrigger      = "trigger"
 )
 
@@ -101,15 +105,44 @@ var (
 		Help: "CPU time the TaskManager process used, user and system."}
 	TaskManagerCPULimit = &Series{Name: "tide_taskmanager_cpu_limit_cores", Kind: Gauge, Process: TaskManager, Labels: []string{LabelTMID},
 		Help: "CPU the TaskManager may use, in cores: its cgroup's quota (a pod's limit), else the machine's cores. CPU utilization is the rate of tide_taskmanager_cpu_seconds_total over this."}
-	KafkaConsumerLag = &Series{Name: "tide_kafka_consumer_lag_records", Kind: Gauge, Process: TaskManager,
-		Labels: append(slices.Clone(taskLabels), LabelTopic, LabelPartition),
-		Help:   "Records of a Kafka partition not read yet: its high watermark minus the source's position."}
 )
+
+// The series connectors report through their subtask's metric hook
+// (metrichook.Group); their names are declared in internal/metrichook,
+// which connectors import without Prometheus.
+var (
+	KafkaConsumerLag = &Series{Name: metrichook.KafkaConsumerLag, Kind: Gauge, Process: TaskManager,
+		Labels: partitionLabels,
+		Help: "Records of a Kafka partition not read yet: its high watermark (read_committed: its last stable offset; bounded: at most the stop offset) " +
+			"as of the latest fetch, minus the source's position. Absent until the partition's first fetch."}
+	KafkaConsumerLagMax = &Series{Name: metrichook.KafkaConsumerLagMax, Kind: Gauge, Process: TaskManager,
+		Labels: operatorLabels,
+		Help:   "The largest tide_kafka_consumer_lag_records of a source subtask's partitions (Flink's records-lag-max)."}
+	KafkaRecordsSkipped = &Series{Name: metrichook.KafkaRecordsSkipped, Kind: Counter, Process: TaskManager,
+		Labels: partitionLabels,
+		Help:   "Records of a Kafka partition the source skipped because its deserializer rejected them (OnDeserializeError Skip)."}
+	KafkaRecordsDeadLettered = &Series{Name: metrichook.KafkaRecordsDeadLettered, Kind: Counter, Process: TaskManager,
+		Labels: partitionLabels,
+		Help:   "Records of a Kafka partition its deserializer rejected that the source produced to the dead-letter topic, acknowledged (OnDeserializeError DeadLetter)."}
+	KafkaRecordsLost = &Series{Name: metrichook.KafkaRecordsLost, Kind: Counter, Process: TaskManager,
+		Labels: partitionLabels,
+		Help:   "Records of a Kafka partition the source never read because retention deleted them before it did and it reset to the log start (OnOffsetOutOfRange ResetEarliest)."}
+)
+
+var (
+	operatorLabels  = append(slices.Clone(taskLabels), LabelOperatorName)
+	partitionLabels = append(slices.Clone(operatorLabels), LabelTopic, LabelPartition)
+)
+
+// Hooked lists the series operators report through their subtask's
+// metric hook: a TaskManager exports them from its subtasks' registries
+// (EmitHooked), the subtask's labels (taskLabels) first.
+var Hooked = []*Series{KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkipped, KafkaRecordsDeadLettered, KafkaRecordsLost}
 
 // All lists every series Tide declares, in the order of the docs' table.
 var All = []*Series{
 	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales,
 	CheckpointsCompleted, CheckpointsFailed, CheckpointLastDuration, CheckpointLastSize,
 	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, TaskManagerCPU, TaskManagerCPULimit,
-	KafkaConsumerLag,
+	KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkipped, KafkaRecordsDeadLettered, KafkaRecordsLost,
 }

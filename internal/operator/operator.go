@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/keygroup"
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/state"
 )
 
@@ -125,7 +125,7 @@ type Context interface {
 	// Metrics is where the operator reports its metrics (a connector's
 	// lag, say): a group of the subtask's registry whose series carry the
 	// operator's name. Safe from any goroutine.
-	Metrics() metric.Group
+	Metrics() metrichook.Group
 }
 
 // Hooks are the lifecycle calls of one operator instance. The runtime calls

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/exec"
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/task"
@@ -19,11 +19,11 @@ import (
 // metricSource reports a gauge when it opens and counts its polls.
 type metricSource struct {
 	operator.NopHooks
-	polls metric.Counter
+	polls metrichook.Counter
 }
 
 func (s *metricSource) Open(ctx operator.Context) error {
-	ctx.Metrics().Gauge("test_opened", metric.Label{Name: "subtask", Value: fmt.Sprint(ctx.Subtask())}).Set(1)
+	ctx.Metrics().Gauge("test_opened", metrichook.Label{Name: "subtask", Value: fmt.Sprint(ctx.Subtask())}).Set(1)
 	s.polls = ctx.Metrics().Counter("test_polls_total")
 	return nil
 }
@@ -69,8 +69,8 @@ func TestOperatorMetricsReachTheTaskRegistry(t *testing.T) {
 		go func() { done <- tk.Run(ctx) }() // owner: this test, which cancels and waits below
 		time.Sleep(2500 * time.Millisecond)
 		synctest.Wait()
-		op := metric.Label{Name: metric.LabelOperatorName, Value: "src"}
-		if v, ok := tk.Metrics().Value("test_opened", op, metric.Label{Name: "subtask", Value: "0"}); !ok || v != 1 {
+		op := metrichook.Label{Name: metrichook.LabelOperatorName, Value: "src"}
+		if v, ok := tk.Metrics().Value("test_opened", op, metrichook.Label{Name: "subtask", Value: "0"}); !ok || v != 1 {
 			t.Errorf("test_opened = %v, %v; want 1", v, ok)
 		}
 		if v, _ := tk.Metrics().Value("test_polls_total", op); v != 3 {

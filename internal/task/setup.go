@@ -8,7 +8,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/keygroup"
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
@@ -284,8 +284,8 @@ func (c *opContext) RestoredCheckpoint() uint64 { return c.t.cfg.RestoredCheckpo
 func (c *opContext) Logger() *slog.Logger       { return c.t.log.With("operator", c.op.ID) }
 func (c *opContext) Now() time.Time             { return time.Now() }
 func (c *opContext) SideOutput(tag string) any  { return c.sides[tag] }
-func (c *opContext) Metrics() metric.Group {
-	return c.t.metrics.With(metric.Label{Name: metric.LabelOperatorName, Value: c.op.Name})
+func (c *opContext) Metrics() metrichook.Group {
+	return c.t.metrics.With(metrichook.Label{Name: metrichook.LabelOperatorName, Value: c.op.Name})
 }
 func (c *opContext) Fail(err error) {
 	if c.t.failure == nil {

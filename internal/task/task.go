@@ -20,7 +20,7 @@ import (
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
-	"github.com/tide-stream/tide/internal/metric"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/plan"
@@ -191,7 +191,7 @@ type Task struct {
 	localGroups   int
 	// metrics holds the series the subtask's operators report
 	// (operator.Context.Metrics), for the metrics layer to export.
-	metrics *metric.Registry
+	metrics *metrichook.Registry
 }
 
 // link is one operator of the chain.
@@ -226,13 +226,13 @@ func New(cfg Config) *Task {
 		started:    time.Now(),
 		wake:       make(chan struct{}, 1),
 		sourceWake: make(chan struct{}, 1),
-		metrics:    metric.NewRegistry(),
+		metrics:    metrichook.NewRegistry(),
 	}
 }
 
 // Metrics returns the registry of the series the subtask's operators
 // report. It is safe for concurrent use.
-func (t *Task) Metrics() *metric.Registry { return t.metrics }
+func (t *Task) Metrics() *metrichook.Registry { return t.metrics }
 
 // Sample returns the subtask's cumulative time split since it was created:
 // the rest of its uptime was busy. It is safe for concurrent use.

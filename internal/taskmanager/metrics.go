@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/task"
@@ -38,6 +39,27 @@ func (l *liveTasks) remove(id taskID) {
 	delete(l.m, id)
 }
 
+// labels returns the values of the subtask's labels (metrics' taskLabels).
+func (id taskID) labels(lt *liveTask, tmID string) []string {
+	return []string{lt.jobID, lt.jobName, lt.taskName, strconv.Itoa(id.key.Subtask), tmID}
+}
+
+// each calls fn with every live subtask of the newest attempt and its
+// labels, under l.mu: fn must not block.
+func (l *liveTasks) each(tmID string, fn func(lt *liveTask, labels []string)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var newest uint64
+	for id := range l.m {
+		newest = max(newest, id.attempt)
+	}
+	for id, lt := range l.m {
+		if id.attempt == newest {
+			fn(lt, id.labels(lt, tmID))
+		}
+	}
+}
+
 // sampled is one subtask's sample and labels.
 type sampled struct {
 	s      rpc.TaskSample
@@ -46,20 +68,24 @@ type sampled struct {
 
 // samples returns a sample of every live subtask of the newest attempt.
 func (l *liveTasks) samples(tmID string) []sampled {
-	l.mu.Lock()
-	var newest uint64
-	for id := range l.m {
-		newest = max(newest, id.attempt)
-	}
 	var out []sampled
-	for id, lt := range l.m {
-		if id.attempt != newest {
-			continue
-		}
-		out = append(out, sampled{s: lt.t.Sample(), labels: []string{lt.jobID, lt.jobName, lt.taskName, strconv.Itoa(id.key.Subtask), tmID}})
-	}
-	l.mu.Unlock()
+	l.each(tmID, func(lt *liveTask, labels []string) { out = append(out, sampled{s: lt.t.Sample(), labels: labels}) })
 	return out
+}
+
+// hooked returns the metric registry of every live subtask of the newest
+// attempt, with its labels.
+func (l *liveTasks) hooked(tmID string) []hookedTask {
+	var out []hookedTask
+	l.each(tmID, func(lt *liveTask, labels []string) {
+		out = append(out, hookedTask{reg: lt.t.Metrics(), labels: labels})
+	})
+	return out
+}
+
+type hookedTask struct {
+	reg    *metrichook.Registry
+	labels []string
 }
 
 // RegisterMetrics feeds the TaskManager's series to r from its subtasks'
@@ -84,6 +110,15 @@ func (tm *TaskManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 		r.Collect(metrics.TaskIdle, per(func(s rpc.TaskSample) float64 { return seconds(s.IdleNs) })),
 		r.Collect(metrics.TaskManagerCPU, func(emit metrics.Emit) { emit(cpu.Seconds(), tm.cfg.ResourceID) }),
 		r.Collect(metrics.TaskManagerCPULimit, func(emit metrics.Emit) { emit(cpu.LimitCores(), tm.cfg.ResourceID) }),
+	}
+	// The series operators report through their metric hook (a Kafka
+	// source's lag), from each subtask's registry.
+	for _, s := range metrics.Hooked {
+		removes = append(removes, r.Collect(s, func(emit metrics.Emit) {
+			for _, h := range tm.live.hooked(tm.cfg.ResourceID) {
+				metrics.EmitHooked(s, h.reg, emit, h.labels...)
+			}
+		}))
 	}
 	return func() {
 		for _, rm := range removes {

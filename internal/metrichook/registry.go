@@ -1,4 +1,4 @@
-// Package metric is the runtime's metrics hook: the names of Tide's
+// Package metrichook is the runtime's metrics hook: the names of Tide's
 // metrics, the Group interface through which operators and connectors
 // report values, and Registry, the per-subtask implementation that keeps
 // the current values for the metrics layer to export and for tests to read.
@@ -7,7 +7,7 @@
 // walks each subtask's Registry with Each when it is scraped, adding the
 // subtask's own labels (job_id, task_name, subtask_index, tm_id). Setting a
 // value is an atomic store, cheap enough for a source to do once a poll.
-package metric
+package metrichook
 
 import (
 	"fmt"
@@ -123,7 +123,7 @@ func (r *Registry) get(name string, kind Kind, labels []Label) *series {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if have, ok := r.mu.kinds[name]; ok && have != kind {
-		panic(fmt.Sprintf("metric: %s is a %v, asked for as a %v (a name has one kind)", name, have, kind))
+		panic(fmt.Sprintf("metrichook: %s is a %v, asked for as a %v (a name has one kind)", name, have, kind))
 	}
 	s, ok := r.mu.series[k]
 	if !ok {

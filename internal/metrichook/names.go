@@ -1,4 +1,4 @@
-package metric
+package metrichook
 
 // The names of the series operators and connectors report through a
 // Group, declared once so that the metrics layer, the autoscaler,
