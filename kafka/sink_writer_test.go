@@ -438,3 +438,22 @@ func TestParseTxnName(t *testing.T) {
 		t.Error("decoding garbage succeeded")
 	}
 }
+
+// TestSinkWriterTimeoutAboveBrokerMaximum: a TransactionTimeout the broker
+// refuses fails the first transaction permanently, naming the setting.
+func TestSinkWriterTimeoutAboveBrokerMaximum(t *testing.T) {
+	t.Parallel()
+	brokers := startWriterKafka(t)
+	cfg := intCfg(brokers, ExactlyOnce)
+	cfg.TransactionTimeout = time.Hour // kfake's transaction.max.timeout.ms is 15 minutes
+	w, err := newTxnWriter(t, cfg, sinkCtx{attempt: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	err = w.Write(testCtx(t), 1)
+	if !operator.IsPermanent(err) || !strings.Contains(err.Error(), "TransactionTimeout 1h0m0s") ||
+		!strings.Contains(err.Error(), "transaction.max.timeout.ms") || !strings.Contains(err.Error(), "wt-1-0-1") {
+		t.Fatalf("writing with a timeout the broker refuses: %v; want a permanent error naming the transaction and the setting", err)
+	}
+}
