@@ -255,7 +255,8 @@ func TestSinkWriterExpiredTransactionFailsPermanently(t *testing.T) {
 	crash(a)
 	waitTxnState(t, brokers, "wt-1-0-1", "Empty") // aborted by the broker
 
-	_, err = newTxnWriter(t, cfg, sinkCtx{attempt: 2, restored: 7}, state)
+	b, err := newTxnWriter(t, cfg, sinkCtx{attempt: 2, restored: 7}, state)
+	t.Cleanup(func() { b.Close() }) // the runtime closes a writer whose Open failed
 	var lost *TransactionLostError
 	if !errors.As(err, &lost) || !operator.IsPermanent(err) {
 		t.Fatalf("restoring an expired transaction: %v; want a permanent TransactionLostError", err)
