@@ -9,6 +9,7 @@
 //	go run ./bench nexmark [--queries q0,q1,...] [--events N] [--parallelism 2] [--event-rate 100000]
 //	                       [--repeat 3] [--seed 0] [--cpuprofile FILE]
 //	go run ./bench datagen [--datagen-rates 1000,10000,...] [--datagen-duration 5s] [--datagen-window 10000]
+//	go run ./bench kafkasink [--sink-records 2000000] [--sink-parallelism 2] [--sink-checkpoint-interval 1s] [--sink-runs 3]
 //	go run ./bench all     --tide BIN
 //
 // Every subcommand takes --json FILE. chained runs internal/task's
@@ -47,7 +48,7 @@ func main() {
 	}
 }
 
-const usage = "usage: bench chained|keyed|rescale|nexmark|datagen|all [flags]; bench SUBCOMMAND -h for its flags"
+const usage = "usage: bench chained|keyed|rescale|nexmark|datagen|kafkasink|all [flags]; bench SUBCOMMAND -h for its flags"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -62,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var ro rescaleOptions
 	var no nexmarkOptions
 	var dgo datagenOptions
+	var kso kafkaSinkOptions
 	tide := fs.String("tide", "/tmp/tide-bench/tide", "the tide binary (go build -o /tmp/tide-bench/tide ./cmd/tide)")
 	verbose := fs.Bool("v", false, "copy the processes' logs to stderr")
 	switch cmd {
@@ -75,12 +77,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		no.bind(fs, true)
 	case "datagen":
 		dgo.bind(fs)
+	case "kafkasink":
+		kso.bind(fs)
 	case "all":
 		ch.bind(fs)
 		ko.bind(fs)
 		ro.bind(fs)
 		no.bind(fs, false) // --cpuprofile is chained's
 		dgo.bind(fs)
+		kso.bind(fs)
 	default:
 		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
 	}
@@ -103,6 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if do("datagen") {
 		verr = errors.Join(verr, dgo.validate())
+	}
+	if do("kafkasink") {
+		verr = errors.Join(verr, kso.validate())
 	}
 	if verr != nil {
 		return verr
@@ -129,6 +137,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if do("datagen") {
 		err = errors.Join(err, runDatagen(ctx, dgo, rep, stderr))
+	}
+	if do("kafkasink") {
+		err = errors.Join(err, runKafkaSink(ctx, kso, rep, stderr))
 	}
 	rep.finish()
 	rep.writeTable(stdout)

@@ -347,7 +347,9 @@ func TestSourceLagOnTheTaskManager(t *testing.T) {
 	produce(t, brokers, n)
 	sink := tidetest.NewSink[int64]()
 	var release atomic.Bool
-	cfg := kafka.Config[int64]{Brokers: brokers, Topics: []string{topic}, Name: "numbers-in", Deserialize: kafka.Int64}
+	// A poll emits at most 50 of a partition's hundreds of records: the lag of a
+	// partition is above zero when it is first reported.
+	cfg := kafka.Config[int64]{Brokers: brokers, Topics: []string{topic}, Name: "numbers-in", Deserialize: kafka.Int64, MaxPollRecords: 50}
 	c := tidetest.Start(t, tidetest.Config{Job: jobOf(cfg, sink, &release), TaskManagers: 1, CheckpointInterval: 100 * time.Millisecond})
 	tm := c.TaskManagers()[0]
 	lags := func() (sum float64, all bool) {

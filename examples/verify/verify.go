@@ -14,6 +14,13 @@
 // UIDs ("verify-source", "count-sum", "file-sink"), as every job whose
 // checkpoints and savepoints must outlive changes of its code should: their
 // state is found by those ids, whatever is added to the job around them.
+//
+// Over Kafka (--bootstrap-servers B --topic T --output-topic T2) the input
+// is read from T instead (decimal values i, keyed i mod K by the producer,
+// as `tide datagen --payload verify` writes them) and the lines go to T2
+// through the exactly-once Kafka sink; the Kafka source and sink have
+// their own UIDs, "verify-kafka-source" and "kafka-sink", since their state
+// is not the generator's or the file sink's.
 package verify
 
 import (
@@ -23,9 +30,11 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tide-stream/tide/codec"
+	"github.com/tide-stream/tide/kafka"
 	"github.com/tide-stream/tide/stream"
 )
 
@@ -36,21 +45,56 @@ type Options struct {
 	Rate   float64
 	Output string
 	Splits int
+	// Brokers are the Kafka bootstrap servers, comma-separated, of Topic
+	// and OutputTopic.
+	Brokers string
+	// Topic, when set, is read instead of generating the input.
+	Topic string
+	// OutputTopic, when set, receives the lines instead of Output.
+	OutputTopic string
+	// TransactionalIDPrefix names the output's transactions.
+	TransactionalIDPrefix string
 }
 
-// ParseArgs parses --keys K --count N --rate R --output DIR [--splits S].
-// For -h or --help it returns an error that wraps flag.ErrHelp and whose
-// Usage method returns the job's usage.
+// ParseArgs parses --keys K --count N --rate R --output DIR [--splits S],
+// or over Kafka --bootstrap-servers B --topic T (instead of generating)
+// and --output-topic T2 (instead of --output). For -h or --help it returns
+// an error that wraps flag.ErrHelp and whose Usage method returns the
+// job's usage.
 func ParseArgs(args []string) (Options, error) {
 	fs := flag.NewFlagSet("Verify", flag.ContinueOnError)
 	var o Options
 	fs.Int64Var(&o.Keys, "keys", 16, "number of keys K")
-	fs.Int64Var(&o.Count, "count", 100000, "records N (0: unbounded)")
-	fs.Float64Var(&o.Rate, "rate", 0, "records per second over all splits (0: as fast as possible)")
+	fs.Int64Var(&o.Count, "count", 100000, "records N (0: unbounded); reading --topic, N > 0 reads each partition up to its end offset "+
+		"when the job first started and ignores values i >= N")
+	fs.Float64Var(&o.Rate, "rate", 0, "records per second over all splits (0: as fast as possible); generated input only")
 	fs.StringVar(&o.Output, "output", "verify-output", "directory of the exactly-once file sink")
-	fs.IntVar(&o.Splits, "splits", 0, "source splits (default min(K, 32))")
+	fs.IntVar(&o.Splits, "splits", 0, "source splits (default min(K, 32)); generated input only")
+	fs.StringVar(&o.Brokers, "bootstrap-servers", "", "Kafka brokers host:port[,host:port…] of --topic and --output-topic")
+	fs.StringVar(&o.Topic, "topic", "", "read the input from this Kafka topic (values i in decimal, keyed i mod K, as "+
+		"`tide datagen --payload verify --keys K` writes them) instead of generating it")
+	fs.StringVar(&o.OutputTopic, "output-topic", "", "write the lines to this Kafka topic through the exactly-once Kafka sink "+
+		"(transactions; read with isolation.level=read_committed) instead of --output")
+	fs.StringVar(&o.TransactionalIDPrefix, "transactional-id-prefix", "", "prefix of the output's Kafka transactional ids, unique to "+
+		"this job (default tide-verify-<output-topic>)")
 	if err := stream.ParseFlags(fs, about, args); err != nil {
 		return o, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	kafkaIn, kafkaOut := o.Topic != "", o.OutputTopic != ""
+	switch {
+	case (kafkaIn || kafkaOut) && o.Brokers == "":
+		return o, errors.New("--topic and --output-topic need --bootstrap-servers")
+	case o.Brokers != "" && !kafkaIn && !kafkaOut:
+		return o, errors.New("--bootstrap-servers needs --topic or --output-topic")
+	case kafkaOut && set["output"]:
+		return o, errors.New("--output DIR and --output-topic exclude each other")
+	case kafkaIn && (set["rate"] || set["splits"]):
+		return o, errors.New("--rate and --splits apply to generated input, not to --topic")
+	}
+	if kafkaOut && o.TransactionalIDPrefix == "" {
+		o.TransactionalIDPrefix = "tide-verify-" + o.OutputTopic
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -116,13 +160,65 @@ func Build(env *stream.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src := stream.FromSource(env, Source(o), stream.UID("verify-source")).WithCodec(RecordCodec{})
-	keyed := stream.KeyBy(src, func(r Record) int64 { return r.Key })
+	var src stream.DataStream[Record]
+	if o.Topic != "" {
+		src = stream.FromSource(env, KafkaSource(o), stream.UID("verify-kafka-source"))
+		if o.Count > 0 {
+			src = stream.Filter(src, "BelowCount", func(r Record) bool { return r.Value < o.Count })
+		}
+	} else {
+		src = stream.FromSource(env, Source(o), stream.UID("verify-source"))
+	}
+	keyed := stream.KeyBy(src.WithCodec(RecordCodec{}), func(r Record) int64 { return r.Key })
 	counts := stream.Process(keyed, "CountSum", func() stream.ProcessFunction[int64, Record, Result] {
 		return &countSum{}
 	}, stream.UID("count-sum")).WithCodec(ResultCodec{})
-	stream.FileSink(counts, "FileSink", o.Output, FormatResult, stream.UID("file-sink"))
+	if o.OutputTopic != "" {
+		stream.SinkTo(counts, "KafkaSink", KafkaSink(o), stream.UID("kafka-sink"))
+	} else {
+		stream.FileSink(counts, "FileSink", o.Output, FormatResult, stream.UID("file-sink"))
+	}
 	return nil
+}
+
+// KafkaSource reads the input from o.Topic: record values are decimal
+// integers i, keyed i mod K by the producer so that each key's records are
+// in one partition, in order. With o.Count > 0 it is bounded: each
+// partition is read up to its end offset when the job first started.
+func KafkaSource(o Options) stream.Source[Record] {
+	keys := o.Keys
+	return kafka.Source(kafka.Config[Record]{
+		Name:    "VerifyKafkaSource",
+		Brokers: strings.Split(o.Brokers, ","),
+		Topics:  []string{o.Topic},
+		Group:   "tide-verify-" + o.Topic,
+		Start:   kafka.Earliest,
+		Bounded: o.Count > 0,
+		Deserialize: func(_, v []byte) (Record, error) {
+			i, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil {
+				return Record{}, err
+			}
+			if i < 0 {
+				return Record{}, fmt.Errorf("value %d is negative", i)
+			}
+			return Record{Key: i % keys, Value: i}, nil
+		},
+	})
+}
+
+// KafkaSink writes "key,count,sum" lines as record values, keyed by the
+// key, to o.OutputTopic through the exactly-once Kafka sink.
+func KafkaSink(o Options) func() stream.SinkWriter[Result] {
+	return kafka.Sink(kafka.SinkConfig[Result]{
+		Brokers: strings.Split(o.Brokers, ","),
+		Topic:   o.OutputTopic,
+		Serialize: func(r Result) ([]byte, []byte, error) {
+			return strconv.AppendInt(nil, r.Key, 10), FormatResult(nil, r), nil
+		},
+		Guarantee:             kafka.ExactlyOnce,
+		TransactionalIDPrefix: o.TransactionalIDPrefix,
+	})
 }
 
 // FormatResult appends "key,count,sum".
@@ -288,4 +384,8 @@ const about = "Verify: a deterministic keyed counting job. It emits (key = i mod
 	"for i < N at R records/s, keeps a count and a sum per key, and writes one line\n" +
 	"\"key,count,sum\" per record through the exactly-once file sink under DIR, which\n" +
 	"`tide verify --output DIR --keys K --count N` checks. With N > 0 the job finishes\n" +
-	"when its input is done; N = 0 runs until it is stopped."
+	"when its input is done; N = 0 runs until it is stopped.\n\n" +
+	"Over Kafka, --bootstrap-servers B --topic T reads the input (decimal values i keyed\n" +
+	"i mod K, as `tide datagen --payload verify --keys K` writes them) instead of generating\n" +
+	"it, and --output-topic T2 writes the lines through the exactly-once Kafka sink instead\n" +
+	"of --output; `tide verify --bootstrap-servers B --topic T2 --keys K --count N` checks them."

@@ -35,17 +35,22 @@ func (jm *JobManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 		}
 		emit(float64(n), job()...)
 	})
-	add(metrics.JobRescales, func(emit metrics.Emit) {
-		counts := map[rest.RescaleTrigger]int{}
-		for _, r := range view().Rescales {
-			if r.Status == rest.RescaleCompleted {
-				counts[r.Trigger]++
+	byTrigger := func(value func(rest.Rescale) float64) metrics.CollectFunc {
+		return func(emit metrics.Emit) {
+			sums := map[rest.RescaleTrigger]float64{}
+			for _, r := range view().Rescales {
+				if r.Status == rest.RescaleCompleted {
+					sums[r.Trigger] += value(r)
+				}
+			}
+			for _, t := range rescaleTriggers {
+				emit(sums[t], append([]string{string(t)}, job()...)...)
 			}
 		}
-		for _, t := range rescaleTriggers {
-			emit(float64(counts[t]), append([]string{string(t)}, job()...)...)
-		}
-	})
+	}
+	add(metrics.JobRescales, byTrigger(func(rest.Rescale) float64 { return 1 }))
+	add(metrics.RescalePause, byTrigger(func(r rest.Rescale) float64 { return float64(r.PauseMs) / 1000 }))
+	add(metrics.ReprocessedRecords, byTrigger(func(r rest.Rescale) float64 { return float64(max(r.ReprocessedRecords, 0)) }))
 	add(metrics.CheckpointsCompleted, func(emit metrics.Emit) {
 		emit(float64(view().Checkpoints.Counts.Completed), job()...)
 	})

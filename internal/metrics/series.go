@@ -79,6 +79,12 @@ var (
 	JobRescales = &Series{Name: "tide_job_rescales_total", Kind: Counter, Process: JobManager,
 		Labels: append([]string{LabelTrigger}, jobLabels...),
 		Help:   "Completed rescales of the job by trigger (initial, taskmanager-joined, taskmanager-lost, ...), since the JobManager started."}
+	RescalePause = &Series{Name: "tide_job_rescale_pause_seconds_total", Kind: Counter, Process: JobManager,
+		Labels: append([]string{LabelTrigger}, jobLabels...),
+		Help:   "Time the job processed no records during completed rescales, by trigger, since the JobManager started."}
+	ReprocessedRecords = &Series{Name: "tide_job_reprocessed_records_total", Kind: Counter, Process: JobManager,
+		Labels: append([]string{LabelTrigger}, jobLabels...),
+		Help:   "Records the sources read again after completed rescales (their position when the old subtasks stopped minus the restored one), by trigger."}
 	CheckpointsCompleted = &Series{Name: "tide_checkpoints_completed_total", Kind: Counter, Process: JobManager, Labels: jobLabels,
 		Help: "Checkpoints and savepoints completed, since the JobManager started."}
 	CheckpointsFailed = &Series{Name: "tide_checkpoints_failed_total", Kind: Counter, Process: JobManager, Labels: jobLabels,
@@ -141,7 +147,7 @@ var Hooked = []*Series{KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkippe
 
 // All lists every series Tide declares, in the order of the docs' table.
 var All = []*Series{
-	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales,
+	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales, RescalePause, ReprocessedRecords,
 	CheckpointsCompleted, CheckpointsFailed, CheckpointLastDuration, CheckpointLastSize,
 	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, TaskManagerCPU, TaskManagerCPULimit,
 	KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkipped, KafkaRecordsDeadLettered, KafkaRecordsLost,

@@ -301,8 +301,13 @@ func grow(s []uint64, n int) []uint64 {
 // was lost, not merely not reached yet.
 func (c *checker) finish() {
 	if c.report.Lines == 0 {
-		c.report.addProblem("no lines: the output is empty (%d files); the file sink commits only when a checkpoint completes",
-			c.report.Files)
+		if c.report.Partitions > 0 {
+			c.report.addProblem("no lines: the topic has no committed records (%d partitions); the Kafka sink commits only when a checkpoint completes",
+				c.report.Partitions)
+		} else {
+			c.report.addProblem("no lines: the output is empty (%d files); the file sink commits only when a checkpoint completes",
+				c.report.Files)
+		}
 	}
 	if c.bounded {
 		for k := range c.keys {

@@ -10,12 +10,16 @@ const maxProblems = 50
 
 // Report is the result of checking one output directory.
 type Report struct {
-	// Dir is the directory checked.
+	// Dir is the directory checked, or "topic T" for CheckKafka.
 	Dir string
 	// Keys is K and Count is N of the run checked (Count 0: unbounded).
 	Keys, Count int
 	// Files is the number of visible files read.
 	Files int
+	// Partitions is the number of partitions read by CheckKafka, and
+	// HeldBack the number of those whose last stable offset was below
+	// their end offset: an open transaction held records back.
+	Partitions, HeldBack int
 	// ExpectedLines is the number of lines a correct output holds: N for a
 	// bounded run, the sum over keys of the largest count (at least 1) for
 	// an unbounded one.
@@ -74,7 +78,11 @@ func (r *Report) String() string {
 		count = "unbounded"
 	}
 	fmt.Fprintf(&b, "verify %s: %s\n", r.Dir, status)
-	fmt.Fprintf(&b, "  keys %d, count %s, files %d\n", r.Keys, count, r.Files)
+	if r.Partitions > 0 {
+		fmt.Fprintf(&b, "  keys %d, count %s, partitions %d (%d held back by an open transaction)\n", r.Keys, count, r.Partitions, r.HeldBack)
+	} else {
+		fmt.Fprintf(&b, "  keys %d, count %s, files %d\n", r.Keys, count, r.Files)
+	}
 	fmt.Fprintf(&b, "  lines: %d expected, %d read\n", r.ExpectedLines, r.Lines)
 	fmt.Fprintf(&b, "  missing %d, duplicates %d, wrong sums %d, malformed %d, unknown keys %d, out of range %d\n",
 		r.Missing, r.Duplicates, r.WrongSums, r.Malformed, r.UnknownKeys, r.OutOfRange)
