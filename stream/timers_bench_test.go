@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tide-stream/tide/internal/metrichook"
-
 	"github.com/tide-stream/tide/codec"
 	"github.com/tide-stream/tide/internal/keygroup"
+	"github.com/tide-stream/tide/internal/metrichook"
 	"github.com/tide-stream/tide/internal/operator"
 	"github.com/tide-stream/tide/internal/state"
 )

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/metrichook"
-
 	"github.com/tide-stream/tide/stream"
 )
 
