@@ -52,6 +52,8 @@ type options struct {
 	checkpoint  time.Duration
 	timeout     time.Duration
 	verbose     bool
+	maxPoll     int
+	idleWait    time.Duration
 }
 
 func main() {
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.checkpoint, "checkpoint-interval", time.Second, "Tide's checkpoint interval in the keyed job (0: none)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "bound of one run")
 	fs.BoolVar(&o.verbose, "v", false, "Tide's and goka's warnings to stderr")
+	fs.IntVar(&o.maxPoll, "max-poll-records", 0, "the Tide source's MaxPollRecords (0: its default, 500)")
+	fs.DurationVar(&o.idleWait, "idle-wait", 0, "the Tide source's IdleWait (0: its default, 50ms)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -123,12 +127,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			r, err := s.run(ctx, k, o, rep, logs)
+			runtime.ReadMemStats(&after)
 			stopProfile()
 			if err != nil {
 				return fmt.Errorf("%s, run %d: %w", s.name, rep+1, err)
 			}
-			fmt.Fprintf(stderr, "kafkapeers: run %d %-12s %s\n", rep+1, s.name, r)
+			fmt.Fprintf(stderr, "kafkapeers: run %d %-12s %s; %d GCs, %d MB allocated\n", rep+1, s.name, r,
+				after.NumGC-before.NumGC, (after.TotalAlloc-before.TotalAlloc)>>20)
 			results[s.name] = append(results[s.name], r)
 		}
 	}
@@ -197,8 +205,12 @@ func num(v float64) string {
 
 // report prints every system's medians and the comparisons' ratios.
 func report(w io.Writer, o options, systems []system, results map[string][]result) {
-	fmt.Fprintf(w, "\n%d records, %d partitions, %d keys, Tide parallelism %d, %d repetitions; medians [min–max]\n\n",
-		o.records, o.partitions, o.keys, o.parallelism, o.repeat)
+	poll := "default"
+	if o.maxPoll > 0 {
+		poll = fmt.Sprint(o.maxPoll)
+	}
+	fmt.Fprintf(w, "\n%d records, %d partitions, %d keys, Tide parallelism %d, Tide source MaxPollRecords %s, %d repetitions; medians [min–max]\n\n",
+		o.records, o.partitions, o.keys, o.parallelism, poll, o.repeat)
 	fmt.Fprintf(w, "| system | records/s reading (ready→last) | records/s from start |\n|---|---|---|\n")
 	med := map[string][2]float64{}
 	for _, s := range systems {

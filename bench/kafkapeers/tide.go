@@ -22,7 +22,7 @@ func tideSourceSystem() system {
 		m := newMeter(o.records)
 		job := func(env *stream.Env, _ []string) error {
 			src := stream.FromSource(env, tidekafka.Source(tidekafka.Config[int]{
-				Brokers: k.brokers, Topics: []string{topic}, Bounded: true,
+				Brokers: k.brokers, Topics: []string{topic}, Bounded: true, MaxPollRecords: o.maxPoll, IdleWait: o.idleWait,
 				Deserialize: func(_, v []byte) (int, error) { return len(v), nil },
 			}))
 			stream.SinkTo(src, "Count", func() stream.SinkWriter[int] { return &countWriter[int]{m: m} })
@@ -48,7 +48,7 @@ func tideKeyedSystem() system {
 		final := &finalCounts{counts: map[string]int64{}}
 		job := func(env *stream.Env, _ []string) error {
 			src := stream.FromSource(env, tidekafka.Source(tidekafka.Config[string]{
-				Brokers: k.brokers, Topics: []string{topic}, Bounded: true,
+				Brokers: k.brokers, Topics: []string{topic}, Bounded: true, MaxPollRecords: o.maxPoll, IdleWait: o.idleWait,
 				Deserialize: func(key, _ []byte) (string, error) { return string(key), nil },
 			}), stream.UID("source"))
 			counts := stream.Process(stream.KeyBy(src, func(key string) string { return key }), "Count",
