@@ -11,8 +11,9 @@
 //
 // It is a module of its own, so that Tide's module never depends on goka:
 //
-//	cd bench/kafkapeers && go run . [--records 2000000] [--partitions 4] [--keys 1024]
-//	    [--parallelism 2] [--repeat 5] [--only source,keyed] [--cpuprofile FILE]
+//	cd bench/kafkapeers && go run . [--records 4000000] [--partitions 4] [--keys 1024]
+//	    [--parallelism 2] [--repeat 5] [--only source,keyed] [--checkpoint-interval 1s]
+//	    [--max-poll-records N] [--idle-wait D] [--cpuprofile FILE]
 //
 // Each repetition runs every system once, in turn, on the same topic; the
 // table gives each system's median, minimum and maximum over the
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kafkapeers", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.Int64Var(&o.records, "records", 2_000_000, "records in the topic")
+	fs.Int64Var(&o.records, "records", 4_000_000, "records in the topic")
 	fs.IntVar(&o.partitions, "partitions", 4, "partitions of the topic")
 	fs.IntVar(&o.keys, "keys", 1024, "distinct record keys (key = i mod keys)")
 	fs.IntVar(&o.parallelism, "parallelism", 2, "Tide's parallelism: one TaskManager with this many slots")
