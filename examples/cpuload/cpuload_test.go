@@ -167,7 +167,8 @@ func parallelismOf(t *testing.T, c *tidetest.Cluster, name string) int {
 // so that it finishes) on three TaskManagers against a topic of two
 // partitions that datagen filled: the source runs two subtasks, the
 // computation three, and the throughput loggers' totals add up to every
-// record produced.
+// record produced. (The job reads them in milliseconds, so whether a rate
+// line comes is up to the timing; logger_test.go checks the lines.)
 func TestJobReadsEverythingDatagenProduced(t *testing.T) {
 	t.Parallel()
 	const n, topic = 20_000, "cpu"
@@ -184,7 +185,7 @@ func TestJobReadsEverythingDatagenProduced(t *testing.T) {
 	if p := parallelismOf(t, c, "Rebalance"); p != 3 {
 		t.Errorf("the computation ran %d subtasks, want one per slot (3)", p)
 	}
-	var total, rateLines int64
+	var total int64
 	subtasks := map[float64]bool{}
 	for _, m := range logs.lines(t) {
 		msg, _ := m["msg"].(string)
@@ -193,7 +194,6 @@ func TestJobReadsEverythingDatagenProduced(t *testing.T) {
 			total += int64(m["total"].(float64))
 			subtasks[m["subtask"].(float64)] = true
 		case strings.Contains(msg, "records/second/core"):
-			rateLines++
 			if r, ok := m["records_per_second"].(float64); !ok || r <= 0 {
 				t.Errorf("a throughput line without a positive rate: %v", m)
 			}
@@ -201,9 +201,6 @@ func TestJobReadsEverythingDatagenProduced(t *testing.T) {
 	}
 	if total != n || len(subtasks) != 2 {
 		t.Errorf("the loggers' totals add up to %d over subtasks %v, want %d over 2", total, subtasks, n)
-	}
-	if rateLines == 0 {
-		t.Error("no throughput line was logged")
 	}
 }
 

@@ -41,12 +41,14 @@ func (l *throughputLogger) WriteBatch(_ context.Context, vs []string) error {
 }
 
 // add counts n records that arrived at now, and logs when an interval has
-// passed since the last line. The first records start the first interval.
+// passed since the last line. The first records start the first interval
+// and, like the seed's, are not in its rate.
 func (l *throughputLogger) add(n int64, now time.Time) {
-	if l.last.IsZero() {
-		l.last = now
-	}
 	l.total += n
+	if l.last.IsZero() {
+		l.last, l.lastTotal = now, l.total
+		return
+	}
 	elapsed := now.Sub(l.last)
 	if elapsed < l.every {
 		return
