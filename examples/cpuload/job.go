@@ -137,5 +137,5 @@ func Compute(iterations int) float64 {
 const about = "CPULoad: the seed's Reactive Mode demo job. Reads a Kafka topic (the source runs at most\n" +
 	"--partitions subtasks), logs each source subtask's throughput every --log-interval, rebalances\n" +
 	"the records over every slot and burns CPU on each (--iterations of res += sin(cos(res))*2,\n" +
-	"about 30 µs at the default 500), then discards them. Produce its input with tide datagen;\n" +
+	"about 20-25 µs at the default 500), then discards them. Produce its input with tide datagen;\n" +
 	"tide run starts an in-memory Kafka broker when --bootstrap-servers is not given."
