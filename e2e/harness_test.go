@@ -24,6 +24,7 @@ import (
 	// is built from ties go test's cache to that code: a change anywhere in
 	// the runtime reruns these tests.
 	_ "github.com/tide-stream/tide"
+	_ "github.com/tide-stream/tide/examples/cpuload"
 	_ "github.com/tide-stream/tide/examples/throughput"
 	_ "github.com/tide-stream/tide/examples/verify"
 	_ "github.com/tide-stream/tide/examples/wordcount"

@@ -4,6 +4,7 @@ package main
 
 import (
 	"github.com/tide-stream/tide"
+	"github.com/tide-stream/tide/examples/cpuload"
 	"github.com/tide-stream/tide/examples/throughput"
 	"github.com/tide-stream/tide/examples/topspeed"
 	"github.com/tide-stream/tide/examples/verify"
@@ -15,5 +16,6 @@ func main() {
 	tide.Register("Throughput", throughput.Build)
 	tide.Register("WordCount", wordcount.Build)
 	tide.Register("TopSpeedWindowing", topspeed.Build)
+	tide.Register("CPULoad", cpuload.Build)
 	tide.Main()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tide-stream/tide/examples/cpuload"
 	"github.com/tide-stream/tide/examples/throughput"
 	"github.com/tide-stream/tide/examples/topspeed"
 	"github.com/tide-stream/tide/examples/verify"
@@ -21,7 +22,7 @@ func testJobs(t *testing.T) *jobs.Registry {
 	for _, j := range []struct {
 		name  string
 		build stream.JobFunc
-	}{{"Verify", verify.Build}, {"Throughput", throughput.Build}, {"WordCount", wordcount.Build}, {"TopSpeedWindowing", topspeed.Build}} {
+	}{{"Verify", verify.Build}, {"Throughput", throughput.Build}, {"WordCount", wordcount.Build}, {"TopSpeedWindowing", topspeed.Build}, {"CPULoad", cpuload.Build}} {
 		if err := r.Register(j.name, j.build); err != nil {
 			t.Fatal(err)
 		}

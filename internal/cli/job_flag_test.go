@@ -44,8 +44,8 @@ func TestJobCommandErrors(t *testing.T) {
 			args []string
 			want string
 		}{
-			{nil, "tide: -j NAME is required: the job to run, one of Throughput, TopSpeedWindowing, Verify, WordCount\n"},
-			{[]string{"-j", "Nope"}, `tide: unknown job "Nope" (registered jobs: Throughput, TopSpeedWindowing, Verify, WordCount)` + "\n"},
+			{nil, "tide: -j NAME is required: the job to run, one of CPULoad, Throughput, TopSpeedWindowing, Verify, WordCount\n"},
+			{[]string{"-j", "Nope"}, `tide: unknown job "Nope" (registered jobs: CPULoad, Throughput, TopSpeedWindowing, Verify, WordCount)` + "\n"},
 			{[]string{"-j", "Verify", "--", "--keys", "0"}, "tide: job Verify: --keys 0 must be at least 1\n"},
 			{[]string{"-j", "Verify", "--", "--keys", "x"}, `tide: job Verify: invalid value "x" for flag -keys: parse error` + "\n"},
 			{[]string{"-j", "WordCount", "--", "--bogus"}, "tide: job WordCount: flag provided but not defined: -bogus\n"},
@@ -63,6 +63,25 @@ func TestJobCommandErrors(t *testing.T) {
 	}
 }
 
+// TestKafkaRequiredOutsideRun: a job that needs Kafka and is given no
+// --bootstrap-servers is refused by the commands that do not start a broker
+// for it, naming the flag and the topic.
+func TestKafkaRequiredOutsideRun(t *testing.T) {
+	for _, c := range jobCommands {
+		if c[0] == "run" {
+			continue
+		}
+		args := append(append([]string{}, c...), "-j", "CPULoad", "--", "--topic", "in")
+		name := strings.Join(args, " ")
+		code, stdout, stderr := runApp(t, args...)
+		want := "tide: job CPULoad: --bootstrap-servers is required: the Kafka bootstrap servers of topic(s) in"
+		if code != 1 || !strings.HasPrefix(stderr, want) {
+			t.Errorf("tide %s: exit %d, stderr %q; want exit 1 and %q (stdout %q)", name, code, stderr, want, stdout)
+		}
+		assertNothingStarted(t, name)
+	}
+}
+
 // TestJobUsage: `-j NAME -- --help` prints the job's usage, every argument
 // in it, and exits 0 without starting anything.
 func TestJobUsage(t *testing.T) {
@@ -70,6 +89,7 @@ func TestJobUsage(t *testing.T) {
 		"Verify":     {"-keys", "-count", "-rate", "-output", "-splits"},
 		"WordCount":  {"-input", "-lines", "-rate", "-output"},
 		"Throughput": {"-records", "-keys", "-stateful", "-work", "-rate", "-splits", "-progress", "-state-bytes-per-key"},
+		"CPULoad":    {"-topic", "-bootstrap-servers", "-group-id", "-iterations", "-partitions", "-start", "-log-interval", "-bounded"},
 	}
 	for _, c := range jobCommands {
 		for job, want := range flags {
@@ -101,9 +121,9 @@ func TestJobCommandHelp(t *testing.T) {
 		args := append(append([]string{}, c...), "--help")
 		code, stdout, _ := runApp(t, args...)
 		for _, want := range []string{
-			"Jobs (-j NAME): Throughput, TopSpeedWindowing, Verify, WordCount.",
+			"Jobs (-j NAME): CPULoad, Throughput, TopSpeedWindowing, Verify, WordCount.",
 			"`-j NAME -- --help` prints a job's arguments",
-			"the job to run (required): Throughput, TopSpeedWindowing, Verify, WordCount",
+			"the job to run (required): CPULoad, Throughput, TopSpeedWindowing, Verify, WordCount",
 			"docs/configuration.md", "docs/jobs.md",
 		} {
 			if code != 0 || !strings.Contains(stdout, want) {

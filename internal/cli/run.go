@@ -29,7 +29,9 @@ func (a *App) runCmd() *cobra.Command {
 		Short: "Run a local cluster: a JobManager and N TaskManager processes, in the foreground",
 		Long: "Starts the JobManager and N TaskManagers as separate OS processes on this machine, " +
 			"prefixes their logs, and stops them all when the job ends or on Ctrl-C (which cancels the job; " +
-			"a second Ctrl-C stops the processes at once), then prints a summary. The processes die with it.",
+			"a second Ctrl-C stops the processes at once), then prints a summary. The processes die with it. " +
+			"A job that needs Kafka and is given no --bootstrap-servers (CPULoad) gets an in-memory broker (kfake) on a " +
+			"free loopback port with its topics created; tide run logs its address and stops it with the cluster.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			jargs, err := jobArgs(cmd, args)
 			if err != nil {
@@ -42,12 +44,28 @@ func (a *App) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if _, _, err := a.Jobs.CheckArgs(job, jargs); err != nil {
+				kr, ok := asKafkaRequired(err)
+				if !ok {
+					return err
+				}
+				var k *embeddedKafka
+				if k, jargs, err = startEmbeddedKafka(kr, jargs); err != nil {
+					return err
+				}
+				defer func() {
+					k.close()
+					fmt.Fprintln(a.Stderr, "tide run: the in-memory Kafka broker stopped")
+				}()
+				fmt.Fprintf(a.Stderr, "tide run: %s\n", k.describe(kr.Flag))
+			}
 			if _, err := a.Jobs.Build(job, jargs, conf.MaxParallelism); err != nil {
 				return err
 			}
 			return a.runLocal(cmd.Context(), &c, job, jargs, n)
 		},
 	}
+	cmd.Annotations = map[string]string{embedsKafka: "true"}
 	c.bind(cmd)
 	cmd.Flags().StringVarP(&job, "job-classname", "j", "", "name of the job to run")
 	cmd.Flags().IntVar(&n, "taskmanagers", 1, "number of TaskManager processes")

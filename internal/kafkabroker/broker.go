@@ -1,6 +1,6 @@
 // Package kafkabroker owns the in-memory Kafka-protocol broker of `tide kafka
-// start-foreground` (and, later, of `tide run` and `tide demo` when no
-// --bootstrap-servers is given): franz-go's kfake, one broker on loopback,
+// start-foreground` and of `tide run` when a job needs Kafka and no
+// --bootstrap-servers is given: franz-go's kfake, one broker on loopback,
 // with the topics asked for. It keeps nothing: the records live in memory
 // until Close.
 package kafkabroker
