@@ -9,13 +9,13 @@
 //
 // # The source
 //
-// The Kafka source (package kafka) makes each partition a split: subtask i
-// of p reads the partitions whose index is i mod p. A subtask beyond the
-// partition count would have none and reach the end of its input at once
-// (it then only takes part in checkpoints), so the source and its logger
-// are bounded to --partitions subtasks, as the seed bounds its source to
-// one (its topic has one partition). The rebalance spreads the records
-// round-robin over the computation's subtasks, which take every slot.
+// The Kafka source (package kafka) makes each partition a split, which the
+// JobManager hands to the source subtask holding the fewest. A subtask
+// beyond the partition count would have none and only idle (and take a
+// slot's share of nothing), so the source and its logger are bounded to
+// --partitions subtasks, as the seed bounds its source to one (its topic
+// has one partition). The rebalance spreads the records round-robin over
+// the computation's subtasks, which take every slot.
 //
 // # The computation
 //
