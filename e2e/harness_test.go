@@ -237,6 +237,7 @@ type jobDetail struct {
 	Attempt  int    `json:"attempt"`
 	Vertices []struct {
 		ID          string `json:"id"`
+		Name        string `json:"name"`
 		Parallelism int    `json:"parallelism"`
 	} `json:"vertices"`
 }

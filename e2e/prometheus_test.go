@@ -82,23 +82,27 @@ func query(api promv1.API, q string) (model.Vector, error) {
 	return vec, nil
 }
 
-// TestPrometheusScrapesTheSeedPanels runs a cluster as processes and a real
-// Prometheus scraping it with deploy/'s Flink-compatibility rules, and asks
-// through PromQL for the seed dashboard's panels under Flink's names: the
-// TaskManager count, throughput by task and CPU load per TaskManager, and
-// that they change when a TaskManager joins.
+// TestPrometheusScrapesTheSeedPanels runs the seed's scenario as processes
+// — a `tide kafka` broker, `tide datagen` feeding it, the CPULoad job, one
+// TaskManager then two — and a real Prometheus scraping them with deploy/'s
+// Flink-compatibility rules, and asks it the seed dashboard's four panels,
+// verbatim (Kafka consumer lag, throughput by task, CPU load per
+// TaskManager, TaskManager count), and that they follow the join.
 func TestPrometheusScrapesTheSeedPanels(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, "-Dexecution.checkpointing.interval=300ms")
+	c := newCluster(t, "-Dexecution.checkpointing.interval=500ms")
 	jmPort, tm1Port, tm2Port := freePort(t), freePort(t), freePort(t)
 	api := startPrometheus(t, c, []int{jmPort, tm1Port, tm2Port})
-	out := filepath.Join(c.dir, "out")
-	args := append([]string{"standalone-job", "start-foreground", "-j", "Verify"}, c.dynamic...)
-	args = append(args, "-Dmetrics.reporter.prom.port="+strconv.Itoa(jmPort), "--", "--keys", "8", "--count", "0", "--rate", "2000", "--output", out)
+	broker := c.startBroker(t, "topic:1")
+	c.start("datagen", "datagen", "--bootstrap-servers", broker, "--topic", "topic", "--shape", "constant",
+		"--rate", "4000", "--duration", "10m")
+	args := append([]string{"standalone-job", "start-foreground", "-j", "CPULoad"}, c.dynamic...)
+	args = append(args, "-Dmetrics.reporter.prom.port="+strconv.Itoa(jmPort),
+		"--", "--bootstrap-servers", broker, "--topic", "topic", "--group-id", "cpuload", "--iterations", "50")
 	c.start("jobmanager", args...)
 	id := c.jobID(t)
 	c.startTM("-Dmetrics.reporter.prom.port=" + strconv.Itoa(tm1Port))
-	c.waitRunningAt(t, id, countSum, 1)
+	c.waitRunningAt(t, id, cpuLoadComputation(t, c, id), 1)
 
 	// value is the largest sample of a query, and how many it has.
 	value := func(q string) (float64, int, error) {
@@ -112,23 +116,50 @@ func TestPrometheusScrapesTheSeedPanels(t *testing.T) {
 		}
 		return top, len(vec), nil
 	}
-	const wait = 60 * time.Second
 	// The seed dashboard's expressions, verbatim, its $deploymentId variable set.
 	seed := func(q string) string { return strings.ReplaceAll(q, "$deploymentId", "e2e") }
-	eventually(t, wait, "one TaskManager, throughput and CPU load through the Flink names", func() (bool, string) {
-		tms, _, err1 := value(seed(`flink_jobmanager_numRegisteredTaskManagers`))
-		thr, _, err2 := value(seed(`sum by (task_name) (flink_taskmanager_job_task_numRecordsOutPerSecond{deploymentId="$deploymentId"})`))
-		cpu, n, err3 := value(seed(`flink_taskmanager_Status_JVM_CPU_Load`))
-		return tms == 1 && thr > 0 && cpu > 0 && n == 1, fmt.Sprintf("taskmanagers %v, throughput %v, cpu %v over %d (%v %v %v)", tms, thr, cpu, n, err1, err2, err3)
+	const (
+		lag        = `sum(flink_taskmanager_job_task_operator_KafkaConsumer_records_lag_max)`
+		throughput = `sum by (task_name) (flink_taskmanager_job_task_numRecordsOutPerSecond{deploymentId="$deploymentId"})`
+		cpu        = `flink_taskmanager_Status_JVM_CPU_Load`
+		tms        = `flink_jobmanager_numRegisteredTaskManagers`
+	)
+	const wait = 60 * time.Second
+	eventually(t, wait, "the seed's four panels with one TaskManager", func() (bool, string) {
+		l, nl, err1 := value(seed(lag))
+		thr, _, err2 := value(seed(throughput))
+		load, n, err3 := value(seed(cpu))
+		count, _, err4 := value(seed(tms))
+		return nl == 1 && l >= 0 && thr > 0 && load > 0 && n == 1 && count == 1,
+			fmt.Sprintf("lag %v (%d series), throughput %v, cpu %v over %d, taskmanagers %v (%v %v %v %v)", l, nl, thr, load, n, count, err1, err2, err3, err4)
 	})
 	c.startTM("-Dmetrics.reporter.prom.port=" + strconv.Itoa(tm2Port))
-	c.waitRunningAt(t, id, countSum, 2)
 	eventually(t, wait, "the panels after a TaskManager joined", func() (bool, string) {
-		tms, _, err1 := value(`flink_jobmanager_numRegisteredTaskManagers`)
-		_, n, err2 := value(`flink_taskmanager_Status_JVM_CPU_Load`)
+		count, _, err1 := value(seed(tms))
+		_, n, err2 := value(seed(cpu))
 		rescales, _, err3 := value(`sum(tide_job_rescales_total{trigger="taskmanager-joined"})`)
 		uptime, _, err4 := value(seed(`flink_jobmanager_job_uptime{deploymentId="$deploymentId"}`))
-		return tms == 2 && n == 2 && rescales == 1 && uptime > 0,
-			fmt.Sprintf("taskmanagers %v, cpu series %d, rescales %v, uptime %v (%v %v %v %v)", tms, n, rescales, uptime, err1, err2, err3, err4)
+		return count == 2 && n == 2 && rescales == 1 && uptime > 0,
+			fmt.Sprintf("taskmanagers %v, cpu series %d, rescales %v, uptime %v (%v %v %v %v)", count, n, rescales, uptime, err1, err2, err3, err4)
 	})
+}
+
+// cpuLoadComputation returns the REST id of CPULoad's computation vertex.
+func cpuLoadComputation(t *testing.T, c *cluster, id string) string {
+	t.Helper()
+	var vertex string
+	eventually(t, 30*time.Second, "the job's vertices", func() (bool, string) {
+		j, err := c.job(id)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, v := range j.Vertices {
+			if strings.Contains(v.Name, "Expensive Computation") {
+				vertex = v.ID
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%+v", j.Vertices)
+	})
+	return vertex
 }
