@@ -147,7 +147,8 @@ func findRescale(rs []rest.Rescale, trigger rest.RescaleTrigger, from, to int) (
 
 // TestSourceReadsEveryRecordOnce reads a six-partition topic three ways:
 // straight through at parallelism 2, with a TaskManager killed mid-run
-// (restore 2 -> 1 from the latest checkpoint) and with one added mid-run
+// (restore 2 -> 1 from the latest checkpoint), with one leaving gracefully
+// (as on SIGTERM: 2 -> 1 from a checkpoint taken for it) and with one added mid-run
 // (rescale 2 -> 3, partitions moved with their offsets). Each time the sink
 // holds every record exactly once and the group's committed offsets are
 // the end offsets.
@@ -163,6 +164,13 @@ func TestSourceReadsEveryRecordOnce(t *testing.T) {
 			rs := c.WaitRescales(1, timeout)
 			if r, ok := findRescale(rs, rest.TriggerTaskManagerLost, 2, 1); !ok || r.Checkpoint < 1 {
 				t.Fatalf("no restore 2 -> 1 from a checkpoint on taskmanager-lost: %+v", rs)
+			}
+		}},
+		{"leave-2-to-1", func(t *testing.T, c *tidetest.Cluster) {
+			c.TaskManagers()[1].Leave()
+			rs := c.WaitRescales(1, timeout)
+			if r, ok := findRescale(rs, rest.TriggerTaskManagerLeaving, 2, 1); !ok || r.Checkpoint < 1 {
+				t.Fatalf("no rescale 2 -> 1 from a checkpoint on taskmanager-leaving: %+v", rs)
 			}
 		}},
 		{"rescale-2-to-3", func(t *testing.T, c *tidetest.Cluster) {
