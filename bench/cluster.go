@@ -32,11 +32,13 @@ type cluster struct {
 	tms     []*proc
 	// tmFlags are extra -D flags of every TaskManager started.
 	tmFlags []string
-	nextTM  int
-	prog    progress
-	phases  phaseLog
-	client  *http.Client
-	logFile *os.File
+	// promPorts are the metrics ports of the processes started.
+	promPorts []int
+	nextTM    int
+	prog      progress
+	phases    phaseLog
+	client    *http.Client
+	logFile   *os.File
 }
 
 // proc is one started process; done closes when it has exited.
@@ -93,6 +95,7 @@ func (c *cluster) common() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.promPorts = append(c.promPorts, ports[0])
 	return []string{"-Djobmanager.rpc.address=127.0.0.1", "-Djobmanager.rpc.port=" + strconv.Itoa(c.rpcPort),
 		"-Dmetrics.reporter.prom.port=" + strconv.Itoa(ports[0]), "-Dtaskmanager.host=127.0.0.1"}, nil
 }
@@ -286,4 +289,34 @@ func (c *cluster) waitFor(ctx context.Context, what string, timeout time.Duratio
 		case <-tick.C:
 		}
 	}
+}
+
+// scrape reads every process's /metrics every interval until ctx ends, as
+// a Prometheus server would, and returns the number of scrapes that
+// succeeded once it has stopped.
+func (c *cluster) scrape(ctx context.Context, every time.Duration) (done func() int) {
+	var n int
+	stopped := make(chan struct{})
+	go func() { // owner: the returned done, which waits for it
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			for _, port := range c.promPorts {
+				resp, err := c.client.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				n++
+			}
+		}
+	}()
+	return func() int { <-stopped; return n }
 }

@@ -16,12 +16,16 @@ type keyedOptions struct {
 	records int64
 	keys    int64
 	reps    int
+	// scrape, when set, alternates runs without metrics scrapes and runs
+	// whose every process is scraped this often, and reports both.
+	scrape time.Duration
 }
 
 func (o *keyedOptions) bind(fs *flag.FlagSet) {
 	fs.Int64Var(&o.records, "records", 30_000_000, "keyed: records per run")
 	fs.Int64Var(&o.keys, "keys", 1024, "keyed: number of keys")
 	fs.IntVar(&o.reps, "runs", 3, "keyed: runs, each on a fresh cluster")
+	fs.DurationVar(&o.scrape, "scrape", 0, "keyed: also run with every process's /metrics scraped this often, alternating with runs without (0: only without)")
 }
 
 // keyedRun is one run's measurement.
@@ -32,6 +36,8 @@ type keyedRun struct {
 	// steady is the keyed subtasks' summed rate between their progress
 	// lines, leaving out the first second.
 	steady float64
+	// scrapes counts the /metrics scrapes that succeeded during the run.
+	scrapes int
 }
 
 func (o *keyedOptions) validate() error {
@@ -42,22 +48,39 @@ func (o *keyedOptions) validate() error {
 }
 
 func runKeyed(ctx context.Context, o keyedOptions, rep *Report, stderr io.Writer) error {
-	var e2e, steady []float64
+	var e2e, steady, e2eScraped, steadyScraped []float64
 	var errs error
+	modes := []time.Duration{0}
+	if o.scrape > 0 {
+		modes = append(modes, o.scrape)
+	}
+run:
 	for i := range o.reps {
-		r, err := keyedOnce(ctx, o)
-		if err != nil {
-			errs = fmt.Errorf("keyed: run %d: %w", i+1, err)
-			break
+		for _, scrape := range modes {
+			r, err := keyedOnce(ctx, o, scrape)
+			if err != nil {
+				errs = fmt.Errorf("keyed: run %d: %w", i+1, err)
+				break run
+			}
+			what := "no scrapes"
+			if scrape > 0 {
+				what = fmt.Sprintf("scraped every %v (%d scrapes)", scrape, r.scrapes)
+				e2eScraped, steadyScraped = append(e2eScraped, r.endToEnd), append(steadyScraped, r.steady)
+			} else {
+				e2e, steady = append(e2e, r.endToEnd), append(steady, r.steady)
+			}
+			fmt.Fprintf(stderr, "keyed run %d/%d, %s: %s records/s first record -> FINISHED, %s records/s steady\n",
+				i+1, o.reps, what, num(r.endToEnd), num(r.steady))
 		}
-		fmt.Fprintf(stderr, "keyed run %d/%d: %s records/s first record -> FINISHED, %s records/s steady\n",
-			i+1, o.reps, num(r.endToEnd), num(r.steady))
-		e2e = append(e2e, r.endToEnd)
-		steady = append(steady, r.steady)
 	}
 	note := fmt.Sprintf("Throughput --stateful, %d records, %d keys, JM + 2 TMs (1 slot each), parallelism 2", o.records, o.keys)
 	rep.add("keyed, 2 TMs, first record -> FINISHED", "records/s", e2e, &target{atLeast: true, bound: 1e6}, note)
 	rep.add("keyed, 2 TMs, steady state", "records/s", steady, &target{atLeast: true, bound: 1e6}, note)
+	if o.scrape > 0 {
+		note := fmt.Sprintf("%s; every process's /metrics scraped every %v", note, o.scrape)
+		rep.add("keyed, 2 TMs, first record -> FINISHED, scraped", "records/s", e2eScraped, nil, note)
+		rep.add("keyed, 2 TMs, steady state, scraped", "records/s", steadyScraped, nil, note)
+	}
 	return errs
 }
 
@@ -65,7 +88,7 @@ func runKeyed(ctx context.Context, o keyedOptions, rep *Report, stderr io.Writer
 // runs in default scheduler mode at parallelism 2 so that it starts only
 // once both TaskManagers are there, and the whole bounded input is timed at
 // parallelism 2.
-func keyedOnce(ctx context.Context, o keyedOptions) (res keyedRun, err error) {
+func keyedOnce(ctx context.Context, o keyedOptions, scrape time.Duration) (res keyedRun, err error) {
 	c, err := newCluster(o.tide, o.logs)
 	if err != nil {
 		return res, err
@@ -93,6 +116,11 @@ func keyedOnce(ctx context.Context, o keyedOptions) (res keyedRun, err error) {
 	}
 	if err := c.waitRunning(ctx, id, 2, 60*time.Second); err != nil {
 		return res, err
+	}
+	if scrape > 0 {
+		sctx, stop := context.WithCancel(ctx)
+		done := c.scrape(sctx, scrape)
+		defer func() { stop(); res.scrapes = done() }()
 	}
 	var d jobDetail
 	err = c.waitFor(ctx, "the job to finish", 10*time.Minute, func() (bool, error) {
