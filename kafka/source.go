@@ -91,8 +91,9 @@ type reader[T any] struct {
 	// pending maps a checkpoint to the offsets it recorded, until the
 	// checkpoint or a later one completes.
 	pending map[uint64]kadm.Offsets
-	// lagMax is the largest lag of the partitions.
+	// lagMax is the largest lag of the partitions, lagSum their sum.
 	lagMax stream.Gauge
+	lagSum int64
 	// fetched counts the fetches the client read (the hook's count);
 	// seenFetched is its value at the last poll that found nothing, and
 	// bufferingPolls the short polls left before waiting IdleWait.
@@ -373,7 +374,7 @@ func (r *reader[T]) updateLag(p *partition) {
 // updateLagMax sets the lag-max gauge from the partitions whose lag is
 // known.
 func (r *reader[T]) updateLagMax() {
-	var m int64
+	var m, sum int64
 	for _, p := range r.byTP {
 		if p.end < 0 {
 			continue
@@ -382,10 +383,16 @@ func (r *reader[T]) updateLagMax() {
 		if p.stop != noStop {
 			end = min(end, p.stop)
 		}
-		m = max(m, end-p.next)
+		lag := max(end-p.next, 0)
+		m, sum = max(m, lag), sum+lag
 	}
 	r.lagMax.Set(float64(m))
+	r.lagSum = sum
 }
+
+// PendingRecords is the subtask's lag summed over its partitions, as of
+// the last poll (stream.PendingRecordsReader).
+func (r *reader[T]) PendingRecords() int64 { return r.lagSum }
 
 // Snapshot returns one entry per partition and keeps the offsets for
 // CheckpointComplete. Dead letters produced so far are acknowledged before

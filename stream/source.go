@@ -77,6 +77,15 @@ type SourceReader[T any] interface {
 	Close() error
 }
 
+// PendingRecordsReader is implemented by a SourceReader that knows how many
+// records wait for it in its system (Flink's pendingRecords: a Kafka
+// reader's lag summed over its partitions). The runtime reads it after
+// every poll, on the subtask's goroutine, and reports it to the JobManager,
+// where an autoscaler finds it.
+type PendingRecordsReader interface {
+	PendingRecords() int64
+}
+
 // CheckpointListener is implemented by a SourceReader that acts when a
 // checkpoint has completed: a Kafka reader commits the offsets of that
 // checkpoint to its consumer group, so that tools see its progress.
@@ -358,6 +367,15 @@ func (s *sourceOp[T]) Watermark(now time.Time) (int64, bool) {
 		return NoTimestamp, false
 	}
 	return wm, idle
+}
+
+// PendingRecords implements operator.PendingSource: -1 when the reader
+// does not know.
+func (s *sourceOp[T]) PendingRecords() int64 {
+	if p, ok := s.reader.(PendingRecordsReader); ok {
+		return p.PendingRecords()
+	}
+	return -1
 }
 
 func (s *sourceOp[T]) Position() int64 {

@@ -213,6 +213,14 @@ type Source interface {
 	Position() int64
 }
 
+// PendingSource is a Source that knows how many records wait for it in its
+// system (Flink's pendingRecords), -1 when it does not. Called on the
+// subtask's goroutine after a poll.
+type PendingSource interface {
+	Source
+	PendingRecords() int64
+}
+
 // SplitSource is a Source whose splits are discovered on the JobManager
 // by a SplitEnumerator and handed to its subtasks while they run.
 type SplitSource interface {

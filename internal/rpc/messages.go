@@ -260,6 +260,9 @@ type TaskSample struct {
 	// RecordsOut counts the records sent to the network since the subtask
 	// started.
 	RecordsOut int64 `json:"recordsOut,omitempty"`
+	// PendingRecords is a source's records waiting in its system (a Kafka
+	// lag), -1 when it does not know or is not a source.
+	PendingRecords int64 `json:"pendingRecords,omitempty"`
 }
 
 // FailureDomain classifies a task failure: where it came from, and so

@@ -57,6 +57,9 @@ func (s *ctlSource) Poll(context.Context) (operator.PollStatus, time.Duration, e
 
 func (s *ctlSource) Position() int64 { return 0 }
 
+// PendingRecords makes ctlSource an operator.PendingSource.
+func (s *ctlSource) PendingRecords() int64 { return 42 + s.polls.Load() }
+
 func (s *ctlSource) Snapshot(id uint64) ([][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -327,4 +330,23 @@ func TestSplitsOrder(t *testing.T) {
 	}
 }
 
+// TestSamplePendingRecords: a source's pending records reach its samples
+// after a poll (-1, not known, before).
+func TestSamplePendingRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startCtl(t)
+		defer h.stop()
+		if p := h.task.Sample().PendingRecords; p != -1 {
+			t.Errorf("pending records %d before a poll returned, want -1", p)
+		}
+		h.release()
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		if p := h.task.Sample().PendingRecords; p <= 42 {
+			t.Errorf("pending records %d, want the source's (above 42)", p)
+		}
+	})
+}
+
 var _ operator.SplitSource = (*ctlSource)(nil)
+var _ operator.PendingSource = (*ctlSource)(nil)

@@ -57,6 +57,9 @@ func (t *Task) runSource(ctx context.Context) error {
 			t.progress()
 		}
 		t.sourceOut.Store(t.source.Position())
+		if ps, ok := t.source.(operator.PendingSource); ok {
+			t.pending.Store(ps.PendingRecords())
+		}
 		nextWatermark, err := t.pollWatermark(now)
 		if err != nil {
 			return err

@@ -179,6 +179,9 @@ type Task struct {
 	// sent to it; sourceOut is the source's position, published for
 	// samples, and sourceAt its position when the subtask opened.
 	recordsIn, recordsOut, sourceOut, sourceAt atomic.Int64
+	// pending is a source's pending records after its last poll, -1 when
+	// it does not know.
+	pending atomic.Int64
 	// waitSince is when the current wait began (unix nanos, 0: not
 	// waiting) and waitBP whether it is a wait for credits, so that a
 	// sample taken during a long wait counts it.
@@ -226,6 +229,7 @@ func New(cfg Config) *Task {
 		started:    time.Now(),
 		wake:       make(chan struct{}, 1),
 		sourceWake: make(chan struct{}, 1),
+		pending:    pendingUnknown(),
 		metrics:    metrichook.NewRegistry(),
 	}
 }
@@ -241,10 +245,12 @@ func (t *Task) Sample() rpc.TaskSample {
 	s := rpc.TaskSample{Task: rpc.WireKey(t.key), UptimeNs: now.Sub(t.started).Nanoseconds(),
 		IdleNs: t.idleNs.Load(), BackPressuredNs: t.backPressuredNs.Load(),
 		RecordsIn: t.recordsIn.Load(), RecordsOut: t.recordsOut.Load(), SourcePosition: t.sourceOut.Load()}
+	s.PendingRecords = -1
 	if t.cfg.Graph.IsSource(t.cfg.Vertex) {
 		// A source's records come from its system: those its splits
 		// emitted since the subtask opened.
 		s.RecordsIn = s.SourcePosition - t.sourceAt.Load()
+		s.PendingRecords = t.pending.Load()
 	}
 	if since := t.waitSince.Load(); since != 0 {
 		if d := now.UnixNano() - since; t.waitBP.Load() {
@@ -416,4 +422,10 @@ func closeHooks(l *link) (err error) {
 		return fmt.Errorf("close %s: %w", l.op.ID, cerr)
 	}
 	return nil
+}
+
+// pendingUnknown is a pending count that says "not known".
+func pendingUnknown() (a atomic.Int64) {
+	a.Store(-1)
+	return
 }
