@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/stream"
 	"github.com/tide-stream/tide/tidetest"
 )
 
@@ -76,6 +77,11 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	// windows over records 300ms out of order (state and event-time timers,
 	// watermarks across rescales and restores).
 	kind := []string{"count-sum", "windows"}[rand.New(rand.NewPCG(seed^0x78dde6e5fd29f05b, seed)).IntN(2)]
+	// A third of the count-sum draws read instead a source whose splits the
+	// JobManager discovers while the job runs (a fourth source).
+	if kind == "count-sum" && rand.New(rand.NewPCG(seed^0x510e527fade682d1, seed)).IntN(3) == 0 {
+		kind = "enumerated"
+	}
 	t.Logf("seed %d (replay: go test ./stream -run TestMetamorphic -metamorphic.seed %d): %s job, %d taskmanagers, %v, events %v, latency up to %v, %s before event %d",
 		seed, seed, kind, tms, dyn, events, latency, fault, faultAt)
 
@@ -83,9 +89,16 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	evs := disordered(6000, 16, 1, 300, seed)
 	sink := tidetest.NewSink[string]()
 	job := countSumJob(vs, 5000, sink)
-	if kind == "windows" {
+	g := &growing{n: 8, per: 2000, every: 200 * time.Millisecond}
+	switch kind {
+	case "windows":
 		job = windowJob(evs, 300*time.Millisecond, 3000, sink)
 		dyn["pipeline.auto-watermark-interval"] = "10ms"
+	case "enumerated":
+		job = func(env *stream.Env, _ []string) error {
+			sink.To(stream.Map(stream.FromSource(env, g.source()), "format", itoa), "collect")
+			return nil
+		}
 	}
 	c := tidetest.Start(t, tidetest.Config{
 		Job:          job,
@@ -128,6 +141,14 @@ func runMetamorphic(t *testing.T, seed uint64) {
 	}
 	c.WaitState(tidetest.Finished, 4*timeout)
 	t.Logf("seed %d", seed)
+	if kind == "enumerated" {
+		got, want := sink.Values(), g.want()
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("enumerated splits differ: got %d records, want %d\n%s", len(got), len(want), diff(got, want))
+		}
+		return
+	}
 	if kind == "windows" {
 		got, want := sink.Values(), windowWant(evs)
 		slices.Sort(got)
