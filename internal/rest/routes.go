@@ -24,7 +24,17 @@ func (s *Server) routes() {
 	s.api("POST /jobs/{jobid}/savepoints", s.handleSavepointTrigger)
 	s.api("GET /jobs/{jobid}/savepoints/{triggerid}", s.handleSavepointStatus)
 	s.api("POST /jobs/{jobid}/stop", s.handleJobStop)
+	s.api("GET /jobs/{jobid}/checkpoints/config", s.handleCheckpointConfig)
+	s.api("GET /jobs/{jobid}/checkpoints/details/{checkpointid}", s.handleCheckpointDetail)
+	s.api("GET /jobs/{jobid}/config", s.handleJobConfig)
+	s.api("GET /jobs/{jobid}/plan", s.handleJobPlan)
+	s.api("GET /jobs/{jobid}/vertices/{vertexid}", s.handleVertexDetail)
+	s.api("GET /jobs/{jobid}/vertices/{vertexid}/metrics", s.handleVertexMetrics)
+	s.api("GET /jobmanager/config", s.handleJobManagerConfig)
+	s.api("GET /jobmanager/metrics", s.handleJobManagerMetrics)
 	s.api("GET /taskmanagers", s.handleTaskManagers)
+	s.api("GET /taskmanagers/{taskmanagerid}", s.handleTaskManagerDetail)
+	s.api("GET /taskmanagers/{taskmanagerid}/metrics", s.handleTaskManagerMetrics)
 	s.mux.HandleFunc("GET /{$}", s.handleWebUI)
 }
 
