@@ -304,12 +304,23 @@ func (b backend) command(ctx context.Context, id string, fn func() (string, erro
 	}
 }
 
+// The savepoint commands publish the view before they answer, so that a
+// client polling GET …/savepoints/{id} right after sees its request.
+
 func (b backend) TriggerSavepoint(ctx context.Context, id string, req rest.SavepointRequest) (string, error) {
-	return b.command(ctx, id, func() (string, error) { return b.jm.triggerSavepoint(req, req.CancelJob) })
+	return b.command(ctx, id, func() (string, error) {
+		rid, err := b.jm.triggerSavepoint(req, req.CancelJob)
+		b.jm.publish()
+		return rid, err
+	})
 }
 
 func (b backend) StopWithSavepoint(ctx context.Context, id string, req rest.SavepointRequest) (string, error) {
-	return b.command(ctx, id, func() (string, error) { return b.jm.triggerSavepoint(req, true) })
+	return b.command(ctx, id, func() (string, error) {
+		rid, err := b.jm.triggerSavepoint(req, true)
+		b.jm.publish()
+		return rid, err
+	})
 }
 
 func (b backend) Savepoint(id, requestID string) (rest.SavepointStatus, error) {
