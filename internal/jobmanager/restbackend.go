@@ -26,12 +26,11 @@ func (b backend) jobKnown(id string) error {
 }
 
 func (b backend) TaskManager(tmID string) (rest.TaskManagerDetail, error) {
-	v := b.v()
-	d, ok := v.TaskManagerDetails[tmID]
+	d, ok := b.v().TaskManagerDetails[tmID]
 	if !ok {
 		return d, fmt.Errorf("taskmanager %s: %w", tmID, rest.ErrTaskManagerNotFound)
 	}
-	d.TimeSinceLastHeartbeat += time.Since(v.at).Milliseconds()
+	d.HeartbeatAge = max(0, time.Now().UnixMilli()-d.TimeSinceLastHeartbeat)
 	return d, nil
 }
 

@@ -113,7 +113,7 @@ func (jm *JobManager) publish() {
 		since, _ := jm.hb.SinceLast(heartbeat.ID(tm.ID), now)
 		c := jm.tms[tm.ID]
 		d := jm.taskManagerView(c, rest.TaskManager{ID: tm.ID, Path: tm.DataAddr, DataPort: port(tm.DataAddr),
-			SlotsNumber: tm.Slots, FreeSlots: max(0, tm.Slots-used[tm.ID]), TimeSinceLastHeartbeat: since.Milliseconds(),
+			SlotsNumber: tm.Slots, FreeSlots: max(0, tm.Slots-used[tm.ID]), TimeSinceLastHeartbeat: now.Add(-since).UnixMilli(),
 			Leaving: c != nil && c.leaving}, min(used[tm.ID], tm.Slots))
 		v.TaskManagers = append(v.TaskManagers, d.TaskManager)
 		v.TaskManagerDetails[d.ID] = d
@@ -240,7 +240,8 @@ func (b backend) job() rest.JobDetail {
 
 func (b backend) Jobs() []rest.JobSummary {
 	j := b.job()
-	return []rest.JobSummary{{ID: j.ID, Name: j.Name, State: j.State, StartTime: j.StartTime, EndTime: j.EndTime, Duration: j.Duration, LastModification: j.Now}}
+	return []rest.JobSummary{{ID: j.ID, Name: j.Name, State: j.State, StartTime: j.StartTime, EndTime: j.EndTime, Duration: j.Duration,
+		LastModification: j.Now, Tasks: jobTasks(j.StatusCounts)}}
 }
 
 func (b backend) Job(id string) (rest.JobDetail, error) {
@@ -272,11 +273,10 @@ func (b backend) Exceptions(id string) (rest.JobExceptions, error) {
 }
 
 func (b backend) TaskManagers() []rest.TaskManager {
-	v := b.v()
-	since := time.Since(v.at).Milliseconds()
-	tms := slices.Clone(v.TaskManagers)
+	tms := slices.Clone(b.v().TaskManagers)
+	now := time.Now().UnixMilli()
 	for i := range tms {
-		tms[i].TimeSinceLastHeartbeat += since
+		tms[i].HeartbeatAge = max(0, now-tms[i].TimeSinceLastHeartbeat)
 	}
 	return tms
 }

@@ -91,7 +91,10 @@ func TestFlinkCompatibility(t *testing.T) {
 		t.Errorf("/jobmanager/config lacks execution.checkpointing.interval: %v", conf)
 	}
 	get("GET /jobs", "/jobs")
-	get("GET /jobs/overview", "/jobs/overview")
+	jo := get("GET /jobs/overview", "/jobs/overview").(map[string]any)["jobs"].([]any)[0].(map[string]any)
+	if tasks := jo["tasks"].(map[string]any); tasks["running"] != 4.0 || tasks["total"] != 4.0 {
+		t.Errorf("/jobs/overview tasks = %v, want 4 running of 4", tasks)
+	}
 	detail = get("GET /jobs/{jobid}", job).(map[string]any)
 	plan := get("GET /jobs/{jobid}/plan", job+"/plan").(map[string]any)["plan"].(map[string]any)
 	if nodes := plan["nodes"].([]any); len(nodes) != len(vertices) {
@@ -163,6 +166,10 @@ func TestFlinkCompatibility(t *testing.T) {
 	tms := get("GET /taskmanagers", "/taskmanagers").(map[string]any)["taskmanagers"].([]any)
 	for _, tm := range tms {
 		id := tm.(map[string]any)["id"].(string)
+		// Flink's timeSinceLastHeartbeat is the last heartbeat's time.
+		if last := tm.(map[string]any)["timeSinceLastHeartbeat"].(float64); time.Since(time.UnixMilli(int64(last))) > time.Minute {
+			t.Errorf("taskmanager %s: timeSinceLastHeartbeat %v, want a recent Unix ms time", id, last)
+		}
 		d := get("GET /taskmanagers/{taskmanagerid}", "/taskmanagers/"+id).(map[string]any)
 		if n := len(d["allocatedSlots"].([]any)); n != 1 {
 			t.Errorf("taskmanager %s: %d allocated slots, want 1", id, n)

@@ -48,7 +48,7 @@ func populatedBackend() *fakeBackend {
 	}
 	f.rescales[jobA] = []Rescale{{ID: 1, Trigger: TriggerTaskManagerJoined, From: 2, To: 3, Checkpoint: 6,
 		Start: 100, End: 350, PauseMs: 250, ReprocessedRecords: 0, Status: RescaleCompleted}}
-	f.tms = []TaskManager{{ID: "tm-1", Path: "127.0.0.1:40001", DataPort: 40002, SlotsNumber: 2, FreeSlots: 0, TimeSinceLastHeartbeat: 120}}
+	f.tms = []TaskManager{{ID: "tm-1", Path: "127.0.0.1:40001", DataPort: 40002, SlotsNumber: 2, FreeSlots: 0, TimeSinceLastHeartbeat: 1700000000000, HeartbeatAge: 120}}
 	return f
 }
 
@@ -213,9 +213,9 @@ func TestReadEndpointShapes(t *testing.T) {
 
 	tms := wantKeys(t, "/taskmanagers", getObject(t, ts.URL+"/taskmanagers"), "taskmanagers")
 	tm := wantKeys(t, "taskmanager", array(t, "taskmanagers", tms["taskmanagers"], 1)[0],
-		"id", "path", "dataPort", "slotsNumber", "freeSlots", "timeSinceLastHeartbeat", "leaving",
+		"id", "path", "dataPort", "slotsNumber", "freeSlots", "timeSinceLastHeartbeat", "heartbeatAge", "leaving",
 		"jmxPort", "blocked", "hardware")
-	if tm["slotsNumber"] != 2.0 || tm["timeSinceLastHeartbeat"] != 120.0 {
+	if tm["slotsNumber"] != 2.0 || tm["heartbeatAge"] != 120.0 || tm["timeSinceLastHeartbeat"] != 1700000000000.0 {
 		t.Errorf("taskmanager = %v", tm)
 	}
 }

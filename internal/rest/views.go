@@ -452,8 +452,12 @@ type TaskManager struct {
 	DataPort    int    `json:"dataPort"`
 	SlotsNumber int    `json:"slotsNumber"`
 	FreeSlots   int    `json:"freeSlots"`
-	// TimeSinceLastHeartbeat is ms since the TaskManager was last heard from.
+	// TimeSinceLastHeartbeat is, despite its name, when the TaskManager was
+	// last heard from, Unix ms: what Flink sends (its ResourceManager fills
+	// the field with the last heartbeat's timestamp, and its web UI shows
+	// it as a date). HeartbeatAge is Tide's: ms since then.
 	TimeSinceLastHeartbeat int64 `json:"timeSinceLastHeartbeat"`
+	HeartbeatAge           int64 `json:"heartbeatAge"`
 	// JmxPort is -1, Flink's value when JMX is off: Tide has none.
 	JmxPort int `json:"jmxPort"`
 	// Blocked is false: Tide has no blocklist.
