@@ -161,6 +161,12 @@ func TestFlinkCompatibility(t *testing.T) {
 		vals := get("GET /jobs/{jobid}/vertices/{vertexid}/metrics",
 			job+"/vertices/"+vid+"/metrics?get=busyTimeMsPerSecond,0.numRecordsIn,noSuchMetric").([]any)
 		checkMetricValues(t, vals, "busyTimeMsPerSecond", "0.numRecordsIn")
+		// What the Flink Kubernetes operator's autoscaler asks.
+		agg := get("GET /jobs/{jobid}/vertices/{vertexid}/subtasks/metrics",
+			job+"/vertices/"+vid+"/subtasks/metrics?get=busyTimeMsPerSecond,numRecordsInPerSecond&agg=max,sum").([]any)
+		if len(agg) != 2 || agg[0].(map[string]any)["id"] != "busyTimeMsPerSecond" || agg[0].(map[string]any)["max"] == nil {
+			t.Errorf("vertex %s aggregated subtask metrics: %v", vid, agg)
+		}
 	}
 
 	tms := get("GET /taskmanagers", "/taskmanagers").(map[string]any)["taskmanagers"].([]any)

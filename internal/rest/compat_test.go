@@ -113,6 +113,9 @@ func TestFlinkSpecShapesFake(t *testing.T) {
 		{"GET /jobs/{jobid}/vertices/{vertexid}", job + "/vertices/" + vertexA},
 		{"GET /jobs/{jobid}/vertices/{vertexid}/metrics", job + "/vertices/" + vertexA + "/metrics"},
 		{"GET /jobs/{jobid}/vertices/{vertexid}/metrics", job + "/vertices/" + vertexA + "/metrics?get=0.numRecordsIn"},
+		{"GET /jobs/{jobid}/vertices/{vertexid}/subtasks/metrics", job + "/vertices/" + vertexA + "/subtasks/metrics"},
+		{"GET /jobs/{jobid}/vertices/{vertexid}/subtasks/metrics", job + "/vertices/" + vertexA + "/subtasks/metrics?get=numRecordsIn"},
+		{"GET /jobs/{jobid}/vertices/{vertexid}/subtasks/metrics", job + "/vertices/" + vertexA + "/subtasks/metrics?get=numRecordsIn&agg=max"},
 		{"GET /taskmanagers", "/taskmanagers"},
 		{"GET /taskmanagers/{taskmanagerid}", "/taskmanagers/tm-1"},
 		{"GET /taskmanagers/{taskmanagerid}", "/taskmanagers/tm-2"},
@@ -164,6 +167,35 @@ func TestMetricQueries(t *testing.T) {
 		r := do(t, "GET", base+tt.query, "")
 		if got := strings.TrimSpace(string(r.body)); r.status != http.StatusOK || got != tt.want {
 			t.Errorf("GET …/metrics%s = %d %s, want 200 %s", tt.query, r.status, got, tt.want)
+		}
+	}
+}
+
+// TestSubtaskMetricAggregates pins Flink's aggregated subtask metrics: the
+// per-subtask metrics by name, aggregated over the subtasks asked for.
+func TestSubtaskMetricAggregates(t *testing.T) {
+	f := compatibleBackend()
+	f.vertexMetrics[jobA][vertexA] = []Metric{{ID: "busyTimeMsPerSecond", Value: "900.0"},
+		{ID: "0.busyTimeMsPerSecond", Value: "100.0"}, {ID: "1.busyTimeMsPerSecond", Value: "900.0"},
+		{ID: "2.busyTimeMsPerSecond", Value: "500.0"}, {ID: "0.numRecordsIn", Value: "7"}}
+	ts := newTestServer(t, f, Config{})
+	base := ts.URL + "/jobs/" + jobA + "/vertices/" + vertexA + "/subtasks/metrics"
+	for _, tt := range []struct {
+		query  string
+		status int
+		want   string
+	}{
+		{"", 200, `[{"id":"busyTimeMsPerSecond"},{"id":"numRecordsIn"}]`},
+		{"?get=busyTimeMsPerSecond", 200, `[{"id":"busyTimeMsPerSecond","min":100,"max":900,"avg":500,"sum":1500}]`},
+		{"?get=busyTimeMsPerSecond&agg=max", 200, `[{"id":"busyTimeMsPerSecond","max":900}]`},
+		{"?get=busyTimeMsPerSecond&agg=MIN,avg&subtasks=1-2", 200, `[{"id":"busyTimeMsPerSecond","min":500,"avg":700}]`},
+		{"?get=nope,numRecordsIn", 200, `[{"id":"numRecordsIn","min":7,"max":7,"avg":7,"sum":7}]`},
+		{"?get=busyTimeMsPerSecond&agg=median", 400, `{"errors":["invalid agg \"median\": want min, max, avg or sum"]}`},
+		{"?get=busyTimeMsPerSecond&subtasks=3-1", 400, `{"errors":["invalid subtasks \"3-1\": want indexes and ranges like 1,3,5-9"]}`},
+	} {
+		r := do(t, "GET", base+tt.query, "")
+		if got := strings.TrimSpace(string(r.body)); r.status != tt.status || got != tt.want {
+			t.Errorf("GET …/subtasks/metrics%s = %d %s, want %d %s", tt.query, r.status, got, tt.status, tt.want)
 		}
 	}
 }

@@ -44,6 +44,7 @@
 //	GET   /jobs/{jobid}/exceptions                     JobExceptions
 //	GET   /jobs/{jobid}/vertices/{vertexid}            VertexDetail
 //	GET   /jobs/{jobid}/vertices/{vertexid}/metrics    [Metric]
+//	GET   …/vertices/{vertexid}/subtasks/metrics       [{"id","min","max","avg","sum"}]
 //	GET   /jobs/{jobid}/checkpoints                    CheckpointStats
 //	GET   /jobs/{jobid}/checkpoints/config             CheckpointConfig
 //	GET   /jobs/{jobid}/checkpoints/details/{id}       CheckpointRecord

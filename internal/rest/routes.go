@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.api("GET /jobs/{jobid}/plan", s.handleJobPlan)
 	s.api("GET /jobs/{jobid}/vertices/{vertexid}", s.handleVertexDetail)
 	s.api("GET /jobs/{jobid}/vertices/{vertexid}/metrics", s.handleVertexMetrics)
+	s.api("GET /jobs/{jobid}/vertices/{vertexid}/subtasks/metrics", s.handleSubtaskMetrics)
 	s.api("GET /jobmanager/config", s.handleJobManagerConfig)
 	s.api("GET /jobmanager/metrics", s.handleJobManagerMetrics)
 	s.api("GET /taskmanagers", s.handleTaskManagers)
