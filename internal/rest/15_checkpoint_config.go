@@ -16,7 +16,7 @@ func (s *Server) handleCheckpointConfig(r *http.Request) (int, any, error) {
 	}
 	c, err := s.backend.CheckpointConfig(id)
 	if errors.Is(err, ErrCheckpointingDisabled) {
-		return 0, nil, fmt.Errorf("job %s: checkpointing is not enabled (execution.checkpointing.interval is off): %w", id, ErrNotFound)
+		return 0, nil, &notFoundError{msg: fmt.Sprintf("job %s: checkpointing is not enabled (execution.checkpointing.interval is off)", id)}
 	}
 	if err != nil {
 		return 0, nil, wrapJob(err, id)

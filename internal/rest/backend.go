@@ -96,6 +96,14 @@ var (
 	ErrCheckpointingDisabled = fmt.Errorf("checkpointing is not enabled: %w", ErrNotFound)
 )
 
+// notFoundError is a 404 worded in full by the server.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
+// Is makes a notFoundError an ErrNotFound.
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
 // BadRequestError is returned by a Backend (or produced by the server) when
 // the request is invalid. The server answers 400 with Msg.
 type BadRequestError struct{ Msg string }
