@@ -14,7 +14,8 @@ import (
 func TestVertexRESTIDs(t *testing.T) {
 	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
 	a, b := exec.VertexID("v1-CountSum"), exec.VertexID("v0-VerifySource")
-	if !hex32.MatchString(a.RESTID()) || a.RESTID() != a.RESTID() || a.RESTID() == b.RESTID() {
+	again := exec.VertexID("v1-" + "CountSum")
+	if !hex32.MatchString(a.RESTID()) || a.RESTID() != again.RESTID() || a.RESTID() == b.RESTID() {
 		t.Fatalf("RESTID: %q, %q", a.RESTID(), b.RESTID())
 	}
 	if got := restTMID("host-42#3"); got != "host-42-3" {
