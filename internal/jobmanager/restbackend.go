@@ -3,13 +3,13 @@ package jobmanager
 import (
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tide-stream/tide/internal/metrics"
+	"github.com/tide-stream/tide/internal/procsample"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/rpc"
 )
@@ -171,12 +171,7 @@ func (b backend) JobManagerMetrics() []rest.Metric {
 		{ID: "taskSlotsAvailable", Value: formatInt(int64(ov.SlotsAvailable))},
 		{ID: "numRunningJobs", Value: formatInt(int64(ov.JobsRunning))},
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	s := &rpc.ProcessSample{CPUNs: int64(metrics.NewCPU().Seconds() * 1e9), HeapUsed: int64(ms.HeapAlloc),
-		HeapCommitted: int64(ms.HeapSys - ms.HeapReleased), NonHeapCommitted: int64(ms.Sys - ms.HeapSys),
-		NonHeapUsed: int64(ms.StackInuse + ms.MSpanInuse + ms.MCacheInuse + ms.BuckHashSys + ms.GCSys + ms.OtherSys),
-		MemoryLimit: -1, GCCount: int64(ms.NumGC), GCPauseNs: int64(ms.PauseTotalNs), Goroutines: int64(runtime.NumGoroutine())}
+	s := procsample.Sample(metrics.NewCPU())
 	return append(out, processMetrics(s, -1)...)
 }
 

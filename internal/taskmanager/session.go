@@ -10,6 +10,7 @@ import (
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/metrics"
+	"github.com/tide-stream/tide/internal/procsample"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/task"
 )
@@ -44,7 +45,7 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 	if err := st.Send(&rpc.Envelope{Register: &rpc.Register{
 		ResourceID: tm.cfg.ResourceID, Version: tm.cfg.Version, Slots: tm.cfg.Slots,
 		DataAddr: tm.net.Addr(), Host: host, PID: os.Getpid(),
-		CPUCores: tm.cpu.LimitCores(), PhysicalMemory: physicalMemory(), MemoryLimit: memoryLimit(),
+		CPUCores: tm.cpu.LimitCores(), PhysicalMemory: procsample.PhysicalMemory(), MemoryLimit: procsample.MemoryLimit(),
 		LastJobID: tm.jobID, LastAttempt: tm.lastAttempt,
 	}}); err != nil {
 		return false, fmt.Errorf("send registration to %s: %w", tm.cfg.JobManager, err)
@@ -325,7 +326,7 @@ func sample(tasks map[taskID]*running, cpu *metrics.CPU) *rpc.Metrics {
 	for id := range tasks {
 		newest = max(newest, id.attempt)
 	}
-	m := &rpc.Metrics{Attempt: newest, Process: sampleProcess(cpu)}
+	m := &rpc.Metrics{Attempt: newest, Process: procsample.Sample(cpu)}
 	for id, r := range tasks {
 		if id.attempt != newest {
 			continue

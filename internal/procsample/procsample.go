@@ -1,4 +1,8 @@
-package taskmanager
+// Package procsample reads the calling process's CPU time and Go runtime
+// memory, which the REST API serves as a process's metrics in Flink's
+// names: TaskManagers send a sample to the JobManager every second, the
+// JobManager samples itself when asked.
+package procsample
 
 import (
 	"bufio"
@@ -13,9 +17,10 @@ import (
 	"github.com/tide-stream/tide/internal/rpc"
 )
 
-// sampleProcess reads the process's CPU time and memory for the
-// JobManager, which serves them as the TaskManager's metrics.
-func sampleProcess(cpu *metrics.CPU) *rpc.ProcessSample {
+// Sample reads the process's CPU time (from cpu) and memory. It stops the
+// world briefly (runtime.ReadMemStats): call it about once a second, not
+// per record.
+func Sample(cpu *metrics.CPU) *rpc.ProcessSample {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return &rpc.ProcessSample{
@@ -24,24 +29,24 @@ func sampleProcess(cpu *metrics.CPU) *rpc.ProcessSample {
 		HeapCommitted:    int64(ms.HeapSys - ms.HeapReleased),
 		NonHeapUsed:      int64(ms.StackInuse + ms.MSpanInuse + ms.MCacheInuse + ms.BuckHashSys + ms.GCSys + ms.OtherSys),
 		NonHeapCommitted: int64(ms.Sys - ms.HeapSys),
-		MemoryLimit:      memoryLimit(),
+		MemoryLimit:      MemoryLimit(),
 		GCCount:          int64(ms.NumGC),
 		GCPauseNs:        int64(ms.PauseTotalNs),
 		Goroutines:       int64(runtime.NumGoroutine()),
 	}
 }
 
-// memoryLimit is the Go memory limit (GOMEMLIMIT), -1 when none is set.
-func memoryLimit() int64 {
+// MemoryLimit is the Go memory limit (GOMEMLIMIT), -1 when none is set.
+func MemoryLimit() int64 {
 	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
 		return l
 	}
 	return -1
 }
 
-// physicalMemory is the machine's memory in bytes from /proc/meminfo, 0
+// PhysicalMemory is the machine's memory in bytes from /proc/meminfo, 0
 // when it cannot be read (not Linux).
-func physicalMemory() int64 {
+func PhysicalMemory() int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0
