@@ -272,3 +272,53 @@ func (b backend) VertexMetrics(id, vertexID string) ([]rest.Metric, error) {
 	}
 	return out, nil
 }
+
+func (b backend) JobMetrics(id string) ([]rest.Metric, error) {
+	if err := b.jobKnown(id); err != nil {
+		return nil, err
+	}
+	v := b.v()
+	j := b.job()
+	// Flink's uptime: how long the job has run since it last became
+	// RUNNING; 0 while it is not running, -1 once it ended.
+	uptime := int64(0)
+	switch {
+	case j.EndTime >= 0:
+		uptime = -1
+	case j.State == rest.JobRunning && v.Job.Timestamps["RUNNING"] > 0:
+		uptime = max(0, j.Now-v.Job.Timestamps["RUNNING"])
+	}
+	// Restarts are what tide_job_restarts_total counts: the failures and
+	// the lost TaskManagers, not the planned rescales.
+	restarts := 0
+	for _, r := range v.Rescales {
+		if r.Trigger == rest.TriggerFailure || r.Trigger == rest.TriggerTaskManagerLost {
+			restarts++
+		}
+	}
+	ck := v.Checkpoints
+	// Flink's checkpoint gauges read -1 (and "n/a" for the path) before the
+	// first completed checkpoint or restore.
+	lastDuration, lastSize, lastPath := int64(-1), int64(-1), "n/a"
+	if c := ck.Latest.Completed; c != nil {
+		lastDuration, lastSize, lastPath = c.EndToEndDuration, c.StateSize, c.ExternalPath
+	}
+	restored := int64(-1)
+	if r := ck.Latest.Restored; r != nil {
+		restored = r.RestoreTimestamp
+	}
+	return []rest.Metric{
+		{ID: "uptime", Value: formatInt(uptime)},
+		{ID: "numRestarts", Value: formatInt(int64(restarts))},
+		{ID: "numberOfCompletedCheckpoints", Value: formatInt(ck.Counts.Completed)},
+		{ID: "numberOfFailedCheckpoints", Value: formatInt(ck.Counts.Failed)},
+		{ID: "numberOfInProgressCheckpoints", Value: formatInt(ck.Counts.InProgress)},
+		{ID: "totalNumberOfCheckpoints", Value: formatInt(ck.Counts.Total)},
+		{ID: "lastCheckpointDuration", Value: formatInt(lastDuration)},
+		{ID: "lastCheckpointSize", Value: formatInt(lastSize)},
+		// Every Tide checkpoint is full: its full size is its size.
+		{ID: "lastCheckpointFullSize", Value: formatInt(lastSize)},
+		{ID: "lastCheckpointExternalPath", Value: lastPath},
+		{ID: "lastCheckpointRestoreTimestamp", Value: formatInt(restored)},
+	}, nil
+}

@@ -28,6 +28,19 @@ func (s *Server) handleJobManagerMetrics(r *http.Request) (int, any, error) {
 	return http.StatusOK, queryMetrics(r, s.backend.JobManagerMetrics()), nil
 }
 
+// handleJobMetrics serves GET /jobs/{jobid}/metrics.
+func (s *Server) handleJobMetrics(r *http.Request) (int, any, error) {
+	id, err := jobIDParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ms, err := s.backend.JobMetrics(id)
+	if err != nil {
+		return 0, nil, wrapJob(err, id)
+	}
+	return http.StatusOK, queryMetrics(r, ms), nil
+}
+
 // handleVertexMetrics serves GET /jobs/{jobid}/vertices/{vertexid}/metrics.
 func (s *Server) handleVertexMetrics(r *http.Request) (int, any, error) {
 	id, err := jobIDParam(r)

@@ -60,6 +60,10 @@ type Backend interface {
 	// JobManagerMetrics returns every metric of the JobManager, with its
 	// value, in Flink's names.
 	JobManagerMetrics() []Metric
+	// JobMetrics returns every metric of job id, with its value, in
+	// Flink's names ("uptime", "numRestarts", "lastCheckpointDuration"), or
+	// ErrNotFound.
+	JobMetrics(id string) ([]Metric, error)
 	// VertexMetrics returns every metric of a vertex of job id, with its
 	// value, in Flink's names ("busyTimeMsPerSecond", "0.numRecordsIn"), or
 	// ErrNotFound for the job, ErrVertexNotFound for the vertex.

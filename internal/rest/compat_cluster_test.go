@@ -184,6 +184,11 @@ func TestFlinkCompatibility(t *testing.T) {
 			"/taskmanagers/"+id+"/metrics?get=Status.JVM.Memory.Heap.Used,Status.JVM.CPU.Time").([]any)
 		checkMetricValues(t, vals, "Status.JVM.Memory.Heap.Used", "Status.JVM.CPU.Time")
 	}
+	jm := get("GET /jobs/{jobid}/metrics", job+"/metrics?get=uptime,numberOfCompletedCheckpoints,lastCheckpointDuration").([]any)
+	checkMetricValues(t, jm, "uptime", "numberOfCompletedCheckpoints", "lastCheckpointDuration")
+	if up, _ := strconv.ParseInt(jm[0].(map[string]any)["value"].(string), 10, 64); up <= 0 {
+		t.Errorf("uptime of a running job = %v", jm[0])
+	}
 	vals := get("GET /jobmanager/metrics", "/jobmanager/metrics?get=numRegisteredTaskManagers,taskSlotsTotal,taskSlotsAvailable").([]any)
 	checkMetricValues(t, vals, "numRegisteredTaskManagers", "taskSlotsTotal", "taskSlotsAvailable")
 	if v := vals[0].(map[string]any)["value"]; v != "2" {

@@ -52,6 +52,7 @@ func compatibleBackend() *fakeBackend {
 	f.jobConfig[jobA] = JobConfig{JobID: jobA, Name: "Verify", ExecutionConfig: ExecutionConfig{ExecutionMode: "PIPELINED",
 		RestartStrategy: "Restart with fixed delay (1s). unlimited restart attempts.", JobParallelism: -1}}
 	f.config = []ConfigEntry{{Key: "rest.port", Value: "8081"}}
+	f.jobMetrics[jobA] = []Metric{{ID: "uptime", Value: "4000"}, {ID: "numRestarts", Value: "1"}}
 	f.jmMetrics = []Metric{{ID: "numRegisteredTaskManagers", Value: "2"}, {ID: "taskSlotsTotal", Value: "4"}}
 	sub := SubtaskDetail{Subtask: 0, Status: "RUNNING", Attempt: 3, Host: "127.0.0.1:40002", TaskManagerID: "tm-1",
 		StartTime: 1000, EndTime: -1, Duration: 4000, StatusDuration: map[string]int64{"DEPLOYING": 5, "RUNNING": 3995},
@@ -107,6 +108,8 @@ func TestFlinkSpecShapesFake(t *testing.T) {
 		{"GET /jobs/{jobid}/config", job + "/config"},
 		{"GET /jobs/{jobid}/exceptions", job + "/exceptions"},
 		{"GET /jobs/{jobid}/plan", job + "/plan"},
+		{"GET /jobs/{jobid}/metrics", job + "/metrics"},
+		{"GET /jobs/{jobid}/metrics", job + "/metrics?get=numRestarts"},
 		{"GET /jobs/{jobid}/savepoints/{triggerid}", job + "/savepoints/ok"},
 		{"GET /jobs/{jobid}/savepoints/{triggerid}", job + "/savepoints/failed"},
 		{"GET /jobs/{jobid}/savepoints/{triggerid}", job + "/savepoints/running"},

@@ -41,6 +41,7 @@
 //	PATCH /jobs/{jobid}[?mode=cancel]                  cancel; 202 {}
 //	GET   /jobs/{jobid}/config                         JobConfig
 //	GET   /jobs/{jobid}/plan                           {"plan":JobPlan}
+//	GET   /jobs/{jobid}/metrics[?get=a,b]              [Metric]
 //	GET   /jobs/{jobid}/exceptions                     JobExceptions
 //	GET   /jobs/{jobid}/vertices/{vertexid}            VertexDetail
 //	GET   /jobs/{jobid}/vertices/{vertexid}/metrics    [Metric]

@@ -20,11 +20,12 @@ type fakeBackend struct {
 	tmDetails   map[string]TaskManagerDetail
 	vertices    map[string]map[string]VertexDetail
 	// cpDetails maps job id, then checkpoint id, to its details.
-	cpDetails map[string]map[int64]CheckpointRecord
-	cpConfig  map[string]CheckpointConfig
-	jobConfig map[string]JobConfig
-	config    []ConfigEntry
-	jmMetrics []Metric
+	cpDetails  map[string]map[int64]CheckpointRecord
+	cpConfig   map[string]CheckpointConfig
+	jobConfig  map[string]JobConfig
+	config     []ConfigEntry
+	jmMetrics  []Metric
+	jobMetrics map[string][]Metric
 	// vertexMetrics maps job id, then vertex id, to its metrics.
 	vertexMetrics map[string]map[string][]Metric
 	tmMetrics     map[string][]Metric
@@ -59,6 +60,7 @@ func newFakeBackend() *fakeBackend {
 		jobConfig:     map[string]JobConfig{},
 		vertexMetrics: map[string]map[string][]Metric{},
 		tmMetrics:     map[string][]Metric{},
+		jobMetrics:    map[string][]Metric{},
 	}
 }
 
@@ -196,6 +198,16 @@ func (f *fakeBackend) JobManagerMetrics() []Metric {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.jmMetrics
+}
+
+func (f *fakeBackend) JobMetrics(id string) ([]Metric, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ms, ok := f.jobMetrics[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return ms, nil
 }
 
 func (f *fakeBackend) VertexMetrics(id, vertexID string) ([]Metric, error) {

@@ -50,6 +50,7 @@ func TestNotFoundNamesTheJobOnce(t *testing.T) {
 		{"GET", "/jobs/" + jm.JobID() + "/savepoints/r1", "job " + jm.JobID() + `: savepoint request "r1": not found`},
 		{"GET", "/jobs/" + other + "/config", "job " + other + ": not found"},
 		{"GET", "/jobs/" + other + "/plan", "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/metrics", "job " + other + ": not found"},
 		{"GET", "/jobs/" + other + "/checkpoints/config", "job " + other + ": not found"},
 		{"GET", "/jobs/" + other + "/checkpoints/details/1", "job " + other + ": not found"},
 		{"GET", "/jobs/" + other + "/vertices/" + vertex, "job " + other + ": not found"},

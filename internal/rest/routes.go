@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	s.api("GET /jobs/{jobid}/checkpoints/details/{checkpointid}", s.handleCheckpointDetail)
 	s.api("GET /jobs/{jobid}/config", s.handleJobConfig)
 	s.api("GET /jobs/{jobid}/plan", s.handleJobPlan)
+	s.api("GET /jobs/{jobid}/metrics", s.handleJobMetrics)
 	s.api("GET /jobs/{jobid}/vertices/{vertexid}", s.handleVertexDetail)
 	s.api("GET /jobs/{jobid}/vertices/{vertexid}/metrics", s.handleVertexMetrics)
 	s.api("GET /jobs/{jobid}/vertices/{vertexid}/subtasks/metrics", s.handleSubtaskMetrics)
