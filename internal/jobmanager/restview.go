@@ -447,13 +447,19 @@ func (jm *JobManager) taskManagerView(tm *tmConn, base rest.TaskManager, used in
 			base.Hardware.FreeMemory = i.MemoryLimit
 		}
 	}
+	managed := int64(0)
+	base.MemoryConfiguration = rest.MemoryConfiguration{ManagedMemory: &managed}
+	if tm != nil && tm.info.MemoryLimit > 0 {
+		limit := tm.info.MemoryLimit
+		base.MemoryConfiguration.TotalProcessMemory = &limit
+	}
 	d := rest.TaskManagerDetail{TaskManager: base}
 	for range used {
 		d.AllocatedSlots = append(d.AllocatedSlots, rest.AllocatedSlot{JobID: jm.jobID})
 	}
 	if tm != nil && tm.proc.sample != nil {
 		s := tm.proc.sample
-		d.Metrics = &rest.TaskManagerMetrics{HeapUsed: s.HeapUsed, HeapCommitted: s.HeapCommitted, HeapMax: s.MemoryLimit,
+		d.Metrics = rest.TaskManagerMetrics{HeapUsed: s.HeapUsed, HeapCommitted: s.HeapCommitted, HeapMax: s.MemoryLimit,
 			NonHeapUsed: s.NonHeapUsed, NonHeapCommitted: s.NonHeapCommitted, NonHeapMax: -1,
 			GarbageCollectors: []rest.GarbageCollector{{Name: "Go", Count: s.GCCount, Time: s.GCPauseNs / 1e6}}}
 	}

@@ -18,10 +18,6 @@ func (s *Server) handleTaskManagerDetail(r *http.Request) (int, any, error) {
 		return 0, nil, wrapTaskManager(err, tmID)
 	}
 	d.AllocatedSlots = nonNil(d.AllocatedSlots)
-	if d.Metrics != nil {
-		m := *d.Metrics // the Backend's value is not ours to modify
-		m.GarbageCollectors = slices.Clone(nonNil(m.GarbageCollectors))
-		d.Metrics = &m
-	}
+	d.Metrics.GarbageCollectors = slices.Clone(nonNil(d.Metrics.GarbageCollectors)) // not ours to modify
 	return http.StatusOK, d, nil
 }

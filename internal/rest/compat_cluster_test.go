@@ -67,7 +67,7 @@ func TestFlinkCompatibility(t *testing.T) {
 			}
 		}
 		for _, tm := range c.Backend().TaskManagers() {
-			if d, err := c.Backend().TaskManager(tm.ID); err != nil || d.Metrics == nil {
+			if d, err := c.Backend().TaskManager(tm.ID); err != nil || d.Metrics.HeapUsed == 0 {
 				return false
 			}
 		}

@@ -67,7 +67,7 @@ func compatibleBackend() *fakeBackend {
 		Hardware: Hardware{CPUCores: 2, PhysicalMemory: 1 << 30, FreeMemory: 1 << 30}}
 	f.tms = []TaskManager{tm}
 	f.tmDetails["tm-1"] = TaskManagerDetail{TaskManager: tm, AllocatedSlots: []AllocatedSlot{{JobID: jobA}, {JobID: jobA}},
-		Metrics: &TaskManagerMetrics{HeapUsed: 1, HeapCommitted: 2, HeapMax: -1, NonHeapMax: -1,
+		Metrics: TaskManagerMetrics{HeapUsed: 1, HeapCommitted: 2, HeapMax: -1, NonHeapMax: -1,
 			GarbageCollectors: []GarbageCollector{{Name: "Go", Count: 3, Time: 1}}}}
 	f.tmDetails["tm-2"] = TaskManagerDetail{TaskManager: TaskManager{ID: "tm-2", JmxPort: -1}}
 	f.tmMetrics["tm-1"] = []Metric{{ID: "Status.JVM.Memory.Heap.Used", Value: "1"}}

@@ -67,10 +67,8 @@ var deviations = map[string]struct {
 	// Flink's memory model (JVM heap, managed, network memory) is not Tide's.
 	"TaskManagerInfo.totalResource":                              {absent, "no Flink resource profile"},
 	"TaskManagerInfo.freeResource":                               {absent, "no Flink resource profile"},
-	"TaskManagerInfo.memoryConfiguration":                        {absent, "no Flink memory model"},
 	"TaskManagerDetailsInfo.totalResource":                       {absent, "no Flink resource profile"},
 	"TaskManagerDetailsInfo.freeResource":                        {absent, "no Flink resource profile"},
-	"TaskManagerDetailsInfo.memoryConfiguration":                 {absent, "no Flink memory model"},
 	"SlotInfo.resource":                                          {absent, "no Flink resource profile"},
 	"TaskManagerMetricsInfo.directCount":                         {absent, "no JVM direct buffers"},
 	"TaskManagerMetricsInfo.directMax":                           {absent, "no JVM direct buffers"},
@@ -122,8 +120,18 @@ var deviations = map[string]struct {
 	"AggregatedMetric.max": {optional, "Flink: only the aggregates asked for"},
 	"AggregatedMetric.avg": {optional, "Flink: only the aggregates asked for"},
 	"AggregatedMetric.sum": {optional, "Flink: only the aggregates asked for"},
-	// A TaskManager's process metrics are null until it sent a sample.
-	"TaskManagerDetailsInfo.metrics": {nullable, "null until the first sample"},
+	// Flink sends null for a memory pool that is not configured; Tide has
+	// none of the JVM's pools (TaskManager.MemoryConfiguration).
+	"TaskExecutorMemoryConfiguration.frameworkHeap":      {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.taskHeap":           {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.frameworkOffHeap":   {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.taskOffHeap":        {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.networkMemory":      {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.managedMemory":      {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.jvmMetaspace":       {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.jvmOverhead":        {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.totalFlinkMemory":   {nullable, "Flink: null when not configured"},
+	"TaskExecutorMemoryConfiguration.totalProcessMemory": {nullable, "Flink: null when not configured"},
 	// An operation in progress has no result; a done one has either.
 	"AsynchronousOperationResult.operation": {nullable, "Flink: null while in progress"},
 	"SavepointInfo.location":                {optional, "Flink: absent when the savepoint failed"},

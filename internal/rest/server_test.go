@@ -214,7 +214,7 @@ func TestReadEndpointShapes(t *testing.T) {
 	tms := wantKeys(t, "/taskmanagers", getObject(t, ts.URL+"/taskmanagers"), "taskmanagers")
 	tm := wantKeys(t, "taskmanager", array(t, "taskmanagers", tms["taskmanagers"], 1)[0],
 		"id", "path", "dataPort", "slotsNumber", "freeSlots", "timeSinceLastHeartbeat", "heartbeatAge", "leaving",
-		"jmxPort", "blocked", "hardware")
+		"jmxPort", "blocked", "hardware", "memoryConfiguration")
 	if tm["slotsNumber"] != 2.0 || tm["heartbeatAge"] != 120.0 || tm["timeSinceLastHeartbeat"] != 1700000000000.0 {
 		t.Errorf("taskmanager = %v", tm)
 	}

@@ -442,8 +442,9 @@ type Rescale struct {
 }
 
 // TaskManager is one entry of GET /taskmanagers (Flink's TaskManagerInfo).
-// Flink's totalResource, freeResource and memoryConfiguration describe the
-// JVM memory model Tide does not have; they are absent.
+// Flink's totalResource and freeResource describe resource profiles Tide
+// does not have; they are absent (Flink's client accepts that; it does not
+// accept a missing hardware or memoryConfiguration).
 type TaskManager struct {
 	// ID is the TaskManager's REST id: its registration, safe in a path.
 	ID string `json:"id"`
@@ -461,8 +462,9 @@ type TaskManager struct {
 	// JmxPort is -1, Flink's value when JMX is off: Tide has none.
 	JmxPort int `json:"jmxPort"`
 	// Blocked is false: Tide has no blocklist.
-	Blocked  bool     `json:"blocked"`
-	Hardware Hardware `json:"hardware"`
+	Blocked             bool                `json:"blocked"`
+	Hardware            Hardware            `json:"hardware"`
+	MemoryConfiguration MemoryConfiguration `json:"memoryConfiguration"`
 	// Leaving is true once the TaskManager announced it is stopping.
 	Leaving bool `json:"leaving"`
 }
@@ -482,15 +484,34 @@ type Hardware struct {
 	ManagedMemory int64 `json:"managedMemory"`
 }
 
+// MemoryConfiguration is Flink's TaskExecutorMemoryConfiguration: the
+// sizes of the JVM and Flink memory pools, bytes, null where not
+// configured, as Flink sends them. Tide has none of those pools: only
+// ManagedMemory (0) and TotalProcessMemory (the Go memory limit, when set)
+// are known; the rest are null.
+type MemoryConfiguration struct {
+	FrameworkHeap      *int64 `json:"frameworkHeap"`
+	TaskHeap           *int64 `json:"taskHeap"`
+	FrameworkOffHeap   *int64 `json:"frameworkOffHeap"`
+	TaskOffHeap        *int64 `json:"taskOffHeap"`
+	NetworkMemory      *int64 `json:"networkMemory"`
+	ManagedMemory      *int64 `json:"managedMemory"`
+	JvmMetaspace       *int64 `json:"jvmMetaspace"`
+	JvmOverhead        *int64 `json:"jvmOverhead"`
+	TotalFlinkMemory   *int64 `json:"totalFlinkMemory"`
+	TotalProcessMemory *int64 `json:"totalProcessMemory"`
+}
+
 // TaskManagerDetail is GET /taskmanagers/{taskmanagerid} (Flink's
 // TaskManagerDetailsInfo).
 type TaskManagerDetail struct {
 	TaskManager
 	// AllocatedSlots has one entry per slot a subtask of the job uses.
 	AllocatedSlots []AllocatedSlot `json:"allocatedSlots"`
-	// Metrics is the TaskManager's latest process sample; nil (null) until
-	// it sent one.
-	Metrics *TaskManagerMetrics `json:"metrics"`
+	// Metrics is the TaskManager's latest process sample; all 0 until it
+	// sent one, as Flink's are before its metric store has the
+	// TaskManager's (Flink's client refuses a null).
+	Metrics TaskManagerMetrics `json:"metrics"`
 }
 
 // AllocatedSlot is a used slot (Flink's SlotInfo, without its resource
