@@ -1,8 +1,9 @@
 package rest
 
 // This file holds the view types a Backend fills. Their JSON names are part
-// of the REST API the README lists (Flink's REST API where Flink has the
-// field); do not rename them. Timestamps are Unix milliseconds, durations milliseconds; -1 means
+// of the REST API docs/rest.md lists — Flink's names where Flink has the
+// field, checked against Flink's spec by compat_test.go — do not rename
+// them. Timestamps are Unix milliseconds, durations milliseconds; -1 means
 // "not yet" (e.g. the end time of a running job).
 
 // JobState is a job's state, as Flink names it.
