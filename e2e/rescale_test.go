@@ -6,9 +6,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tide-stream/tide/internal/exec"
 )
 
-const countSum = "v1-CountSum"
+// countSum is the REST id of the Verify job's keyed vertex, whose job graph
+// id is v1-CountSum: the REST API names vertices by 32 hex characters.
+var countSum = exec.VertexID("v1-CountSum").RESTID()
+
+// topSpeed is the REST id of the TopSpeedWindowing job's window vertex.
+var topSpeed = exec.VertexID("v1-top_speed").RESTID()
 
 func hasRescale(rs []rescaleRec, trigger string, from, to int) (rescaleRec, bool) {
 	for i := len(rs) - 1; i >= 0; i-- {

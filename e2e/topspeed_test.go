@@ -107,7 +107,7 @@ func TestTopSpeedWindowingThroughAKill(t *testing.T) {
 	for range 3 {
 		tms = append(tms, c.startTM())
 	}
-	c.waitRunningAt(t, id, "v1-top_speed", 3)
+	c.waitRunningAt(t, id, topSpeed, 3)
 	c.waitCheckpoints(t, id, 2)
 	tms[1].signal(syscall.SIGKILL)
 	c.waitFinished(t, id, jm, 90*time.Second)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/rest"
 )
 
@@ -137,7 +138,8 @@ func (c *Cluster) WaitParallelism(p int, timeout time.Duration) {
 }
 
 // WaitVertexParallelism waits until the job is RUNNING and the vertex
-// named vertex (its id or its name) runs at parallelism p.
+// named vertex (its REST id, its job graph id such as "v1-CountSum", or
+// its name) runs at parallelism p.
 func (c *Cluster) WaitVertexParallelism(vertex string, p int, timeout time.Duration) {
 	c.t.Helper()
 	c.WaitFor(fmt.Sprintf("vertex %s at parallelism %d", vertex, p), timeout, func() bool {
@@ -146,7 +148,7 @@ func (c *Cluster) WaitVertexParallelism(vertex string, p int, timeout time.Durat
 			return false
 		}
 		for _, v := range j.Vertices {
-			if v.ID == vertex || v.Name == vertex {
+			if v.ID == vertex || v.ID == exec.VertexID(vertex).RESTID() || v.Name == vertex {
 				return v.Parallelism == p
 			}
 		}

@@ -32,7 +32,10 @@ type taskRates struct {
 	// last is the previous sample; rates cover the interval since it.
 	last  *rpc.TaskSample
 	rates rest.VertexMetrics
-	rated bool
+	// outRate is the records sent to the network per second (Flink's
+	// numRecordsOutPerSecond of a task, where rates has a source's).
+	outRate int64
+	rated   bool
 }
 
 // deploy starts an attempt: slots, key-group ranges, the state each subtask
@@ -148,6 +151,7 @@ func (jm *JobManager) deploy(ctx context.Context, d *scheduler.Deployment) {
 	}
 	jm.placed = &placement{id: d.Attempt, parallelism: d.Parallelism, slots: slots}
 	jm.rates = map[exec.TaskKey]*taskRates{}
+	jm.trackDeploy(jm.placed, time.Now())
 	jm.prevSlots = slots
 	for reg, msg := range byTM {
 		tm := jm.tms[reg]
@@ -238,7 +242,9 @@ func (jm *JobManager) taskStatus(tm *tmConn, st *rpc.TaskStatus) {
 		SourcePosition: st.SourcePosition, RestoredBytes: st.RestoredBytes, LocalKeyGroups: st.LocalKeyGroups})
 	if err != nil {
 		jm.log.Warn("ignored a task status", "taskmanager", tm.reg, "task", st.Task, "err", err)
+		return
 	}
+	jm.trackStatus(st, time.Now())
 }
 
 func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
@@ -255,7 +261,9 @@ func (jm *JobManager) ack(tm *tmConn, ack *rpc.CheckpointAck) {
 	err := jm.coord.Step(checkpoint.Ack{Attempt: at, Checkpoint: checkpoint.ID(ack.Checkpoint), Task: task, Snapshots: snaps})
 	if err != nil {
 		jm.log.Info("ignored a checkpoint acknowledgement", "taskmanager", tm.reg, "checkpoint", ack.Checkpoint, "attempt", ack.Attempt, "reason", err)
+		return
 	}
+	jm.trackAck(checkpoint.ID(ack.Checkpoint), task, snaps, time.Now())
 }
 
 func (jm *JobManager) decline(tm *tmConn, d *rpc.CheckpointDecline) {
@@ -266,8 +274,12 @@ func (jm *JobManager) decline(tm *tmConn, d *rpc.CheckpointDecline) {
 }
 
 // metrics turns a TaskManager's cumulative samples into per-second rates of
-// busy, backpressured and idle time for each subtask.
-func (jm *JobManager) metrics(m *rpc.Metrics) {
+// busy, backpressured and idle time for each subtask, and keeps its process
+// sample.
+func (jm *JobManager) metrics(tm *tmConn, m *rpc.Metrics, now time.Time) {
+	if m.Process != nil {
+		jm.trackProcess(tm, m.Process, now)
+	}
 	p := jm.placed
 	if p == nil || exec.Attempt(m.Attempt) != p.id {
 		return
@@ -291,6 +303,7 @@ func (jm *JobManager) metrics(m *rpc.Metrics) {
 				BusyTimeMsPerSecond:    max(0, 1000-idle-bp),
 				NumRecordsInPerSecond:  int64(float64(s.RecordsIn-p.RecordsIn) / span * 1e9),
 				NumRecordsOutPerSecond: int64(float64(s.SourcePosition-p.SourcePosition) / span * 1e9)}
+			t.outRate = int64(float64(s.RecordsOut-p.RecordsOut) / span * 1e9)
 			t.rated = true
 		}
 		t.last = &s

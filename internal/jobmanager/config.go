@@ -39,5 +39,6 @@ func FromConfig(conf *config.Config) Config {
 		HeartbeatInterval:    conf.HeartbeatInterval,
 		HeartbeatTimeout:     conf.HeartbeatTimeout,
 		WatermarkInterval:    conf.AutoWatermarkInterval,
+		Effective:            EffectiveConfig(conf.Keys(), conf.Get),
 	}
 }

@@ -31,7 +31,8 @@ func (jm *JobManager) failure(attempt exec.Attempt, name, message, task, tm stri
 		e.TaskName = &task
 	}
 	if tm != "" {
-		e.TaskManagerID = &tm
+		rid := restTMID(tm)
+		e.TaskManagerID = &rid
 		if c := jm.tms[tm]; c != nil {
 			e.Location = &c.info.DataAddr
 		}

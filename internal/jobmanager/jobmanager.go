@@ -63,6 +63,9 @@ type Config struct {
 	// WatermarkInterval is pipeline.auto-watermark-interval, which the
 	// TaskManagers' sources follow; 0 leaves their default.
 	WatermarkInterval time.Duration
+	// Effective is the effective configuration GET /jobmanager/config
+	// shows, secrets masked (see EffectiveConfig); FromConfig fills it.
+	Effective map[string]string
 	// TaskManagerConfig is passed to TaskManagers at registration.
 	TaskManagerConfig map[string]string
 	// ShutdownDelay keeps the JobManager up after the job reached a terminal
@@ -109,10 +112,19 @@ type JobManager struct {
 	tms   map[string]*tmConn
 	// life is the attempt lifecycle; placed is where the deployed attempt
 	// runs, and rates its subtasks' time split.
-	life      *attempt.Lifecycle
-	placed    *placement
-	rates     map[exec.TaskKey]*taskRates
-	prevSlots []slotpool.Slot
+	life   *attempt.Lifecycle
+	placed *placement
+	rates  map[exec.TaskKey]*taskRates
+	// subtasks tracks the deployed attempt's subtasks for the REST API;
+	// cpTasks the recent checkpoints' acknowledgements per vertex, and
+	// cpSummary the completed checkpoints' durations and sizes; stateTimes
+	// when the job last entered each state (lastState).
+	subtasks   map[exec.TaskKey]*subtaskTrack
+	cpTasks    map[checkpoint.ID]*cpTrack
+	cpSummary  checkpointSummary
+	stateTimes map[string]int64
+	lastState  string
+	prevSlots  []slotpool.Slot
 	// completed maps checkpoint ids to their metadata paths.
 	completed map[checkpoint.ID]string
 	// initial is what the first attempt restores, decided by recover: the
@@ -185,6 +197,7 @@ func New(cfg Config) (*JobManager, error) {
 		enums:       map[int]operator.SplitEnumerator{},
 		done:        make(chan struct{}),
 		tms:         map[string]*tmConn{},
+		cpTasks:     map[checkpoint.ID]*cpTrack{},
 		completed:   map[checkpoint.ID]string{},
 		keepDir:     map[checkpoint.ID]bool{},
 		savepoints:  map[string]*savepointReq{},

@@ -26,6 +26,8 @@ type tmConn struct {
 	leaving  bool
 	released bool
 	hbSeq    uint64
+	// proc is its latest process sample, for the REST API.
+	proc tmProcess
 }
 
 // send queues an envelope for the TaskManager without blocking the loop.
@@ -225,7 +227,7 @@ func (jm *JobManager) handleMessage(ctx context.Context, reg string, env any) {
 	case e.Leaving != nil:
 		jm.leaving(tm, e.Leaving.Reason)
 	case e.Metrics != nil:
-		jm.metrics(e.Metrics)
+		jm.metrics(tm, e.Metrics, now)
 	case e.PeerLost != nil:
 		jm.log.Info("a taskmanager lost its data connection to a peer", "taskmanager", reg, "peer", e.PeerLost.DataAddr)
 	default:

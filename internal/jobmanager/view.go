@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/checkpointstore"
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/heartbeat"
 	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/scheduler"
 )
 
@@ -29,6 +31,24 @@ type View struct {
 	Exceptions   rest.JobExceptions
 	TaskManagers []rest.TaskManager
 	Savepoints   map[string]rest.SavepointStatus
+	// Vertices holds each vertex's details by REST id; rates the per-
+	// subtask record-out rates by vertex REST id and subtask, for the
+	// metric queries.
+	Vertices map[string]rest.VertexDetail
+	outRates map[string][]int64
+	// CheckpointTasks holds the per-vertex statistics of the checkpoints
+	// of Checkpoints.History, by checkpoint id.
+	CheckpointTasks map[int64]map[string]rest.TaskCheckpointStats
+	// TaskManagerDetails holds each TaskManager by REST id, and tmProcs its
+	// process sample for the metric queries.
+	TaskManagerDetails map[string]rest.TaskManagerDetail
+	tmProcs            map[string]tmProcessView
+}
+
+// tmProcessView is a TaskManager's process sample as published.
+type tmProcessView struct {
+	sample  *rpc.ProcessSample
+	cpuLoad float64
 }
 
 // publish builds and stores a new View.
@@ -53,9 +73,21 @@ func (jm *JobManager) publish() {
 		par = p.parallelism
 		v.Job.Attempt = int64(p.id)
 	}
+	jm.trackJobState(string(state), now)
+	v.Job.Vertices, v.Vertices = jm.vertexViews(now)
+	v.Job.StatusCounts = statusCounts(v.Job.Vertices)
+	v.Job.Timestamps = jm.timestamps()
+	v.Job.Plan = jm.jobPlan(par)
+	v.outRates = map[string][]int64{}
 	for _, vx := range jm.graph.Vertices {
-		v.Job.Vertices = append(v.Job.Vertices, rest.Vertex{ID: string(vx.ID), Name: vx.Name, Parallelism: par[vx.ID],
-			MaxParallelism: vx.MaxParallelism, Status: string(state), Metrics: jm.vertexMetrics(vx.ID)})
+		rates := make([]int64, par[vx.ID])
+		for i := range rates {
+			rates[i] = -1
+			if t := jm.rates[exec.TaskKey{Vertex: vx.ID, Subtask: i}]; t != nil && t.rated {
+				rates[i] = max(0, t.outRate)
+			}
+		}
+		v.outRates[vx.ID.RESTID()] = rates
 	}
 	switch state {
 	case "RUNNING", "RESTARTING", "CREATED":
@@ -75,12 +107,19 @@ func (jm *JobManager) publish() {
 			}
 		}
 	}
+	v.TaskManagerDetails = map[string]rest.TaskManagerDetail{}
+	v.tmProcs = map[string]tmProcessView{}
 	for _, tm := range jm.pool.TaskManagers() {
 		since, _ := jm.hb.SinceLast(heartbeat.ID(tm.ID), now)
 		c := jm.tms[tm.ID]
-		v.TaskManagers = append(v.TaskManagers, rest.TaskManager{ID: tm.ID, Path: tm.DataAddr, DataPort: port(tm.DataAddr),
-			SlotsNumber: tm.Slots, FreeSlots: max(0, tm.Slots-used[tm.ID]), TimeSinceLastHeartbeat: since.Milliseconds(),
-			Leaving: c != nil && c.leaving})
+		d := jm.taskManagerView(c, rest.TaskManager{ID: tm.ID, Path: tm.DataAddr, DataPort: port(tm.DataAddr),
+			SlotsNumber: tm.Slots, FreeSlots: max(0, tm.Slots-used[tm.ID]), TimeSinceLastHeartbeat: now.Add(-since).UnixMilli(),
+			Leaving: c != nil && c.leaving}, min(used[tm.ID], tm.Slots))
+		v.TaskManagers = append(v.TaskManagers, d.TaskManager)
+		v.TaskManagerDetails[d.ID] = d
+		if c != nil && c.proc.sample != nil {
+			v.tmProcs[d.ID] = tmProcessView{sample: c.proc.sample, cpuLoad: c.proc.cpuLoad}
+		}
 		v.Overview.SlotsTotal += tm.Slots
 		v.Overview.SlotsAvailable += max(0, tm.Slots-used[tm.ID])
 	}
@@ -97,7 +136,7 @@ func (jm *JobManager) publish() {
 			RestoredBytes: r.RestoredBytes, LocalKeyGroups: r.LocalGroups})
 	}
 	if jm.coord != nil {
-		v.Checkpoints = jm.checkpointView()
+		v.Checkpoints, v.CheckpointTasks = jm.checkpointView()
 	}
 	v.Exceptions = jm.exceptionsView()
 	for id, sp := range jm.savepoints {
@@ -130,25 +169,52 @@ func (jm *JobManager) externalPath(metadataKey string) string {
 	return jm.location(strings.TrimSuffix(metadataKey, "/"+checkpointstore.MetadataName))
 }
 
-func (jm *JobManager) checkpointView() rest.CheckpointStats {
+// checkpointView is the coordinator's statistics for the REST API, with
+// the per-vertex statistics of the checkpoints of its history. It forgets
+// the acknowledgements of checkpoints that left the history.
+func (jm *JobManager) checkpointView() (rest.CheckpointStats, map[int64]map[string]rest.TaskCheckpointStats) {
 	st := jm.coord.Stats()
+	jm.cpSummary.add(st.History)
 	out := rest.CheckpointStats{Counts: rest.CheckpointCounts{Completed: int64(st.Counts.Completed), Failed: int64(st.Counts.Failed),
-		InProgress: int64(st.Counts.InProgress), Restored: int64(st.Counts.Restored), Total: int64(st.Counts.Total)}}
+		InProgress: int64(st.Counts.InProgress), Restored: int64(st.Counts.Restored), Total: int64(st.Counts.Total)},
+		Summary: jm.cpSummary.view()}
+	tasks := map[int64]map[string]rest.TaskCheckpointStats{}
+	inHistory := map[checkpoint.ID]bool{}
+	rank := 0
+	ranks := map[checkpoint.ID]int{}
 	for _, h := range st.History {
-		out.History = append(out.History, rest.CheckpointRecord{ID: int64(h.ID), Status: rest.CheckpointStatus(h.Status),
-			IsSavepoint: h.IsSavepoint, TriggerTimestamp: h.TriggerTimestamp, LatestAckTimestamp: h.LatestAckTimestamp,
-			EndToEndDuration: h.EndToEndDuration, StateSize: h.StateSize, ExternalPath: jm.externalPath(h.ExternalPath),
-			NumSubtasks: h.NumSubtasks, NumAcknowledgedSubtask: h.NumAcknowledgedSubtasks, FailureMessage: h.FailureMessage})
+		inHistory[h.ID] = true
+		if h.Status == string(rest.CheckpointCompleted) && !h.IsSavepoint {
+			ranks[h.ID] = rank
+			rank++
+		}
+		r := jm.checkpointRecord(h, ranks[h.ID])
+		out.History = append(out.History, r)
+		tasks[r.ID] = jm.checkpointTasks(r)
 	}
-	if c := st.Latest.Completed; c != nil {
-		out.Latest.Completed = &rest.CheckpointRecord{ID: int64(c.ID), Status: rest.CheckpointStatus(c.Status), IsSavepoint: c.IsSavepoint,
-			TriggerTimestamp: c.TriggerTimestamp, LatestAckTimestamp: c.LatestAckTimestamp, EndToEndDuration: c.EndToEndDuration,
-			StateSize: c.StateSize, ExternalPath: jm.externalPath(c.ExternalPath), NumSubtasks: c.NumSubtasks, NumAcknowledgedSubtask: c.NumAcknowledgedSubtasks}
+	for id := range jm.cpTasks {
+		if !inHistory[id] {
+			delete(jm.cpTasks, id)
+		}
 	}
+	latest := func(c *checkpoint.CheckpointStats) *rest.CheckpointRecord {
+		if c == nil {
+			return nil
+		}
+		rk, ok := ranks[c.ID]
+		if !ok {
+			rk = -1
+		}
+		r := jm.checkpointRecord(*c, rk)
+		return &r
+	}
+	out.Latest.Completed = latest(st.Latest.Completed)
+	out.Latest.Savepoint = latest(st.Latest.Savepoint)
+	out.Latest.Failed = latest(st.Latest.Failed)
 	if r := st.Latest.Restored; r != nil {
 		out.Latest.Restored = &rest.RestoredCheckpoint{ID: int64(r.ID), ExternalPath: jm.externalPath(r.ExternalPath), RestoreTimestamp: r.RestoreTimestamp, IsSavepoint: r.IsSavepoint}
 	}
-	return out
+	return out, tasks
 }
 
 // Backend returns the REST API's view of the JobManager.
@@ -174,7 +240,8 @@ func (b backend) job() rest.JobDetail {
 
 func (b backend) Jobs() []rest.JobSummary {
 	j := b.job()
-	return []rest.JobSummary{{ID: j.ID, Name: j.Name, State: j.State, StartTime: j.StartTime, EndTime: j.EndTime, Duration: j.Duration, LastModification: j.Now}}
+	return []rest.JobSummary{{ID: j.ID, Name: j.Name, State: j.State, StartTime: j.StartTime, EndTime: j.EndTime, Duration: j.Duration,
+		LastModification: j.Now, Tasks: jobTasks(j.StatusCounts)}}
 }
 
 func (b backend) Job(id string) (rest.JobDetail, error) {
@@ -206,11 +273,10 @@ func (b backend) Exceptions(id string) (rest.JobExceptions, error) {
 }
 
 func (b backend) TaskManagers() []rest.TaskManager {
-	v := b.v()
-	since := time.Since(v.at).Milliseconds()
-	tms := slices.Clone(v.TaskManagers)
+	tms := slices.Clone(b.v().TaskManagers)
+	now := time.Now().UnixMilli()
 	for i := range tms {
-		tms[i].TimeSinceLastHeartbeat += since
+		tms[i].HeartbeatAge = max(0, now-tms[i].TimeSinceLastHeartbeat)
 	}
 	return tms
 }
@@ -238,12 +304,23 @@ func (b backend) command(ctx context.Context, id string, fn func() (string, erro
 	}
 }
 
+// The savepoint commands publish the view before they answer, so that a
+// client polling GET …/savepoints/{id} right after sees its request.
+
 func (b backend) TriggerSavepoint(ctx context.Context, id string, req rest.SavepointRequest) (string, error) {
-	return b.command(ctx, id, func() (string, error) { return b.jm.triggerSavepoint(req, req.CancelJob) })
+	return b.command(ctx, id, func() (string, error) {
+		rid, err := b.jm.triggerSavepoint(req, req.CancelJob)
+		b.jm.publish()
+		return rid, err
+	})
 }
 
 func (b backend) StopWithSavepoint(ctx context.Context, id string, req rest.SavepointRequest) (string, error) {
-	return b.command(ctx, id, func() (string, error) { return b.jm.triggerSavepoint(req, true) })
+	return b.command(ctx, id, func() (string, error) {
+		rid, err := b.jm.triggerSavepoint(req, true)
+		b.jm.publish()
+		return rid, err
+	})
 }
 
 func (b backend) Savepoint(id, requestID string) (rest.SavepointStatus, error) {

@@ -8,5 +8,7 @@ func (s *Server) handleOverview(*http.Request) (int, any, error) {
 	if ov.Version == "" {
 		ov.Version = s.cfg.Version
 	}
+	ov.FlinkVersion = FlinkAPIVersion
+	ov.FlinkCommit = s.cfg.Revision
 	return http.StatusOK, ov, nil
 }

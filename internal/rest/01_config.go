@@ -12,9 +12,12 @@ type webConfig struct {
 	RefreshInterval int    `json:"refresh-interval"`
 	TimezoneName    string `json:"timezone-name"`
 	// TimezoneOffset is the server's offset from UTC, ms.
-	TimezoneOffset int64       `json:"timezone-offset"`
-	Version        string      `json:"tide-version"`
-	Features       webFeatures `json:"features"`
+	TimezoneOffset int64  `json:"timezone-offset"`
+	Version        string `json:"tide-version"`
+	// FlinkVersion is FlinkAPIVersion; FlinkRevision is Tide's revision.
+	FlinkVersion  string      `json:"flink-version"`
+	FlinkRevision string      `json:"flink-revision"`
+	Features      webFeatures `json:"features"`
 }
 
 // webFeatures says which actions the API offers, as Flink's "features".
@@ -33,6 +36,8 @@ func (s *Server) handleConfig(*http.Request) (int, any, error) {
 		TimezoneName:    name,
 		TimezoneOffset:  int64(offset) * 1000,
 		Version:         s.cfg.Version,
+		FlinkVersion:    FlinkAPIVersion,
+		FlinkRevision:   s.cfg.Revision,
 		Features:        webFeatures{WebCancel: true},
 	}, nil
 }

@@ -1,6 +1,9 @@
 package rest
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // handleJobExceptions serves GET /jobs/{jobid}/exceptions: the failures
 // that restarted or failed the job, newest first, as Flink's
@@ -15,10 +18,11 @@ func (s *Server) handleJobExceptions(r *http.Request) (int, any, error) {
 		return 0, nil, wrapJob(err, id)
 	}
 	ex.AllExceptions = nonNil(ex.AllExceptions)
-	ex.ExceptionHistory.Entries = nonNil(ex.ExceptionHistory.Entries)
+	// The Backend's slices are not ours to modify.
+	ex.ExceptionHistory.Entries = slices.Clone(nonNil(ex.ExceptionHistory.Entries))
 	for i := range ex.ExceptionHistory.Entries {
 		e := &ex.ExceptionHistory.Entries[i]
-		e.ConcurrentExceptions = nonNil(e.ConcurrentExceptions)
+		e.ConcurrentExceptions = slices.Clone(nonNil(e.ConcurrentExceptions))
 		if e.FailureLabels == nil {
 			e.FailureLabels = map[string]string{}
 		}

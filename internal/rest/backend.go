@@ -9,9 +9,9 @@ import (
 // Backend is what the REST server reads and commands. The JobManager
 // implements it.
 //
-// The read methods (Overview, Jobs, Job, Checkpoints, Rescales, TaskManagers,
-// Savepoint) must return quickly from a published snapshot: they are called on
-// HTTP goroutines and must never wait for the JobManager's loop. The command
+// The read methods (all but the commands) must return quickly from a
+// published snapshot: they are called on HTTP goroutines and must never
+// wait for the JobManager's loop. The command
 // methods (TriggerSavepoint, StopWithSavepoint, Cancel) hand a command to the
 // loop and must give up when ctx is done; the server bounds ctx by
 // Config.CommandTimeout and by the client's connection.
@@ -39,6 +39,38 @@ type Backend interface {
 	Exceptions(id string) (JobExceptions, error)
 	// TaskManagers lists the registered TaskManagers.
 	TaskManagers() []TaskManager
+	// TaskManager returns one TaskManager by its REST id, or
+	// ErrTaskManagerNotFound.
+	TaskManager(tmID string) (TaskManagerDetail, error)
+	// Vertex returns a vertex of job id by its REST id with its subtasks,
+	// or ErrNotFound for the job, ErrVertexNotFound for the vertex.
+	Vertex(id, vertexID string) (VertexDetail, error)
+	// Checkpoint returns one checkpoint of job id with its per-vertex
+	// statistics, or ErrNotFound for the job, ErrCheckpointNotFound for a
+	// checkpoint not in the job's recent history.
+	Checkpoint(id string, checkpointID int64) (CheckpointRecord, error)
+	// CheckpointConfig returns job id's checkpointing configuration, or
+	// ErrNotFound, or ErrCheckpointingDisabled.
+	CheckpointConfig(id string) (CheckpointConfig, error)
+	// JobConfig returns job id's configuration, or ErrNotFound.
+	JobConfig(id string) (JobConfig, error)
+	// ClusterConfig returns the JobManager's effective configuration,
+	// sorted by key, with the values of secret-looking keys masked.
+	ClusterConfig() []ConfigEntry
+	// JobManagerMetrics returns every metric of the JobManager, with its
+	// value, in Flink's names.
+	JobManagerMetrics() []Metric
+	// JobMetrics returns every metric of job id, with its value, in
+	// Flink's names ("uptime", "numRestarts", "lastCheckpointDuration"), or
+	// ErrNotFound.
+	JobMetrics(id string) ([]Metric, error)
+	// VertexMetrics returns every metric of a vertex of job id, with its
+	// value, in Flink's names ("busyTimeMsPerSecond", "0.numRecordsIn"), or
+	// ErrNotFound for the job, ErrVertexNotFound for the vertex.
+	VertexMetrics(id, vertexID string) ([]Metric, error)
+	// TaskManagerMetrics returns every metric of a TaskManager, with its
+	// value, in Flink's names, or ErrTaskManagerNotFound.
+	TaskManagerMetrics(tmID string) ([]Metric, error)
 	// TriggerSavepoint starts a savepoint of job id and returns a request id
 	// that Savepoint accepts. It must not wait for the savepoint to complete.
 	TriggerSavepoint(ctx context.Context, id string, req SavepointRequest) (requestID string, err error)
@@ -56,6 +88,25 @@ type Backend interface {
 // ErrNotFound is returned by a Backend for an unknown job or savepoint
 // request. The server answers 404.
 var ErrNotFound = errors.New("rest: not found")
+
+// The not-found errors of the parts of a job and of the cluster. Each wraps
+// ErrNotFound (a 404); the server names what was not found itself.
+var (
+	ErrVertexNotFound      = fmt.Errorf("vertex: %w", ErrNotFound)
+	ErrCheckpointNotFound  = fmt.Errorf("checkpoint: %w", ErrNotFound)
+	ErrTaskManagerNotFound = fmt.Errorf("taskmanager: %w", ErrNotFound)
+	// ErrCheckpointingDisabled answers GET …/checkpoints/config of a job
+	// that takes no periodic checkpoints: Flink answers 404 then.
+	ErrCheckpointingDisabled = fmt.Errorf("checkpointing is not enabled: %w", ErrNotFound)
+)
+
+// notFoundError is a 404 worded in full by the server.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
+// Is makes a notFoundError an ErrNotFound.
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // BadRequestError is returned by a Backend (or produced by the server) when
 // the request is invalid. The server answers 400 with Msg.

@@ -17,6 +17,18 @@ type fakeBackend struct {
 	rescales    map[string][]Rescale
 	exceptions  map[string]JobExceptions
 	tms         []TaskManager
+	tmDetails   map[string]TaskManagerDetail
+	vertices    map[string]map[string]VertexDetail
+	// cpDetails maps job id, then checkpoint id, to its details.
+	cpDetails  map[string]map[int64]CheckpointRecord
+	cpConfig   map[string]CheckpointConfig
+	jobConfig  map[string]JobConfig
+	config     []ConfigEntry
+	jmMetrics  []Metric
+	jobMetrics map[string][]Metric
+	// vertexMetrics maps job id, then vertex id, to its metrics.
+	vertexMetrics map[string]map[string][]Metric
+	tmMetrics     map[string][]Metric
 	// savepoints maps job id, then request id, to the request's status.
 	savepoints map[string]map[string]SavepointStatus
 	nextReq    int
@@ -36,11 +48,19 @@ type fakeBackend struct {
 
 func newFakeBackend() *fakeBackend {
 	return &fakeBackend{
-		details:     map[string]JobDetail{},
-		checkpoints: map[string]CheckpointStats{},
-		rescales:    map[string][]Rescale{},
-		exceptions:  map[string]JobExceptions{},
-		savepoints:  map[string]map[string]SavepointStatus{},
+		details:       map[string]JobDetail{},
+		checkpoints:   map[string]CheckpointStats{},
+		rescales:      map[string][]Rescale{},
+		exceptions:    map[string]JobExceptions{},
+		savepoints:    map[string]map[string]SavepointStatus{},
+		tmDetails:     map[string]TaskManagerDetail{},
+		vertices:      map[string]map[string]VertexDetail{},
+		cpDetails:     map[string]map[int64]CheckpointRecord{},
+		cpConfig:      map[string]CheckpointConfig{},
+		jobConfig:     map[string]JobConfig{},
+		vertexMetrics: map[string]map[string][]Metric{},
+		tmMetrics:     map[string][]Metric{},
+		jobMetrics:    map[string][]Metric{},
 	}
 }
 
@@ -107,6 +127,110 @@ func (f *fakeBackend) TaskManagers() []TaskManager {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.tms
+}
+
+func (f *fakeBackend) TaskManager(tmID string) (TaskManagerDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.tmDetails[tmID]
+	if !ok {
+		return d, ErrTaskManagerNotFound
+	}
+	return d, nil
+}
+
+func (f *fakeBackend) Vertex(id, vertexID string) (VertexDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.details[id]; !ok {
+		return VertexDetail{}, ErrNotFound
+	}
+	v, ok := f.vertices[id][vertexID]
+	if !ok {
+		return v, ErrVertexNotFound
+	}
+	return v, nil
+}
+
+func (f *fakeBackend) Checkpoint(id string, checkpointID int64) (CheckpointRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.details[id]; !ok {
+		return CheckpointRecord{}, ErrNotFound
+	}
+	c, ok := f.cpDetails[id][checkpointID]
+	if !ok {
+		return c, ErrCheckpointNotFound
+	}
+	return c, nil
+}
+
+func (f *fakeBackend) CheckpointConfig(id string) (CheckpointConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.details[id]; !ok {
+		return CheckpointConfig{}, ErrNotFound
+	}
+	c, ok := f.cpConfig[id]
+	if !ok {
+		return c, ErrCheckpointingDisabled
+	}
+	return c, nil
+}
+
+func (f *fakeBackend) JobConfig(id string) (JobConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.jobConfig[id]
+	if !ok {
+		return c, ErrNotFound
+	}
+	return c, nil
+}
+
+func (f *fakeBackend) ClusterConfig() []ConfigEntry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.config
+}
+
+func (f *fakeBackend) JobManagerMetrics() []Metric {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.jmMetrics
+}
+
+func (f *fakeBackend) JobMetrics(id string) ([]Metric, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ms, ok := f.jobMetrics[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return ms, nil
+}
+
+func (f *fakeBackend) VertexMetrics(id, vertexID string) ([]Metric, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.details[id]; !ok {
+		return nil, ErrNotFound
+	}
+	ms, ok := f.vertexMetrics[id][vertexID]
+	if !ok {
+		return nil, ErrVertexNotFound
+	}
+	return ms, nil
+}
+
+func (f *fakeBackend) TaskManagerMetrics(tmID string) ([]Metric, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ms, ok := f.tmMetrics[tmID]
+	if !ok {
+		return nil, ErrTaskManagerNotFound
+	}
+	return ms, nil
 }
 
 // commandLocked checks a command against cmdErr and the known jobs.

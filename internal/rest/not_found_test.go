@@ -36,6 +36,7 @@ func TestNotFoundNamesTheJobOnce(t *testing.T) {
 	if other == jm.JobID() {
 		other = strings.Repeat("1", 32)
 	}
+	vertex := jm.Graph().Vertices[0].ID.RESTID()
 	for _, tt := range []struct {
 		method, path, want string
 	}{
@@ -47,6 +48,19 @@ func TestNotFoundNamesTheJobOnce(t *testing.T) {
 		{"POST", "/jobs/" + other + "/stop", "job " + other + ": not found"},
 		{"GET", "/jobs/" + other + "/savepoints/r1", "job " + other + `: savepoint request "r1": not found`},
 		{"GET", "/jobs/" + jm.JobID() + "/savepoints/r1", "job " + jm.JobID() + `: savepoint request "r1": not found`},
+		{"GET", "/jobs/" + other + "/config", "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/plan", "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/metrics", "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/checkpoints/config", "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/checkpoints/details/1", "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/vertices/" + vertex, "job " + other + ": not found"},
+		{"GET", "/jobs/" + other + "/vertices/" + vertex + "/metrics", "job " + other + ": not found"},
+		{"GET", "/jobs/" + jm.JobID() + "/vertices/" + other, "job " + jm.JobID() + ": vertex " + other + ": not found"},
+		{"GET", "/jobs/" + jm.JobID() + "/vertices/" + other + "/metrics", "job " + jm.JobID() + ": vertex " + other + ": not found"},
+		{"GET", "/jobs/" + jm.JobID() + "/checkpoints/details/1", "job " + jm.JobID() + ": checkpoint 1: not found"},
+		{"GET", "/jobs/" + jm.JobID() + "/checkpoints/config", "job " + jm.JobID() + ": checkpointing is not enabled (execution.checkpointing.interval is off)"},
+		{"GET", "/taskmanagers/tm-9-9", "taskmanager tm-9-9: not found"},
+		{"GET", "/taskmanagers/tm-9-9/metrics", "taskmanager tm-9-9: not found"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 )
 
@@ -212,4 +213,61 @@ func wrapJob(err error, id string) error {
 		err = ErrNotFound
 	}
 	return fmt.Errorf("job %s: %w", id, err)
+}
+
+// vertexIDParam returns the {vertexid} path value, checked to be 32
+// lowercase hex characters as Flink's vertex ids are.
+func vertexIDParam(r *http.Request) (string, error) {
+	id := r.PathValue("vertexid")
+	if !validJobID(id) {
+		return "", badRequestf("invalid vertex id %q: want 32 lowercase hexadecimal characters", truncate(id, 64))
+	}
+	return id, nil
+}
+
+// maxTaskManagerID bounds a {taskmanagerid} path value.
+const maxTaskManagerID = 256
+
+// taskManagerIDParam returns the {taskmanagerid} path value. Flink's spec
+// says a TaskManager id is 32 hex characters, but Flink itself names
+// standalone TaskManagers "host:port-suffix" and Kubernetes ones by their
+// pod: any non-empty id without control characters is accepted.
+func taskManagerIDParam(r *http.Request) (string, error) {
+	id := r.PathValue("taskmanagerid")
+	if id == "" || len(id) > maxTaskManagerID {
+		return "", badRequestf("invalid taskmanager id %q: want 1 to %d characters", truncate(id, 64), maxTaskManagerID)
+	}
+	for _, c := range id {
+		if c < 0x20 || c == 0x7f {
+			return "", badRequestf("invalid taskmanager id %q: control character", truncate(id, 64))
+		}
+	}
+	return id, nil
+}
+
+// checkpointIDParam returns the {checkpointid} path value, a non-negative
+// integer (Flink: a long).
+func checkpointIDParam(r *http.Request) (int64, error) {
+	raw := r.PathValue("checkpointid")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 0 {
+		return 0, badRequestf("invalid checkpoint id %q: want a non-negative integer", truncate(raw, 64))
+	}
+	return id, nil
+}
+
+// wrapVertex names the job and the vertex in a Backend error.
+func wrapVertex(err error, id, vertexID string) error {
+	if errors.Is(err, ErrVertexNotFound) {
+		return fmt.Errorf("job %s: vertex %s: %w", id, vertexID, ErrNotFound)
+	}
+	return wrapJob(err, id)
+}
+
+// wrapTaskManager names the TaskManager in a Backend error.
+func wrapTaskManager(err error, tmID string) error {
+	if errors.Is(err, ErrNotFound) {
+		err = ErrNotFound
+	}
+	return fmt.Errorf("taskmanager %s: %w", truncate(tmID, 64), err)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -29,6 +30,10 @@ type Config struct {
 	// Version is the build version, shown as tide-version by /overview and
 	// /config. Default "dev".
 	Version string
+	// Revision is Tide's source revision, shown as flink-commit by
+	// /overview and flink-revision by /config. Default: the VCS revision
+	// the binary was built from, or "unknown".
+	Revision string
 	// CommandTimeout bounds how long a command (savepoint, stop, cancel)
 	// may wait for the JobManager to accept it. Default
 	// DefaultCommandTimeout.
@@ -46,9 +51,29 @@ func (c *Config) EnsureDefaults() {
 	if c.Version == "" {
 		c.Version = "dev"
 	}
+	if c.Revision == "" {
+		c.Revision = buildRevision()
+	}
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = DefaultCommandTimeout
 	}
+}
+
+// FlinkAPIVersion is the Flink version whose REST API shapes Tide serves,
+// shown as flink-version by /overview and /config so that tools that check
+// it know which fields to expect.
+const FlinkAPIVersion = "1.19"
+
+// buildRevision returns the VCS revision the binary was built from.
+func buildRevision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
 }
 
 // Server serves the REST API and the web UI for one Backend.

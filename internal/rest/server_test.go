@@ -48,7 +48,7 @@ func populatedBackend() *fakeBackend {
 	}
 	f.rescales[jobA] = []Rescale{{ID: 1, Trigger: TriggerTaskManagerJoined, From: 2, To: 3, Checkpoint: 6,
 		Start: 100, End: 350, PauseMs: 250, ReprocessedRecords: 0, Status: RescaleCompleted}}
-	f.tms = []TaskManager{{ID: "tm-1", Path: "127.0.0.1:40001", DataPort: 40002, SlotsNumber: 2, FreeSlots: 0, TimeSinceLastHeartbeat: 120}}
+	f.tms = []TaskManager{{ID: "tm-1", Path: "127.0.0.1:40001", DataPort: 40002, SlotsNumber: 2, FreeSlots: 0, TimeSinceLastHeartbeat: 1700000000000, HeartbeatAge: 120}}
 	return f
 }
 
@@ -145,13 +145,15 @@ func TestReadEndpointShapes(t *testing.T) {
 
 	ov := wantKeys(t, "/overview", getObject(t, ts.URL+"/overview"),
 		"taskmanagers", "slots-total", "slots-available", "jobs-running", "jobs-finished",
-		"jobs-cancelled", "jobs-failed", "tide-version")
+		"jobs-cancelled", "jobs-failed", "tide-version", "flink-version", "flink-commit",
+		"slots-free-and-blocked", "taskmanagers-blocked")
 	if ov["tide-version"] != "1.2.3" || ov["slots-total"] != 4.0 || ov["taskmanagers"] != 2.0 {
 		t.Errorf("/overview = %v", ov)
 	}
 
 	cfg := wantKeys(t, "/config", getObject(t, ts.URL+"/config"),
-		"refresh-interval", "timezone-name", "timezone-offset", "tide-version", "features")
+		"refresh-interval", "timezone-name", "timezone-offset", "tide-version", "features",
+		"flink-version", "flink-revision")
 	if cfg["tide-version"] != "1.2.3" {
 		t.Errorf("/config tide-version = %v", cfg["tide-version"])
 	}
@@ -164,36 +166,42 @@ func TestReadEndpointShapes(t *testing.T) {
 
 	jo := wantKeys(t, "/jobs/overview", getObject(t, ts.URL+"/jobs/overview"), "jobs")
 	j = wantKeys(t, "/jobs/overview[0]", array(t, "jobs", jo["jobs"], 1)[0],
-		"jid", "name", "state", "start-time", "end-time", "duration", "last-modification")
+		"jid", "name", "state", "start-time", "end-time", "duration", "last-modification", "tasks")
 	if j["end-time"] != -1.0 || j["name"] != "Verify" {
 		t.Errorf("/jobs/overview[0] = %v", j)
 	}
 
 	d := wantKeys(t, "/jobs/{jobid}", getObject(t, ts.URL+"/jobs/"+jobA),
 		"jid", "name", "state", "start-time", "end-time", "duration", "now", "attempt",
-		"maxParallelism", "isStoppable", "vertices")
+		"maxParallelism", "isStoppable", "vertices", "status-counts", "timestamps", "plan")
 	if d["attempt"] != 3.0 || d["now"].(float64) < float64(time.Now().Add(-time.Hour).UnixMilli()) {
 		t.Errorf("/jobs/{jobid} = %v", d)
 	}
 	v := wantKeys(t, "vertex", array(t, "vertices", d["vertices"], 1)[0],
-		"id", "name", "parallelism", "maxParallelism", "status", "metrics")
+		"id", "name", "parallelism", "maxParallelism", "status", "metrics", "start-time", "end-time", "duration", "tasks")
 	if v["parallelism"] != 3.0 {
 		t.Errorf("vertex = %v", v)
 	}
 
-	ck := wantKeys(t, "/checkpoints", getObject(t, ts.URL+"/jobs/"+jobA+"/checkpoints"), "counts", "latest", "history")
+	ck := wantKeys(t, "/checkpoints", getObject(t, ts.URL+"/jobs/"+jobA+"/checkpoints"), "counts", "latest", "history", "summary")
 	wantKeys(t, "counts", ck["counts"], "completed", "failed", "in_progress", "restored", "total")
-	latest := wantKeys(t, "latest", ck["latest"], "completed", "restored")
-	recordKeys := []string{"id", "status", "is_savepoint", "trigger_timestamp", "latest_ack_timestamp",
-		"end_to_end_duration", "state_size", "external_path", "num_subtasks", "num_acknowledged_subtasks"}
+	latest := wantKeys(t, "latest", ck["latest"], "completed", "restored", "savepoint", "failed")
+	baseKeys := []string{"id", "status", "is_savepoint", "trigger_timestamp", "latest_ack_timestamp",
+		"end_to_end_duration", "state_size", "num_subtasks", "num_acknowledged_subtasks",
+		"className", "checkpoint_type", "savepointFormat", "checkpointed_size", "alignment_buffered",
+		"persisted_data", "tasks"}
+	recordKeys := append(slices.Clone(baseKeys), "external_path", "discarded")
 	c := wantKeys(t, "latest.completed", latest["completed"], recordKeys...)
 	if c["external_path"] != "file:///ck/"+jobA+"/chk-7" || c["state_size"] != 1234.0 {
 		t.Errorf("latest.completed = %v", c)
 	}
 	wantKeys(t, "latest.restored", latest["restored"], "id", "external_path", "restore_timestamp", "is_savepoint")
-	for i, h := range array(t, "history", ck["history"], 2) {
-		wantKeys(t, "history entry", h, recordKeys...)
-		_ = i
+	for _, h := range array(t, "history", ck["history"], 2) {
+		keys := baseKeys
+		if h.(map[string]any)["status"] == "COMPLETED" {
+			keys = recordKeys
+		}
+		wantKeys(t, "history entry", h, keys...)
 	}
 
 	rs := wantKeys(t, "/rescales", getObject(t, ts.URL+"/jobs/"+jobA+"/rescales"), "rescales")
@@ -205,8 +213,9 @@ func TestReadEndpointShapes(t *testing.T) {
 
 	tms := wantKeys(t, "/taskmanagers", getObject(t, ts.URL+"/taskmanagers"), "taskmanagers")
 	tm := wantKeys(t, "taskmanager", array(t, "taskmanagers", tms["taskmanagers"], 1)[0],
-		"id", "path", "dataPort", "slotsNumber", "freeSlots", "timeSinceLastHeartbeat", "leaving")
-	if tm["slotsNumber"] != 2.0 || tm["timeSinceLastHeartbeat"] != 120.0 {
+		"id", "path", "dataPort", "slotsNumber", "freeSlots", "timeSinceLastHeartbeat", "heartbeatAge", "leaving",
+		"jmxPort", "blocked", "hardware", "memoryConfiguration")
+	if tm["slotsNumber"] != 2.0 || tm["heartbeatAge"] != 120.0 || tm["timeSinceLastHeartbeat"] != 1700000000000.0 {
 		t.Errorf("taskmanager = %v", tm)
 	}
 }
@@ -232,8 +241,8 @@ func TestEmptyBackendShapes(t *testing.T) {
 		array(t, tt.path+" "+tt.key, m[tt.key], 0)
 	}
 	ck := getObject(t, ts.URL+"/jobs/"+jobA+"/checkpoints")
-	latest := wantKeys(t, "latest", ck["latest"], "completed", "restored")
-	if latest["completed"] != nil || latest["restored"] != nil {
+	latest := wantKeys(t, "latest", ck["latest"], "completed", "restored", "savepoint", "failed")
+	if latest["completed"] != nil || latest["restored"] != nil || latest["savepoint"] != nil || latest["failed"] != nil {
 		t.Errorf("latest = %v, want nulls", latest)
 	}
 	if v := getObject(t, ts.URL+"/overview")["tide-version"]; v != "dev" {

@@ -38,6 +38,13 @@ type Register struct {
 	DataAddr string `json:"dataAddr"`
 	Host     string `json:"host"`
 	PID      int    `json:"pid"`
+	// CPUCores is the CPU the TaskManager may use (its cgroup quota, or
+	// the machine's cores); PhysicalMemory the machine's memory and
+	// MemoryLimit the process's Go memory limit, bytes. 0: not reported
+	// (an older TaskManager); MemoryLimit -1: none set.
+	CPUCores       float64 `json:"cpuCores,omitempty"`
+	PhysicalMemory int64   `json:"physicalMemory,omitempty"`
+	MemoryLimit    int64   `json:"memoryLimit,omitempty"`
 	// LastJobID and LastAttempt are the job this TaskManager ran last and
 	// the newest attempt of it that it ran: a JobManager whose job record
 	// knows fewer attempts is not looking at the checkpoint directory the
@@ -240,10 +247,36 @@ type CheckpointDecline struct {
 	Reason     string  `json:"reason"`
 }
 
-// Metrics is a TaskManager's periodic sample of its subtasks' time split.
+// Metrics is a TaskManager's periodic sample of its subtasks' time split,
+// and of its process.
 type Metrics struct {
 	Attempt uint64       `json:"attempt"`
 	Tasks   []TaskSample `json:"tasks"`
+	// Process is nil from an older TaskManager.
+	Process *ProcessSample `json:"process,omitempty"`
+}
+
+// ProcessSample is a TaskManager process's CPU and memory, read from the
+// Go runtime; sizes are bytes.
+type ProcessSample struct {
+	// CPUNs is the CPU time the process used, user and system.
+	CPUNs int64 `json:"cpuNs"`
+	// HeapUsed is the Go heap's live and not yet swept objects;
+	// HeapCommitted what the heap obtained from the OS.
+	HeapUsed      int64 `json:"heapUsed"`
+	HeapCommitted int64 `json:"heapCommitted"`
+	// NonHeapCommitted is the rest the runtime obtained from the OS
+	// (stacks, runtime structures); NonHeapUsed the part in use.
+	NonHeapUsed      int64 `json:"nonHeapUsed"`
+	NonHeapCommitted int64 `json:"nonHeapCommitted"`
+	// MemoryLimit is the Go memory limit, -1 when none is set.
+	MemoryLimit int64 `json:"memoryLimit"`
+	// GCCount and GCPauseNs count the garbage collections and their
+	// stop-the-world pauses since the process started.
+	GCCount   int64 `json:"gcCount"`
+	GCPauseNs int64 `json:"gcPauseNs"`
+	// Goroutines is the number of goroutines.
+	Goroutines int64 `json:"goroutines"`
 }
 
 // TaskSample is one subtask's cumulative time split since it started.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/exec"
+	"github.com/tide-stream/tide/internal/metrics"
+	"github.com/tide-stream/tide/internal/procsample"
 	"github.com/tide-stream/tide/internal/rpc"
 	"github.com/tide-stream/tide/internal/task"
 )
@@ -43,6 +45,7 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 	if err := st.Send(&rpc.Envelope{Register: &rpc.Register{
 		ResourceID: tm.cfg.ResourceID, Version: tm.cfg.Version, Slots: tm.cfg.Slots,
 		DataAddr: tm.net.Addr(), Host: host, PID: os.Getpid(),
+		CPUCores: tm.cpu.LimitCores(), PhysicalMemory: procsample.PhysicalMemory(), MemoryLimit: procsample.MemoryLimit(),
 		LastJobID: tm.jobID, LastAttempt: tm.lastAttempt,
 	}}); err != nil {
 		return false, fmt.Errorf("send registration to %s: %w", tm.cfg.JobManager, err)
@@ -131,7 +134,7 @@ func (tm *TaskManager) session(ctx context.Context) (released bool, err error) {
 	for {
 		select {
 		case <-metrics.C:
-			if m := sample(tasks); m != nil {
+			if m := sample(tasks, tm.cpu); m != nil {
 				rep.send(&rpc.Envelope{Metrics: m})
 			}
 		case <-ctx.Done():
@@ -316,13 +319,14 @@ func (tm *TaskManager) prepare(ctx context.Context, reg *rpc.Registered) error {
 // for the JobManager (busy, backpressured, idle: the autoscaler's input).
 const metricsEvery = time.Second
 
-// sample collects the time split of the newest attempt's live subtasks.
-func sample(tasks map[taskID]*running) *rpc.Metrics {
+// sample collects the time split of the newest attempt's live subtasks
+// and the process's CPU and memory.
+func sample(tasks map[taskID]*running, cpu *metrics.CPU) *rpc.Metrics {
 	var newest uint64
 	for id := range tasks {
 		newest = max(newest, id.attempt)
 	}
-	m := &rpc.Metrics{Attempt: newest}
+	m := &rpc.Metrics{Attempt: newest, Process: procsample.Sample(cpu)}
 	for id, r := range tasks {
 		if id.attempt != newest {
 			continue
@@ -333,9 +337,6 @@ func sample(tasks map[taskID]*running) *rpc.Metrics {
 		default:
 		}
 		m.Tasks = append(m.Tasks, r.t.Sample())
-	}
-	if len(m.Tasks) == 0 {
-		return nil
 	}
 	return m
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/tide-stream/tide/internal/checkpoint"
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/jobs"
+	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rpc"
@@ -69,6 +70,8 @@ type TaskManager struct {
 	log   *slog.Logger
 	net   *network.Manager
 	leave chan string
+	// cpu reads the process's CPU use and limit, for the JobManager.
+	cpu *metrics.CPU
 	// graph, jobID and storage come from the JobManager at every
 	// registration (prepare); incarnation names that JobManager.
 	graph       *plan.JobGraph
@@ -106,7 +109,8 @@ func New(cfg Config) (*TaskManager, error) {
 		host, _ := os.Hostname()
 		cfg.ResourceID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	tm := &TaskManager{cfg: cfg, log: cfg.Logger.With("tm", cfg.ResourceID), leave: make(chan string, 1), local: newLocalState()}
+	tm := &TaskManager{cfg: cfg, log: cfg.Logger.With("tm", cfg.ResourceID), leave: make(chan string, 1), local: newLocalState(),
+		cpu: metrics.NewCPU()}
 	peerLost := make(chan string, 16)
 	nm, err := network.Listen(network.Config{
 		ListenAddr:        net.JoinHostPort(cfg.DataHost, strconv.Itoa(cfg.DataPort)),
