@@ -377,6 +377,27 @@ func TestSourceLagOnTheTaskManager(t *testing.T) {
 	if m, ok := tm.Metric("tide_kafka_consumer_lag_max_records", map[string]string{"operator_name": "numbers-in"}); !ok || m <= 0 {
 		t.Errorf("lag max %v (exported: %v) while behind, want above zero", m, ok)
 	}
+	// The JobManager learns the lag too, as the source vertex's
+	// pendingRecords (Flink's name, which an autoscaler reads).
+	pending := func() (int64, bool) {
+		for _, v := range c.Job().Vertices {
+			ms, err := c.Backend().VertexMetrics(c.JobID(), v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if m.ID == "pendingRecords" {
+					n, _ := strconv.ParseInt(m.Value, 10, 64)
+					return n, true
+				}
+			}
+		}
+		return 0, false
+	}
+	c.WaitFor("the source vertex's pendingRecords on the JobManager, above zero", timeout, func() bool {
+		n, ok := pending()
+		return ok && n > 0
+	})
 	release.Store(true)
 	c.WaitFor("every record, and a lag of zero", timeout, func() bool {
 		sum, all := lags()
@@ -385,4 +406,8 @@ func TestSourceLagOnTheTaskManager(t *testing.T) {
 	if m, _ := tm.Metric("tide_kafka_consumer_lag_max_records", map[string]string{"operator_name": "numbers-in"}); m != 0 {
 		t.Errorf("lag max %v after reading everything", m)
 	}
+	c.WaitFor("pendingRecords of zero on the JobManager", timeout, func() bool {
+		n, ok := pending()
+		return ok && n == 0
+	})
 }

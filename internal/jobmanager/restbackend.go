@@ -255,6 +255,19 @@ func (b backend) VertexMetrics(id, vertexID string) ([]rest.Metric, error) {
 				rest.Metric{ID: p + "idleTimeMsPerSecond", Value: formatInt(m.IdleTimeMsPerSecond)})
 		}
 	}
+	// A source's pending records (Flink's pendingRecords, which its
+	// autoscaler reads as the backlog): each subtask's, and their sum.
+	var pending int64
+	known := false
+	for i, p := range v.pending[vertexID] {
+		if p >= 0 {
+			known, pending = true, pending+p
+			out = append(out, rest.Metric{ID: strconv.Itoa(i) + ".pendingRecords", Value: formatInt(p)})
+		}
+	}
+	if known {
+		out = append(out, rest.Metric{ID: "pendingRecords", Value: formatInt(pending)})
+	}
 	// The vertex's own: sums of the counts and record rates, the busiest
 	// subtask's time split (what limits the vertex).
 	if counted {

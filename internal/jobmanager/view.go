@@ -36,6 +36,9 @@ type View struct {
 	// metric queries.
 	Vertices map[string]rest.VertexDetail
 	outRates map[string][]int64
+	// pending holds each source subtask's pending records (a Kafka lag;
+	// -1: not known) by vertex REST id and subtask.
+	pending map[string][]int64
 	// CheckpointTasks holds the per-vertex statistics of the checkpoints
 	// of Checkpoints.History, by checkpoint id.
 	CheckpointTasks map[int64]map[string]rest.TaskCheckpointStats
@@ -78,16 +81,20 @@ func (jm *JobManager) publish() {
 	v.Job.StatusCounts = statusCounts(v.Job.Vertices)
 	v.Job.Timestamps = jm.timestamps()
 	v.Job.Plan = jm.jobPlan(par)
-	v.outRates = map[string][]int64{}
+	v.outRates, v.pending = map[string][]int64{}, map[string][]int64{}
 	for _, vx := range jm.graph.Vertices {
-		rates := make([]int64, par[vx.ID])
+		rates, pending := make([]int64, par[vx.ID]), make([]int64, par[vx.ID])
 		for i := range rates {
-			rates[i] = -1
-			if t := jm.rates[exec.TaskKey{Vertex: vx.ID, Subtask: i}]; t != nil && t.rated {
+			rates[i], pending[i] = -1, -1
+			t := jm.rates[exec.TaskKey{Vertex: vx.ID, Subtask: i}]
+			if t != nil && t.rated {
 				rates[i] = max(0, t.outRate)
 			}
+			if t != nil && t.last != nil && jm.life.Live(exec.TaskKey{Vertex: vx.ID, Subtask: i}) {
+				pending[i] = t.last.PendingRecords
+			}
 		}
-		v.outRates[vx.ID.RESTID()] = rates
+		v.outRates[vx.ID.RESTID()], v.pending[vx.ID.RESTID()] = rates, pending
 	}
 	switch state {
 	case "RUNNING", "RESTARTING", "CREATED":
