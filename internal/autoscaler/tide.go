@@ -227,9 +227,8 @@ func (t *Tide) decide(in Input, figs *[]Figure) (int, string) {
 	*figs = append(*figs, Figure{"input_rate", j.InputRate}, Figure{"lag", j.Lag}, Figure{"need_rate", need},
 		Figure{"need_rate_rescale", needRescale}, Figure{"trend", rel}, Figure{"pause_seconds", pause.Seconds()})
 
-	capTM, bottleneck, capped, err := t.capacityPerTM(in.Time, j)
+	capTM, bottleneck, capped, err := t.capacityPerTM(j, needRescale)
 	if err != nil {
-		t.downSince = time.Time{}
 		if need == 0 {
 			// Nothing to process and nothing known: the least will do,
 			// and the least is what a job with no input should run on.
@@ -238,6 +237,7 @@ func (t *Tide) decide(in Input, figs *[]Figure) (int, string) {
 			}
 			return cur, "no change: no input and no lag"
 		}
+		t.downSince = time.Time{}
 		return cur, "no change: " + err.Error()
 	}
 	*figs = append(*figs, Figure{"capacity_per_taskmanager", capTM})
@@ -354,7 +354,7 @@ func (t *Tide) trend(now time.Time) (slope, mean float64) {
 // the job process: the least, over the vertices that grow with slots, of
 // slots × true rate per subtask / selectivity (DS2's and Flink's true
 // processing rate: records processed per second of busy time).
-func (t *Tide) capacityPerTM(now time.Time, j *JobMetrics) (float64, string, string, error) {
+func (t *Tide) capacityPerTM(j *JobMetrics, need float64) (float64, string, string, error) {
 	capTM, bottleneck := math.Inf(1), ""
 	var capped []string
 	var unknown []string
@@ -369,7 +369,9 @@ func (t *Tide) capacityPerTM(now time.Time, j *JobMetrics) (float64, string, str
 		if v.MaxParallelism > 0 && v.Parallelism >= v.MaxParallelism {
 			// It no longer grows with slots: it caps the job at
 			// MaxParallelism subtasks' worth.
-			capped = append(capped, fmt.Sprintf("%s capped at %d subtasks, %.0f/s", v.Name, v.MaxParallelism, perSource*float64(v.MaxParallelism)))
+			if c := perSource * float64(v.MaxParallelism); c < need {
+				capped = append(capped, fmt.Sprintf("%s at its max parallelism %d processes at most %.0f/s: more TaskManagers do not help it", v.Name, v.MaxParallelism, c))
+			}
 			continue
 		}
 		if c := perSource * slots; c < capTM {
