@@ -83,14 +83,24 @@
 //   - Scale up when the current count would have to be busier than
 //     ScaleUpUtilization (0.9) to process that rate: to the count that
 //     processes it, pause included, at TargetUtilization (0.75), in one
-//     decision.
-//   - Scale down, to the count that would process the highest input rate
-//     seen since a scale-down first looked possible (lag and pause
-//     included) at TargetUtilization, only after a hold that follows the
-//     input's trend (a line fitted over TrendWindow): one sync when the
-//     input is falling, HoldDown (60 s) when it is flat or noisy, and not
-//     while it is rising. The band between the two utilizations is the
-//     hysteresis that keeps a steady or noisy load from flapping the count.
+//     decision. While the input rises, the input rate is projected
+//     Lookahead (60 s) ahead along its trend, so that the rescale, and the
+//     input its pause piles up, come at a lower rate.
+//   - Scale down, to the count that would process, lag and pause included,
+//     at TargetUtilization, the highest input seen since a scale-down first
+//     looked possible and at least the input's level now plus twice its
+//     scatter; only after a hold that follows the input's trend: one sync
+//     when the input is falling, HoldDown (60 s) when it is flat or noisy,
+//     and not while it is rising. The band between the two utilizations is
+//     the hysteresis that keeps a steady or noisy load from flapping the
+//     count.
+//   - The trend is a line fitted to the input rates of the last
+//     TrendWindow (60 s); only the part of its slope the samples support
+//     counts (the end of its two-standard-error interval nearest zero), so
+//     noise is not a trend. The scatter is estimated from successive
+//     differences by their median, so that a step or a bump is not taken
+//     for noise, and averaged over syncs; the level after a step down is
+//     the latest rate.
 //   - No change while metrics are missing or older than MaxStaleness, a
 //     rescale is under way, the metrics predate the last applied rescale
 //     plus its pause, or fewer TaskManagers are ready than asked for; the

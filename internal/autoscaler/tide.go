@@ -36,11 +36,20 @@ type TideConfig struct {
 	// TrendWindow is how far back the input rate's trend is fitted. Default
 	// 60 s.
 	TrendWindow time.Duration
+	// Lookahead: while the input rises, a scale-up is sized for, and
+	// triggered by, the input rate projected this far ahead along the
+	// trend (the part of its slope the samples support). A rescale's pause piles up the input of its duration; paid
+	// earlier, at a lower rate, it piles up less, and the next rescale
+	// comes later. Default 60 s; negative means none.
+	Lookahead time.Duration
 	// HoldDown is the longest a scale-down is held back: while the input
 	// rate is flat or noisy, the lower count must have sufficed for this
 	// long, at the highest input rate seen meanwhile. A falling rate holds
 	// a scale-down only one sync; a rising one holds it until it stops
-	// rising. Default 60 s.
+	// rising. Rising and falling are a trend the samples support: the end
+	// nearest zero of the fitted slope's two-standard-error interval (three
+	// samples or more) changes the rate by more than TrendThreshold over
+	// TrendWindow. Default 60 s.
 	HoldDown time.Duration
 	// TrendThreshold is the relative change of the input rate over
 	// TrendWindow above which it counts as rising or falling rather than
@@ -69,6 +78,10 @@ func (c *TideConfig) ensureDefaults() {
 	def(&c.RescalePause, 5*time.Second)
 	def(&c.MaxStaleness, 3*c.SyncPeriod)
 	def(&c.TrendWindow, 60*time.Second)
+	def(&c.Lookahead, 60*time.Second)
+	if c.Lookahead < 0 {
+		c.Lookahead = 0
+	}
 	def(&c.HoldDown, 60*time.Second)
 	deff(&c.TrendThreshold, 0.1)
 	deff(&c.MinBusy, 0.02)
@@ -134,6 +147,10 @@ type Tide struct {
 	downPeak  float64
 	// appliedAt is the time of the last applied rescale.
 	appliedAt time.Time
+	// noiseVar is a running average of the input rate's squared scatter
+	// around its trend (trendFit.sd), steadier than one fit's.
+	noiseVar float64
+	noiseN   int
 }
 
 // NewTide returns the tide policy.
@@ -215,16 +232,26 @@ func (t *Tide) decide(in Input, figs *[]Figure) (int, string) {
 	}
 
 	t.observe(in.Time, j)
-	slope, mean := t.trend(in.Time)
+	fit := t.trend(in.Time)
+	if fit.n >= 4 {
+		// The first fits weigh more until ten are in.
+		t.noiseN = min(t.noiseN+1, 10)
+		t.noiseVar += (fit.sd*fit.sd - t.noiseVar) / float64(t.noiseN)
+	}
+	slope := fit.supported()
 	rel := 0.0
-	if mean > 0 {
-		rel = slope * t.cfg.TrendWindow.Seconds() / mean
+	if fit.mean > 0 {
+		rel = slope * t.cfg.TrendWindow.Seconds() / fit.mean
 	}
 	drain := t.cfg.DrainTime.Seconds()
-	need := j.InputRate + j.Lag/drain
+	input := j.InputRate
+	if rel > t.cfg.TrendThreshold {
+		input += slope * t.cfg.Lookahead.Seconds()
+	}
+	need := input + j.Lag/drain
 	// A rescale pauses processing: the input of the pause joins the lag.
-	needRescale := j.InputRate + (j.Lag+j.InputRate*pause.Seconds())/drain
-	*figs = append(*figs, Figure{"input_rate", j.InputRate}, Figure{"lag", j.Lag}, Figure{"need_rate", need},
+	needRescale := input + (j.Lag+j.InputRate*pause.Seconds())/drain
+	*figs = append(*figs, Figure{"input_rate", j.InputRate}, Figure{"input_projected", input}, Figure{"lag", j.Lag}, Figure{"need_rate", need},
 		Figure{"need_rate_rescale", needRescale}, Figure{"trend", rel}, Figure{"pause_seconds", pause.Seconds()})
 
 	capTM, bottleneck, capped, err := t.capacityPerTM(j, needRescale)
@@ -257,9 +284,13 @@ func (t *Tide) decide(in Input, figs *[]Figure) (int, string) {
 	if busyAt > t.cfg.ScaleUpUtilization {
 		t.downSince = time.Time{}
 		n := max(tms(needRescale, t.cfg.TargetUtilization), cur+1)
-		return n, fmt.Sprintf("scale up: input %.0f/s + lag %.0f over %v needs %.0f/s, %.0f%% of %d TaskManagers' %.0f/s (bottleneck %s) > %.0f%%; "+
+		proj := ""
+		if input != j.InputRate {
+			proj = fmt.Sprintf(" rising to %.0f/s in %v", input, t.cfg.Lookahead)
+		}
+		return n, fmt.Sprintf("scale up: input %.0f/s%s + lag %.0f over %v needs %.0f/s, %.0f%% of %d TaskManagers' %.0f/s (bottleneck %s) > %.0f%%; "+
 			"with the %v pause's input %.0f/s: %d TaskManagers at %.0f%%%s",
-			j.InputRate, j.Lag, t.cfg.DrainTime, need, 100*busyAt, cur, capTM*float64(cur), bottleneck, 100*t.cfg.ScaleUpUtilization,
+			j.InputRate, proj, j.Lag, t.cfg.DrainTime, need, 100*busyAt, cur, capTM*float64(cur), bottleneck, 100*t.cfg.ScaleUpUtilization,
 			pause, needRescale, n, 100*t.cfg.TargetUtilization, capNote)
 	}
 	if rel > t.cfg.TrendThreshold {
@@ -274,7 +305,24 @@ func (t *Tide) decide(in Input, figs *[]Figure) (int, string) {
 	} else {
 		t.downPeak = max(t.downPeak, j.InputRate)
 	}
-	peakNeed := t.downPeak + (j.Lag+t.downPeak*pause.Seconds())/drain
+	// The rate the smaller count must sustain: the highest input since the
+	// hold began, and at least the fitted level now plus twice the
+	// scatter, so that a quiet spell in a noisy load does not pass for a
+	// lower one.
+	level := t.downPeak
+	if fit.n >= 3 {
+		base := fit.mean
+		if slope != 0 {
+			base = fit.level
+		}
+		// A step down is not a trend: the latest sample tells the new
+		// level sooner than a line through the step. (Noise cannot pass
+		// for a step: the highest input of the hold bounds the level.)
+		base = min(base, j.InputRate)
+		level = max(level, base+2*math.Sqrt(t.noiseVar))
+	}
+	*figs = append(*figs, Figure{"scale_down_rate", level})
+	peakNeed := level + (j.Lag+level*pause.Seconds())/drain
 	n := tms(peakNeed, t.cfg.TargetUtilization)
 	if n >= cur {
 		t.downSince = time.Time{}
@@ -282,7 +330,7 @@ func (t *Tide) decide(in Input, figs *[]Figure) (int, string) {
 			j.InputRate, j.Lag, 100*busyAt, cur, capTM*float64(cur), bottleneck, capNote)
 	}
 	return t.maybeDown(in.Time, cur, n, rel, fmt.Sprintf("input up to %.0f/s + lag %.0f with the %v pause need %.0f/s: %d TaskManagers at %.0f%% (bottleneck %s)%s",
-		t.downPeak, j.Lag, pause, peakNeed, n, 100*t.cfg.TargetUtilization, bottleneck, capNote))
+		level, j.Lag, pause, peakNeed, n, 100*t.cfg.TargetUtilization, bottleneck, capNote))
 }
 
 // maybeDown scales down to n once the hold the trend asks for has passed.
@@ -323,31 +371,90 @@ func (t *Tide) observe(now time.Time, j *JobMetrics) {
 	}
 }
 
-// trend fits a line to the input rates within TrendWindow: the slope in
-// records/s per second and the mean.
-func (t *Tide) trend(now time.Time) (slope, mean float64) {
+// trendFit is a line fitted to the input rates within TrendWindow, x in
+// seconds relative to now.
+type trendFit struct {
+	n     int
+	mean  float64
+	slope float64 // records/s per second
+	se    float64 // the slope's standard error
+	sd    float64 // the samples' scatter around the line (robust)
+	level float64 // the line's value now
+}
+
+// trend fits a line to the input rates within TrendWindow. With fewer than
+// three samples the slope is zero and unknown (se infinite).
+func (t *Tide) trend(now time.Time) trendFit {
 	cutoff := now.Add(-t.cfg.TrendWindow)
-	var n, sx, sy, sxx, sxy float64
+	var xs, ys []float64
 	for _, s := range t.rates {
 		if s.at.Before(cutoff) {
 			continue
 		}
-		x := s.at.Sub(now).Seconds()
-		n++
-		sx += x
-		sy += s.rate
-		sxx += x * x
-		sxy += x * s.rate
+		xs = append(xs, s.at.Sub(now).Seconds())
+		ys = append(ys, s.rate)
 	}
+	f := trendFit{n: len(xs), se: math.Inf(1)}
+	n := float64(len(xs))
 	if n == 0 {
-		return 0, 0
+		return f
 	}
-	mean = sy / n
-	den := n*sxx - sx*sx
-	if n < 2 || den == 0 {
-		return 0, mean
+	var mx float64
+	for i := range xs {
+		mx += xs[i]
+		f.mean += ys[i]
 	}
-	return (n*sxy - sx*sy) / den, mean
+	mx /= n
+	f.mean /= n
+	f.level = f.mean
+	var sxx, sxy float64
+	for i := range xs {
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+		sxy += (xs[i] - mx) * (ys[i] - f.mean)
+	}
+	if n < 3 || sxx == 0 {
+		return f
+	}
+	f.slope = sxy / sxx
+	var rss float64
+	for i := range xs {
+		r := ys[i] - (f.mean + f.slope*(xs[i]-mx))
+		rss += r * r
+	}
+	f.se = math.Sqrt(rss/(n-2)) / math.Sqrt(sxx)
+	f.level = f.mean - f.slope*mx
+	// The scatter from successive differences, by their (lower) median: a
+	// step or a single bump is one large difference and leaves it alone,
+	// where the residuals of a line through a step would count the step as
+	// noise. For independent noise of deviation σ a difference has
+	// deviation σ√2, and the median of its absolute value is 0.6745 of that.
+	// The differences are taken both as they are and net of the fitted
+	// slope, and the smaller median kept: a step leaves the first at zero,
+	// a steady trend the second.
+	raw := make([]float64, 0, len(xs)-1)
+	net := make([]float64, 0, len(xs)-1)
+	for i := 1; i < len(xs); i++ {
+		raw = append(raw, math.Abs(ys[i]-ys[i-1]))
+		net = append(net, math.Abs(ys[i]-ys[i-1]-f.slope*(xs[i]-xs[i-1])))
+	}
+	slices.Sort(raw)
+	slices.Sort(net)
+	k := (len(raw) - 1) / 2
+	f.sd = min(raw[k], net[k]) / 0.6745 / math.Sqrt2
+	return f
+}
+
+// supported returns the part of the slope the samples' scatter supports:
+// the end of its two-standard-error interval nearest zero, or zero when the
+// interval contains zero. Noise is not a trend.
+func (f trendFit) supported() float64 {
+	switch {
+	case f.slope-2*f.se > 0:
+		return f.slope - 2*f.se
+	case f.slope+2*f.se < 0:
+		return f.slope + 2*f.se
+	}
+	return 0
 }
 
 // capacityPerTM is the source records per second one more TaskManager lets
