@@ -17,6 +17,22 @@
 //     through its driver, and on success calls Applied. A decision not
 //     applied is not reported; it does not count against rate limits.
 //
+// Where the inputs come from, in Tide's series (internal/metrics):
+//
+//	TaskManager.CPU        rate(tide_taskmanager_cpu_seconds_total[window]) by tm_id
+//	TaskManager.Request    --cpu-request (the pod's request)
+//	JobMetrics.Lag         sum(tide_kafka_consumer_lag_records)
+//	JobMetrics.ConsumedRate  rate(tide_task_records_in_total) of the source vertex
+//	JobMetrics.InputRate   ConsumedRate + deriv(lag), or the topic's end offsets' rate
+//	Vertex.Rate            sum by vertex of rate(tide_task_records_in_total)
+//	Vertex.Busy            avg by vertex of rate(tide_task_busy_seconds_total)
+//	JobMetrics.RescalePause  the rescale history's pause_ms (REST), or the
+//	                       increase of tide_job_rescale_pause_seconds_total per rescale
+//	JobMetrics.Rescaling   the job is not RUNNING all its tasks (REST)
+//
+// Rates over a window that starts before the current attempt mix two
+// parallelisms; a driver should restart the window with each attempt.
+//
 // Decide returns an error only for an Input that makes no sense (ErrInput).
 // Bounds are checked at construction: Min is at least 1, so no decision
 // leaves the job without TaskManagers.

@@ -128,7 +128,6 @@ type rateSample struct {
 type estimate struct {
 	perSubtask  float64
 	selectivity float64
-	at          time.Time
 }
 
 // Tide is the policy that sizes the job for its input from what the
@@ -367,7 +366,7 @@ func (t *Tide) observe(now time.Time, j *JobMetrics) {
 		} else if e, ok := t.estimates[v.Name]; ok {
 			sel = e.selectivity
 		}
-		t.estimates[v.Name] = estimate{perSubtask: v.Rate / v.Busy / float64(v.Parallelism), selectivity: sel, at: now}
+		t.estimates[v.Name] = estimate{perSubtask: v.Rate / v.Busy / float64(v.Parallelism), selectivity: sel}
 	}
 }
 
