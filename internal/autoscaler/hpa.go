@@ -72,6 +72,45 @@ type HPAConfig struct {
 	// 5 min), the scale-up limit max(2×current, 4) per sync, and ScaleUp
 	// and ScaleDown's policies are not used.
 	NoBehavior bool
+	// CPUInitializationPeriod and InitialReadinessDelay are the
+	// controller's --horizontal-pod-autoscaler-cpu-initialization-period
+	// (default 5 min) and --horizontal-pod-autoscaler-initial-readiness-delay
+	// (default 30 s), used by SampleReady.
+	CPUInitializationPeriod time.Duration
+	InitialReadinessDelay   time.Duration
+}
+
+// Readiness is what the HPA knows of a running pod's readiness and CPU
+// sample, for SampleReady.
+type Readiness struct {
+	// Started is when the TaskManager started (a pod's status.startTime);
+	// zero when unknown.
+	Started time.Time
+	// HasCondition: the ready condition is known; Ready is its status and
+	// Since its last transition.
+	HasCondition bool
+	Ready        bool
+	Since        time.Time
+	// SampleAt is the CPU sample's time, Window the span it averages.
+	SampleAt time.Time
+	Window   time.Duration
+}
+
+// SampleReady is groupPods' rule for a running TaskManager with a CPU
+// sample: whether it counts as ready (TaskManager.Ready) at now. Within
+// CPUInitializationPeriod of its start, it must be ready and its sample
+// taken at least one window after it became ready; later, only a
+// TaskManager unready since about its start (within InitialReadinessDelay)
+// is unready.
+func (c HPAConfig) SampleReady(r Readiness, now time.Time) bool {
+	c.ensureDefaults()
+	if !r.HasCondition || r.Started.IsZero() {
+		return false
+	}
+	if r.Started.Add(c.CPUInitializationPeriod).After(now) {
+		return r.Ready && !r.SampleAt.Before(r.Since.Add(r.Window))
+	}
+	return r.Ready || !r.Started.Add(c.InitialReadinessDelay).After(r.Since)
 }
 
 func (c *HPAConfig) ensureDefaults() {
@@ -89,6 +128,12 @@ func (c *HPAConfig) ensureDefaults() {
 	defTol(&c.ScaleDownTolerance)
 	if c.SyncPeriod == 0 {
 		c.SyncPeriod = 15 * time.Second
+	}
+	if c.CPUInitializationPeriod == 0 {
+		c.CPUInitializationPeriod = 5 * time.Minute
+	}
+	if c.InitialReadinessDelay == 0 {
+		c.InitialReadinessDelay = 30 * time.Second
 	}
 	if c.ScaleUp.StabilizationWindow < 0 {
 		c.ScaleUp.StabilizationWindow = 0

@@ -38,9 +38,10 @@ func (p Phase) String() string {
 type TaskManager struct {
 	ID    string
 	Phase Phase
-	// Ready: registered with the JobManager and past its start-up. The
-	// caller applies the HPA's CPU-initialization rules here (a sample taken
-	// before one full metric window after readiness is not a ready sample).
+	// Ready: registered with the JobManager and past its start-up. For the
+	// hpa policy the caller applies the HPA's CPU-initialization rule here
+	// (HPAConfig.SampleReady): a sample taken before one full metric window
+	// after readiness is not a ready sample.
 	Ready bool
 	// CPU is the cores it used, the rate of tide_taskmanager_cpu_seconds_total
 	// over the last metric window; meaningful only when HasCPU.
