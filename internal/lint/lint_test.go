@@ -93,7 +93,7 @@ func imports(f *ast.File, importPath string) bool {
 }
 
 // cores are the pure protocol packages: time is an input, IO is the shell's.
-var cores = []string{"scheduler", "checkpoint", "slotpool", "heartbeat", "keygroup", "plan", "state", "timers"}
+var cores = []string{"scheduler", "checkpoint", "slotpool", "heartbeat", "keygroup", "plan", "state", "timers", "autoscaler"}
 
 func TestCoresArePure(t *testing.T) {
 	r := root(t)
