@@ -3,6 +3,7 @@ package kafkabroker
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,47 @@ func TestStartPortTaken(t *testing.T) {
 	if b, err := Start(Config{Port: port}); err == nil {
 		b.Close()
 		t.Fatalf("Start on a taken port %d succeeded", port)
+	}
+}
+
+// TestStartAdvertisedHost: a broker listening on every interface (as in a
+// pod) tells clients the advertised name, and clients that follow its
+// metadata to that name reach it. Only loopback traffic: the name is
+// localhost.
+func TestStartAdvertisedHost(t *testing.T) {
+	b, err := Start(Config{Port: 0, Host: "0.0.0.0", AdvertisedHost: "localhost", Topics: []Topic{{"a", 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, port, _ := net.SplitHostPort(b.Addr())
+	if !strings.HasPrefix(b.Addr(), "localhost:") || port == "0" {
+		t.Fatalf("Addr() = %q, want localhost and a chosen port", b.Addr())
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:" + port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Brokers) != 1 || md.Brokers[0].Host != "localhost" || strconv.Itoa(int(md.Brokers[0].Port)) != port {
+		t.Fatalf("metadata brokers %+v, want localhost:%s", md.Brokers, port)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "a", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStartBadAdvertisedHost(t *testing.T) {
+	if b, err := Start(Config{Port: 0, AdvertisedHost: "kafka-service:9092"}); err == nil {
+		b.Close()
+		t.Fatal("Start with a port in the advertised host succeeded")
+	} else if !strings.Contains(err.Error(), "without a port") {
+		t.Fatalf("error %q, want one that says the host goes without a port", err)
 	}
 }
