@@ -93,6 +93,13 @@ type Option func(*startOptions)
 type startOptions struct {
 	group *cgroup.Group
 	cpu   cgroup.CPU
+	env   []string
+}
+
+// WithEnv adds key=value variables to the child's environment (over
+// this process's).
+func WithEnv(kv ...string) Option {
+	return func(o *startOptions) { o.env = append(o.env, kv...) }
 }
 
 // WithCPU runs the child in its own cgroup of g with cpu's limit and
@@ -123,7 +130,7 @@ func (c *Cluster) Start(name string, args []string, opts ...Option) (*Child, err
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	cmd := exec.Command(c.exe, args...)
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), o.env...)
 	cmd.Stdout = c.stdout
 	cmd.Stderr = pw
 	// Its own process group: a Ctrl-C in the terminal reaches only the

@@ -255,3 +255,14 @@ func (c *Collector) get(ctx context.Context, path string, v any) error {
 	}
 	return nil
 }
+
+// Rescales returns the job's rescale history.
+func (c *Collector) Rescales(ctx context.Context, jobID string) ([]rest.Rescale, error) {
+	var rs struct {
+		Rescales []rest.Rescale `json:"rescales"`
+	}
+	if err := c.get(ctx, "/jobs/"+url.PathEscape(jobID)+"/rescales", &rs); err != nil {
+		return nil, err
+	}
+	return rs.Rescales, nil
+}

@@ -37,6 +37,9 @@ type LocalConfig struct {
 	// LeaveTimeout bounds a TaskManager's graceful exit on Close before it
 	// is killed; default 30s.
 	LeaveTimeout time.Duration
+	// Env are key=value variables added to the TaskManagers' environment
+	// (a TIDE_HOME of their own).
+	Env []string
 }
 
 // Local runs TaskManagers as local processes. Its methods are called by
@@ -117,7 +120,7 @@ func (l *Local) Scale(ctx context.Context, n int) error {
 	var started []*procs.Child
 	for len(l.running)+len(started) < n {
 		l.next++
-		var opts []procs.Option
+		opts := []procs.Option{procs.WithEnv(l.cfg.Env...)}
 		if l.group != nil {
 			opts = append(opts, procs.WithCPU(l.group, l.cfg.CPU))
 		}
