@@ -113,7 +113,6 @@ type simResult struct {
 	decisions        []Decision
 	countAt          []int // count per second
 	inputAt, lagAt   []float64
-	changesPerSwing  []int
 	firstDecisionErr error
 }
 
