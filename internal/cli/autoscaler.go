@@ -16,6 +16,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/autoscaler"
 	"github.com/tide-stream/tide/internal/cgroup"
+	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/scaler"
 	"github.com/tide-stream/tide/internal/tmdriver"
 	k8sdriver "github.com/tide-stream/tide/internal/tmdriver/kubernetes"
@@ -34,6 +35,8 @@ type autoscalerOptions struct {
 	drainTime          time.Duration
 	namespace, deploy  string
 	kubeconfig         string
+	port               int
+	host               string
 }
 
 func (a *App) autoscalerCmd() *cobra.Command {
@@ -77,6 +80,8 @@ func (a *App) autoscalerCmd() *cobra.Command {
 	f.DurationVar(&o.drainTime, "drain-time", 0, "tide: drain the consumer lag within this long (0: the policy's, 60s)")
 	f.StringVar(&o.namespace, "namespace", "", "kubernetes: the Deployment's namespace (default $POD_NAMESPACE, else default)")
 	f.StringVar(&o.deploy, "deployment", "tide-taskmanager", "kubernetes: the TaskManager Deployment")
+	f.IntVar(&o.port, "port", 9261, "port of the autoscaler's /metrics and /decisions (its recent decisions as JSON); 0: any free port, -1: none")
+	f.StringVar(&o.host, "host", "127.0.0.1", "address of --port (0.0.0.0 in a pod that Prometheus scrapes)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubernetes: a kubeconfig (default in-cluster, else $KUBECONFIG or ~/.kube/config)")
 	return cmd
 }
@@ -191,8 +196,24 @@ func (a *App) runAutoscaler(ctx context.Context, c *common, o autoscalerOptions)
 	default:
 		return fmt.Errorf("--driver %q: want local or kubernetes", o.driver)
 	}
+	decisions := scaler.NewDecisions(pol.Name(), current)
+	if o.port >= 0 {
+		reg := metrics.NewRegistry()
+		defer decisions.Register(reg)()
+		ln, err := metrics.Listen(o.host, o.port, o.port)
+		if err != nil {
+			return fmt.Errorf("--port: %w", err)
+		}
+		srv := metrics.Serve(reg, ln, log, metrics.Route{Pattern: "GET /decisions", Handler: decisions})
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Close(sctx)
+		}()
+		log.Info("serving /metrics and /decisions", "addr", srv.Addr())
+	}
 	log.Info("autoscaler started", "policy", pol.Name(), "driver", o.driver, "min", o.min, "max", o.max,
 		"rest", restURL, "sync_period", pol.SyncPeriod(), "dry_run", o.dryRun)
 	return scaler.Run(ctx, scaler.Config{Collector: col, Policy: pol, Driver: drv, Current: current,
-		Request: request, DryRun: o.dryRun, Log: log})
+		Request: request, DryRun: o.dryRun, Log: log, Decisions: decisions})
 }

@@ -31,7 +31,7 @@ func TestSeriesDeclarations(t *testing.T) {
 			s.Kind == Gauge && strings.HasSuffix(s.Name, "_total") && s != SlotsTotal {
 			t.Errorf("series %q is a %v: counters, and only counters, end in _total", s.Name, s.Kind)
 		}
-		if s.Help == "" || (s.Process != JobManager && s.Process != TaskManager) {
+		if s.Help == "" || (s.Process != JobManager && s.Process != TaskManager && s.Process != Autoscaler) {
 			t.Errorf("series %q has no help or no process", s.Name)
 		}
 		for _, l := range s.Labels {

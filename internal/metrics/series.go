@@ -33,6 +33,7 @@ type Process string
 const (
 	JobManager  Process = "JobManager"
 	TaskManager Process = "TaskManager"
+	Autoscaler  Process = "autoscaler"
 )
 
 // Series declares one metric: its name, type, help and label names. Every
@@ -57,6 +58,8 @@ const (
 	LabelTopic        = metrichook.LabelTopic
 	LabelPartition    = metrichook.LabelPartition
 	LabelTrigger      = "trigger"
+	LabelPolicy       = "policy"
+	LabelDirection    = "direction"
 )
 
 var (
@@ -145,10 +148,21 @@ var (
 // (EmitHooked), the subtask's labels (taskLabels) first.
 var Hooked = []*Series{KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkipped, KafkaRecordsDeadLettered, KafkaRecordsLost}
 
+// The autoscaler's series (`tide autoscaler`).
+var (
+	AutoscalerCurrent = &Series{Name: "tide_autoscaler_current_taskmanagers", Kind: Gauge, Process: Autoscaler, Labels: []string{LabelPolicy},
+		Help: "TaskManagers the autoscaler last asked its driver for."}
+	AutoscalerDesired = &Series{Name: "tide_autoscaler_desired_taskmanagers", Kind: Gauge, Process: Autoscaler, Labels: []string{LabelPolicy},
+		Help: "TaskManagers the policy's last decision wanted."}
+	AutoscalerDecisions = &Series{Name: "tide_autoscaler_decisions_total", Kind: Counter, Process: Autoscaler, Labels: []string{LabelPolicy, LabelDirection},
+		Help: "Decisions by direction: up, down, or hold (no change)."}
+)
+
 // All lists every series Tide declares, in the order of the docs' table.
 var All = []*Series{
 	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales, RescalePause, ReprocessedRecords,
 	CheckpointsCompleted, CheckpointsFailed, CheckpointLastDuration, CheckpointLastSize,
 	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, TaskManagerCPU, TaskManagerCPULimit,
 	KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkipped, KafkaRecordsDeadLettered, KafkaRecordsLost,
+	AutoscalerCurrent, AutoscalerDesired, AutoscalerDecisions,
 }

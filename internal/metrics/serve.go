@@ -41,9 +41,19 @@ func Listen(host string, lo, hi int) (net.Listener, error) {
 	return nil, fmt.Errorf("metrics.reporter.prom.port: no free port in %d-%d on %s (last: %v)", lo, hi, host, last)
 }
 
-// Serve serves r on ln in a goroutine owned by the Server until Close.
-func Serve(r *Registry, ln net.Listener, log *slog.Logger) *Server {
+// Route is another handler a Server serves beside /metrics.
+type Route struct {
+	Pattern string // a ServeMux pattern, "GET /decisions"
+	Handler http.Handler
+}
+
+// Serve serves r's /metrics, and routes, on ln in a goroutine owned by the
+// Server until Close.
+func Serve(r *Registry, ln net.Listener, log *slog.Logger, routes ...Route) *Server {
 	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.Pattern, rt.Handler)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Gatherer(), promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -27,8 +27,9 @@ type Config struct {
 	// DryRun decides and logs, but applies nothing.
 	DryRun bool
 	Log    *slog.Logger
-	// OnDecision, when set, sees every decision (metrics, REST).
-	OnDecision func(autoscaler.Decision, error)
+	// Decisions, when set, records every decision and whether it was
+	// applied (metrics, REST).
+	Decisions *Decisions
 }
 
 // Run samples the JobManager every policy sync period, asks the policy and
@@ -62,24 +63,24 @@ func Run(ctx context.Context, cfg Config) error {
 			in := Input(*prev, s, current, cfg.Request)
 			prev = &s
 			d, err := cfg.Policy.Decide(in)
-			if cfg.OnDecision != nil {
-				cfg.OnDecision(d, err)
-			}
 			if err != nil {
 				cfg.Log.Error("the policy refused its input", "policy", cfg.Policy.Name(), "err", err)
 				break
 			}
 			cfg.Log.Info("decision", "policy", d.Policy, "current", d.Current, "desired", d.Desired, "change", d.Change,
 				"dry_run", cfg.DryRun, "reason", d.Reason)
-			if !d.Change || cfg.DryRun {
-				break
+			applied, aerr := false, error(nil)
+			if d.Change && !cfg.DryRun {
+				if aerr = cfg.Driver.Scale(ctx, d.Desired); aerr != nil {
+					cfg.Log.Error("applying the decision failed; the TaskManagers stay as they are", "desired", d.Desired, "err", aerr)
+				} else {
+					cfg.Policy.Applied(d)
+					current, applied = d.Desired, true
+				}
 			}
-			if err := cfg.Driver.Scale(ctx, d.Desired); err != nil {
-				cfg.Log.Error("applying the decision failed; the TaskManagers stay as they are", "desired", d.Desired, "err", err)
-				break
+			if cfg.Decisions != nil {
+				cfg.Decisions.Record(d, applied, aerr)
 			}
-			cfg.Policy.Applied(d)
-			current = d.Desired
 		}
 		select {
 		case <-ctx.Done():
