@@ -27,8 +27,55 @@ import (
 var (
 	uiScreenshots = flag.Bool("ui.screenshots", false,
 		"TestWebUIInBrowser: let the charts fill for a few minutes and save screenshots of the UI under docs/ (ui-overview.png, ui-charts.png)")
-	uiScreenshotDir = flag.String("ui.screenshots.dir", "../../docs", "where -ui.screenshots saves them")
+	uiScreenshotDir = flag.String("ui.screenshots.dir", "../../docs", "where -ui.screenshots and -ui.url save screenshots")
+	uiURL           = flag.String("ui.url", "",
+		"TestWebUIScreenshotsOf: the web UI of a cluster running elsewhere (real processes) to watch for -ui.watch and then screenshot")
+	uiWatch = flag.Duration("ui.watch", 5*time.Minute, "how long TestWebUIScreenshotsOf watches -ui.url before the screenshots")
 )
+
+// newBrowser starts headless Chromium and answers a tab's context.
+func newBrowser(t *testing.T, chromium string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(cancelTab)
+	return ctx
+}
+
+// saveScreenshots saves the whole page as ui-overview.png and the four
+// charts as ui-charts.png under -ui.screenshots.dir.
+func saveScreenshots(t *testing.T, ctx context.Context) {
+	shot := func(name string, a chromedp.Action[[]byte]) {
+		png, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		path := filepath.Join(*uiScreenshotDir, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("saved %s", path)
+	}
+	shot("ui-overview.png", chromedp.FullScreenshot(100))
+	shot("ui-charts.png", chromedp.Screenshot(chromedp.CSS(".charts")))
+}
+
+// TestWebUIScreenshotsOf, with -ui.url, watches the web UI of a cluster
+// running elsewhere for -ui.watch (rescale it meanwhile: start or stop a
+// TaskManager) and saves the screenshots; the README's come from a CPULoad
+// job on TaskManager processes. Skipped without -ui.url.
+func TestWebUIScreenshotsOf(t *testing.T) {
+	if *uiURL == "" {
+		t.Skip("no -ui.url")
+	}
+	ctx := newBrowser(t, chromiumPath(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(*uiURL)); err != nil {
+		t.Fatalf("loading %s: %v", *uiURL, err)
+	}
+	time.Sleep(*uiWatch)
+	saveScreenshots(t, ctx)
+}
 
 // chromiumPath finds Chromium (or Chrome) on PATH: the test skips without
 // one, unless TIDE_REQUIRE_CHROMIUM is set (./scripts/test sets it and
@@ -123,11 +170,7 @@ func TestWebUIInBrowser(t *testing.T) {
 	ts := httptest.NewServer(rest.NewServer(rest.Config{Version: "test"}, c.Backend()).Handler())
 	t.Cleanup(ts.Close)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(cancelTab)
+	ctx := newBrowser(t, chromium)
 
 	// Every console message of the page, to fail on errors.
 	var mu sync.Mutex
@@ -207,19 +250,7 @@ func TestWebUIInBrowser(t *testing.T) {
 
 	if *uiScreenshots {
 		time.Sleep(60 * time.Second)
-		shot := func(name string, a chromedp.Action[[]byte]) {
-			png, err := chromedp.Run(ctx, a)
-			if err != nil {
-				t.Fatalf("screenshot %s: %v", name, err)
-			}
-			path := filepath.Join(*uiScreenshotDir, name)
-			if err := os.WriteFile(path, png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("saved %s", path)
-		}
-		shot("ui-overview.png", chromedp.FullScreenshot(100))
-		shot("ui-charts.png", chromedp.Screenshot(chromedp.CSS(".charts")))
+		saveScreenshots(t, ctx)
 	}
 
 	st = read()

@@ -105,6 +105,7 @@
     this.names = [];
     this.data = {};
     this.plot = null;
+    this.hover = false; // the cursor is over the plot
     this.markers = 0; // rescale markers drawn on the last redraw
   }
 
@@ -156,6 +157,7 @@
   Chart.prototype.draw = function (rebuild) {
     if (this.plot && !rebuild) {
       this.plot.setData(this.aligned());
+      this.showLatest();
       return;
     }
     if (this.plot) this.plot.destroy();
@@ -174,6 +176,16 @@
       axes: [{}, { size: 60, values: function (u, vals) { return vals.map(function (v) { return si(v) + unit; }); } }],
       hooks: { draw: [function (u) { self.drawRescales(u); }] }
     }, this.aligned(), $(this.id));
+    // The legend shows the values under the cursor, and the latest ones
+    // when the cursor is elsewhere.
+    this.hover = false;
+    this.plot.over.addEventListener("mouseenter", function () { self.hover = true; });
+    this.plot.over.addEventListener("mouseleave", function () { self.hover = false; self.showLatest(); });
+    this.showLatest();
+  };
+
+  Chart.prototype.showLatest = function () {
+    if (!this.hover && this.t.length) this.plot.setLegend({ idx: this.t.length - 1 });
   };
 
   // drawRescales marks each rescale's start with a dashed vertical line and
