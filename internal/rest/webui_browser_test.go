@@ -106,6 +106,8 @@ type uiState struct {
 	TMRows, RescaleRows   int
 	Heartbeats            string
 	Checkpoints           string // completed checkpoints, as the table shows them
+	ExceptionRows         int
+	Exceptions            string
 	Error                 string
 }
 
@@ -123,7 +125,8 @@ const uiStateJS = `(() => {
     TMRows: rows("taskmanagers"), RescaleRows: rows("rescales"),
     Heartbeats: [...document.querySelectorAll("#taskmanagers tr")].map(r => r.innerText).join("\n"),
     Checkpoints: (document.querySelector("#checkpoints tr:nth-child(2) td") || {}).innerText || "",
-    Error: text("error"),
+    ExceptionRows: document.querySelectorAll("#exceptions td:not(.muted)").length ? rows("exceptions") : 0,
+    Exceptions: text("exceptions"), Error: text("error"),
   };
 })()`
 
@@ -135,8 +138,8 @@ const uiStateJS = `(() => {
 // samples come (lag, throughput, CPU per TaskManager, TaskManager count);
 // then it adds a TaskManager and waits for the rescale to show in the
 // timeline and as a marker on the chart, and the TaskManager chart to reach
-// 3. The page must log no error (a CSP violation or an exception would).
-// With -ui.screenshots it lets the charts fill longer and saves
+// 3; then kills one, which the exceptions show. The page must log no
+// error (a CSP violation or an exception would). With -ui.screenshots it lets the charts fill longer and saves
 // screenshots under docs/.
 func TestWebUIInBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
@@ -252,6 +255,16 @@ func TestWebUIInBrowser(t *testing.T) {
 		time.Sleep(60 * time.Second)
 		saveScreenshots(t, ctx)
 	}
+
+	// A TaskManager lost is a failure: the exceptions show it, and the
+	// charts the TaskManager that is gone.
+	if st.ExceptionRows != 0 {
+		t.Errorf("exceptions before any failure:\n%s", st.Exceptions)
+	}
+	c.TaskManagers()[0].Kill()
+	waitUI("the lost TaskManager in the exceptions and 2 TaskManagers charted", 60*time.Second, func(s uiState) bool {
+		return s.ExceptionRows > 0 && s.TMsLast == 2 && s.TMRows == 2
+	})
 
 	st = read()
 	if st.Error != "" {
