@@ -366,7 +366,13 @@
   // answers the charts' job samples: {lag: {...}, tput: {...}}.
   function pollJob(fail) {
     var sample = { lag: {}, tput: {}, job: null };
-    if (!selected) return Promise.resolve(sample);
+    if (!selected) {
+      $("job-title").textContent = "";
+      $("graph").replaceChildren(el("span", "no job", "muted"));
+      rescales = [];
+      ["rescales", "checkpoints", "checkpoint-latest", "exceptions"].forEach(function (id) { render(id, [["", function () { return ""; }]], [], "no job"); });
+      return Promise.resolve(sample);
+    }
     var job = "/jobs/" + selected;
     return Promise.all([
       get(job).then(function (d) {
