@@ -118,6 +118,7 @@
         changed = true;
       }
     });
+    if (changed) this.names.sort(); // series keep their order and colour whatever answers first
     this.t.push(now);
     this.names.forEach(function (name) {
       var v = values[name];
@@ -173,7 +174,7 @@
       height: 220,
       scales: { x: { time: true }, y: { range: function (u, lo, hi) { return [Math.min(0, lo), Math.max(hi, self.opts.minMax || 1)]; } } },
       series: series,
-      axes: [{}, { size: 60, values: function (u, vals) { return vals.map(function (v) { return si(v) + unit; }); } }],
+      axes: [{ space: 80, values: function (u, vals) { return vals.map(function (v) { return new Date(v * 1000).toLocaleTimeString(); }); } }, { size: 60, values: function (u, vals) { return vals.map(function (v) { return si(v) + unit; }); } }],
       hooks: { draw: [function (u) { self.drawRescales(u); }] }
     }, this.aligned(), $(this.id));
     // The legend shows the values under the cursor, and the latest ones
