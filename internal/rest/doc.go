@@ -30,7 +30,8 @@
 // spec (testdata/flink-spec holds its field lists, which compat_test.go
 // checks every answer against):
 //
-//	GET   /                                            web UI
+//	GET   /                                            web UI (ui/index.html)
+//	GET   /ui/{file...}                                its script, style sheet, vendored uPlot
 //	GET   /overview                                    Overview
 //	GET   /config                                      version and UI settings
 //	GET   /jobmanager/config                           [ConfigEntry]

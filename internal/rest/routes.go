@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	s.api("GET /taskmanagers/{taskmanagerid}", s.handleTaskManagerDetail)
 	s.api("GET /taskmanagers/{taskmanagerid}/metrics", s.handleTaskManagerMetrics)
 	s.mux.HandleFunc("GET /{$}", s.handleWebUI)
+	s.mux.HandleFunc("GET /ui/{file...}", s.handleUIAsset)
 }
 
 // api registers an apiFunc under pattern.
