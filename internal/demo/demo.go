@@ -167,7 +167,7 @@ func runOne(ctx context.Context, cfg Config, policy string) (*Run, error) {
 	go func() { // owner: runOne, which waits
 		defer wg.Done()
 		scaleErr = scaler.Run(rctx, scaler.Config{Collector: col, Policy: pol, Driver: driver, Current: cfg.Min,
-			Request: request, Log: cfg.Log.With("policy", policy)})
+			Request: request, Log: cfg.Log})
 	}()
 	r := record(rctx, col, policy, request, cfg.Progress)
 	wg.Wait()
