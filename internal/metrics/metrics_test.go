@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 )
@@ -148,5 +149,42 @@ func TestServe(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + srv.Addr() + "/metrics"); err == nil {
 		t.Error("the server still answers after Close")
+	}
+}
+
+// TestScrapeDuringShutdown scrapes in a loop while the server closes and
+// the series' sources go away: no panic, Close returns, and the scraper
+// sees either answers or a refused connection.
+func TestScrapeDuringShutdown(t *testing.T) {
+	r := NewRegistry()
+	remove := r.Collect(TaskManagers, func(emit Emit) { emit(1) })
+	ln, err := Listen("127.0.0.1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := Serve(r, ln, slog.New(slog.DiscardHandler))
+	done := make(chan int)
+	go func() { // owner: this test, which waits on done
+		n := 0
+		for {
+			resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+			if err != nil {
+				done <- n
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			n++
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	remove()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-done; n == 0 {
+		t.Error("no scrape succeeded before the shutdown")
 	}
 }

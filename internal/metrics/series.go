@@ -110,6 +110,16 @@ var (
 		Help: "Time a subtask spent waiting for buffers or credits downstream."}
 	TaskIdle = &Series{Name: "tide_task_idle_seconds_total", Kind: Counter, Process: TaskManager, Labels: taskLabels,
 		Help: "Time a subtask spent waiting for input."}
+	TaskWatermark = &Series{Name: "tide_task_watermark_milliseconds", Kind: Gauge, Process: TaskManager, Labels: taskLabels,
+		Help: "A subtask's output event-time watermark, ms since the Unix epoch (absent before its first watermark)."}
+	TaskStateSize = &Series{Name: "tide_task_state_size_bytes", Kind: Gauge, Process: TaskManager, Labels: taskLabels,
+		Help: "Keyed state a subtask wrote at its last checkpoint."}
+	TaskInputQueue = &Series{Name: "tide_task_input_queue_length", Kind: Gauge, Process: TaskManager, Labels: taskLabels,
+		Help: "Messages (record buffers, barriers, watermarks) waiting at a subtask's input gate."}
+	TaskInputQueueCapacity = &Series{Name: "tide_task_input_queue_capacity", Kind: Gauge, Process: TaskManager, Labels: taskLabels,
+		Help: "The capacity of a subtask's input gate, in messages: its queue is full at this length."}
+	TaskOutputCredits = &Series{Name: "tide_task_output_credits", Kind: Gauge, Process: TaskManager, Labels: taskLabels,
+		Help: "Credits a subtask holds over its output channels: buffers it may send without waiting; 0 while every consumer applies backpressure."}
 	TaskManagerCPU = &Series{Name: "tide_taskmanager_cpu_seconds_total", Kind: Counter, Process: TaskManager, Labels: []string{LabelTMID},
 		Help: "CPU time the TaskManager process used, user and system."}
 	TaskManagerCPULimit = &Series{Name: "tide_taskmanager_cpu_limit_cores", Kind: Gauge, Process: TaskManager, Labels: []string{LabelTMID},
@@ -162,7 +172,9 @@ var (
 var All = []*Series{
 	TaskManagers, SlotsTotal, SlotsAvailable, JobUptime, JobRestarts, JobRescales, RescalePause, ReprocessedRecords,
 	CheckpointsCompleted, CheckpointsFailed, CheckpointLastDuration, CheckpointLastSize,
-	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle, TaskManagerCPU, TaskManagerCPULimit,
+	TaskRecordsIn, TaskRecordsOut, TaskBusy, TaskBackpressured, TaskIdle,
+	TaskWatermark, TaskStateSize, TaskInputQueue, TaskInputQueueCapacity, TaskOutputCredits,
+	TaskManagerCPU, TaskManagerCPULimit,
 	KafkaConsumerLag, KafkaConsumerLagMax, KafkaRecordsSkipped, KafkaRecordsDeadLettered, KafkaRecordsLost,
 	AutoscalerCurrent, AutoscalerDesired, AutoscalerDecisions,
 }

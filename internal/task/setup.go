@@ -35,6 +35,11 @@ func (t *Task) setup(ctx context.Context) error {
 		p := port{op: e.FromOp, side: e.Side}
 		writerOf[p] = append(writerOf[p], in.NewWriter(w))
 	}
+	var outs []*network.Output
+	for _, w := range t.writers {
+		outs = append(outs, w.outs...)
+	}
+	t.outsP.Store(&outs)
 	// The chain is built into a local slice and published whole: Run's
 	// cleanup walks t.chain and must never meet a half-built one.
 	// The chain is a tree rooted at the head, its operators in declaration
@@ -180,6 +185,7 @@ func (t *Task) openInputs(head any) error {
 		return fmt.Errorf("open input gate: %w", err)
 	}
 	t.gate = gate
+	t.gateP.Store(gate)
 	return nil
 }
 
@@ -220,6 +226,7 @@ func (t *Task) restore(ctx context.Context) error {
 		l.ctx.floors = watermarkFloors(t.cfg.KeyGroups, r.Keyed)
 		if f := l.ctx.floors; f != nil {
 			t.wm.current = max(t.wm.current, f.lowest())
+			t.watermarkOut.Store(t.wm.current)
 		}
 		for _, s := range r.Keyed {
 			for _, part := range subtract(s.Range, l.local) {

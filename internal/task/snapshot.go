@@ -50,6 +50,11 @@ func (t *Task) checkpoint(ctx context.Context, id uint64) error {
 		}
 		snaps = append(snaps, s)
 	}
+	var keyed int64
+	for _, u := range ups {
+		keyed += int64(len(u.data))
+	}
+	t.stateBytes.Store(keyed)
 	payload := binary.BigEndian.AppendUint64(nil, id)
 	for _, w := range t.writers {
 		if err := w.event(kindBarrier, payload); err != nil {

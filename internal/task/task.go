@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -182,6 +183,12 @@ type Task struct {
 	// pending is a source's pending records after its last poll, -1 when
 	// it does not know.
 	pending atomic.Int64
+	// For Gauges, from any goroutine: the output watermark, the keyed state
+	// of the last snapshot, the input gate and the output channels once
+	// set up.
+	watermarkOut, stateBytes atomic.Int64
+	gateP                    atomic.Pointer[network.InputGate]
+	outsP                    atomic.Pointer[[]*network.Output]
 	// waitSince is when the current wait began (unix nanos, 0: not
 	// waiting) and waitBP whether it is a wait for credits, so that a
 	// sample taken during a long wait counts it.
@@ -222,15 +229,16 @@ func New(cfg Config) *Task {
 	v := cfg.Graph.Vertices[cfg.Vertex]
 	log := cfg.Logger.With("task", fmt.Sprintf("%s[%d]", v.ID, cfg.Subtask), "attempt", cfg.Attempt)
 	return &Task{
-		cfg:        cfg,
-		key:        exec.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
-		vertex:     v,
-		log:        log,
-		started:    time.Now(),
-		wake:       make(chan struct{}, 1),
-		sourceWake: make(chan struct{}, 1),
-		pending:    pendingUnknown(),
-		metrics:    metrichook.NewRegistry(),
+		cfg:          cfg,
+		key:          exec.TaskKey{Vertex: v.ID, Subtask: cfg.Subtask},
+		vertex:       v,
+		log:          log,
+		started:      time.Now(),
+		wake:         make(chan struct{}, 1),
+		sourceWake:   make(chan struct{}, 1),
+		pending:      pendingUnknown(),
+		watermarkOut: func() (a atomic.Int64) { a.Store(math.MinInt64); return }(),
+		metrics:      metrichook.NewRegistry(),
 	}
 }
 
@@ -428,4 +436,35 @@ func closeHooks(l *link) (err error) {
 func pendingUnknown() (a atomic.Int64) {
 	a.Store(-1)
 	return
+}
+
+// Gauges are a subtask's current values for the metrics layer.
+type Gauges struct {
+	// Watermark is the subtask's output watermark, ms since the Unix
+	// epoch; math.MinInt64 while it has none.
+	Watermark int64
+	// StateBytes is the keyed state its last snapshot wrote.
+	StateBytes int64
+	// InputQueued is the messages waiting at its input gate, of
+	// InputCapacity (0 for a source).
+	InputQueued, InputCapacity int
+	// OutputCredits sums the credits of its output channels: 0 while every
+	// consumer applies backpressure; OutputChannels counts them.
+	OutputCredits, OutputChannels int
+}
+
+// Gauges returns the subtask's current values. It is safe for concurrent
+// use.
+func (t *Task) Gauges() Gauges {
+	g := Gauges{Watermark: t.watermarkOut.Load(), StateBytes: t.stateBytes.Load()}
+	if gate := t.gateP.Load(); gate != nil {
+		g.InputQueued, g.InputCapacity = gate.Backlog()
+	}
+	if outs := t.outsP.Load(); outs != nil {
+		for _, o := range *outs {
+			g.OutputCredits += o.Credits()
+		}
+		g.OutputChannels = len(*outs)
+	}
+	return g
 }

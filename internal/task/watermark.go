@@ -55,6 +55,7 @@ func (t *Task) advanceWatermark(wm int64) error {
 		return nil
 	}
 	t.wm.current = wm
+	t.watermarkOut.Store(wm)
 	for _, op := range t.wm.timed {
 		if err := op.OnWatermark(wm); err != nil {
 			return &Failure{Domain: rpc.DomainUser, Err: fmt.Errorf("watermark %d: %w", wm, err)}

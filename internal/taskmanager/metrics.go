@@ -1,6 +1,7 @@
 package taskmanager
 
 import (
+	"math"
 	"strconv"
 	"sync"
 
@@ -60,16 +61,19 @@ func (l *liveTasks) each(tmID string, fn func(lt *liveTask, labels []string)) {
 	}
 }
 
-// sampled is one subtask's sample and labels.
+// sampled is one subtask's sample, gauges and labels.
 type sampled struct {
 	s      rpc.TaskSample
+	g      task.Gauges
 	labels []string
 }
 
 // samples returns a sample of every live subtask of the newest attempt.
 func (l *liveTasks) samples(tmID string) []sampled {
 	var out []sampled
-	l.each(tmID, func(lt *liveTask, labels []string) { out = append(out, sampled{s: lt.t.Sample(), labels: labels}) })
+	l.each(tmID, func(lt *liveTask, labels []string) {
+		out = append(out, sampled{s: lt.t.Sample(), g: lt.t.Gauges(), labels: labels})
+	})
 	return out
 }
 
@@ -98,6 +102,15 @@ func (tm *TaskManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 			}
 		}
 	}
+	gauge := func(value func(task.Gauges) (float64, bool)) metrics.CollectFunc {
+		return func(emit metrics.Emit) {
+			for _, s := range tm.live.samples(tm.cfg.ResourceID) {
+				if v, ok := value(s.g); ok {
+					emit(v, s.labels...)
+				}
+			}
+		}
+	}
 	seconds := func(ns int64) float64 { return float64(ns) / 1e9 }
 	cpu := metrics.NewCPU()
 	removes := []func(){
@@ -108,6 +121,13 @@ func (tm *TaskManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 		})),
 		r.Collect(metrics.TaskBackpressured, per(func(s rpc.TaskSample) float64 { return seconds(s.BackPressuredNs) })),
 		r.Collect(metrics.TaskIdle, per(func(s rpc.TaskSample) float64 { return seconds(s.IdleNs) })),
+		r.Collect(metrics.TaskWatermark, gauge(func(g task.Gauges) (float64, bool) {
+			return float64(g.Watermark), g.Watermark != math.MinInt64
+		})),
+		r.Collect(metrics.TaskStateSize, gauge(func(g task.Gauges) (float64, bool) { return float64(g.StateBytes), true })),
+		r.Collect(metrics.TaskInputQueue, gauge(func(g task.Gauges) (float64, bool) { return float64(g.InputQueued), g.InputCapacity > 0 })),
+		r.Collect(metrics.TaskInputQueueCapacity, gauge(func(g task.Gauges) (float64, bool) { return float64(g.InputCapacity), g.InputCapacity > 0 })),
+		r.Collect(metrics.TaskOutputCredits, gauge(func(g task.Gauges) (float64, bool) { return float64(g.OutputCredits), g.OutputChannels > 0 })),
 		r.Collect(metrics.TaskManagerCPU, func(emit metrics.Emit) { emit(cpu.Seconds(), tm.cfg.ResourceID) }),
 		r.Collect(metrics.TaskManagerCPULimit, func(emit metrics.Emit) { emit(cpu.LimitCores(), tm.cfg.ResourceID) }),
 	}
