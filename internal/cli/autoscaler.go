@@ -37,6 +37,10 @@ type autoscalerOptions struct {
 	kubeconfig         string
 	port               int
 	host               string
+	// hpa's tolerance, stabilization windows and rate limits.
+	tolerance                      float64
+	downWindow, upWindow           time.Duration
+	upPods, upPercent, downPercent int
 }
 
 func (a *App) autoscalerCmd() *cobra.Command {
@@ -76,6 +80,12 @@ func (a *App) autoscalerCmd() *cobra.Command {
 	f.StringVar(&o.cpuLim, "cpu-limit", "500m", "each local TaskManager's CPU limit, e.g. 500m (0: none)")
 	f.IntVar(&o.targetCPU, "target-cpu", 35, "hpa: target CPU utilization, percent of the request")
 	f.DurationVar(&o.syncPeriod, "sync-period", 0, "how often to decide (0: the policy's, 15s)")
+	f.Float64Var(&o.tolerance, "tolerance", 0.1, "hpa: no change while the usage ratio is within 1±tolerance (the controller's --horizontal-pod-autoscaler-tolerance)")
+	f.DurationVar(&o.downWindow, "downscale-stabilization", 5*time.Minute, "hpa: scale down to the highest recommendation of this window")
+	f.DurationVar(&o.upWindow, "upscale-stabilization", 0, "hpa, with --hpa-behavior: scale up to the lowest recommendation of this window")
+	f.IntVar(&o.upPods, "scale-up-pods", 4, "hpa, with --hpa-behavior: add at most this many TaskManagers per 15 s (or --scale-up-percent, whichever is more)")
+	f.IntVar(&o.upPercent, "scale-up-percent", 100, "hpa, with --hpa-behavior: add at most this percent per 15 s (or --scale-up-pods, whichever is more)")
+	f.IntVar(&o.downPercent, "scale-down-percent", 100, "hpa, with --hpa-behavior: remove at most this percent per 15 s")
 	f.BoolVar(&o.hpaBehavior, "hpa-behavior", false, "hpa: use the autoscaling/v2 default behavior instead of kubectl autoscale's")
 	f.DurationVar(&o.drainTime, "drain-time", 0, "tide: drain the consumer lag within this long (0: the policy's, 60s)")
 	f.StringVar(&o.namespace, "namespace", "", "kubernetes: the Deployment's namespace (default $POD_NAMESPACE, else default)")
@@ -124,8 +134,25 @@ func (a *App) runAutoscaler(ctx context.Context, c *common, o autoscalerOptions)
 	var pol autoscaler.Policy
 	switch o.policy {
 	case "hpa":
+		// HPAConfig reads zero as "the default" and a negative value as
+		// "none": a flag set to 0 means none.
+		orNone := func(d time.Duration) time.Duration {
+			if d == 0 {
+				return -1
+			}
+			return d
+		}
+		tol := o.tolerance
+		if tol == 0 {
+			tol = -1
+		}
+		period := 15 * time.Second
 		pol, err = autoscaler.NewHPA(autoscaler.HPAConfig{Bounds: bounds, TargetUtilization: o.targetCPU,
-			SyncPeriod: o.syncPeriod, NoBehavior: !o.hpaBehavior})
+			ScaleUpTolerance: tol, ScaleDownTolerance: tol, SyncPeriod: o.syncPeriod, NoBehavior: !o.hpaBehavior,
+			ScaleUp: autoscaler.Rules{StabilizationWindow: orNone(o.upWindow), Policies: []autoscaler.ScalingPolicy{
+				{Type: autoscaler.Pods, Value: o.upPods, Period: period}, {Type: autoscaler.Percent, Value: o.upPercent, Period: period}}},
+			ScaleDown: autoscaler.Rules{StabilizationWindow: orNone(o.downWindow), Policies: []autoscaler.ScalingPolicy{
+				{Type: autoscaler.Percent, Value: o.downPercent, Period: period}}}})
 	case "tide":
 		pol, err = autoscaler.NewTide(autoscaler.TideConfig{Bounds: bounds, SyncPeriod: o.syncPeriod, DrainTime: o.drainTime})
 	default:

@@ -14,7 +14,7 @@ import (
 // warnOrError matches a slog text line at WARN or ERROR.
 var warnOrError = regexp.MustCompile(`level=(WARN|ERROR)`)
 
-// TestRunCleanVerify runs the README's first command, smaller: a clean run logs no WARN or
+// TestRunCleanVerify runs the README's Verify command, smaller: a clean run logs no WARN or
 // ERROR line, ends with a summary, and its output verifies with the command the summary gives.
 func TestRunCleanVerify(t *testing.T) {
 	e := newEnv(t)
