@@ -27,13 +27,7 @@ func (jm *JobManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 		emit(up, job()...)
 	})
 	add(metrics.JobRestarts, func(emit metrics.Emit) {
-		n := 0
-		for _, r := range view().Rescales {
-			if r.Trigger == rest.TriggerFailure || r.Trigger == rest.TriggerTaskManagerLost {
-				n++
-			}
-		}
-		emit(float64(n), job()...)
+		emit(float64(restarts(view().Rescales)), job()...)
 	})
 	byTrigger := func(value func(rest.Rescale) float64) metrics.CollectFunc {
 		return func(emit metrics.Emit) {
@@ -79,4 +73,17 @@ func (jm *JobManager) RegisterMetrics(r *metrics.Registry) (remove func()) {
 var rescaleTriggers = []rest.RescaleTrigger{
 	rest.TriggerInitial, rest.TriggerTaskManagerJoined, rest.TriggerTaskManagerLeaving,
 	rest.TriggerTaskManagerLost, rest.TriggerManual, rest.TriggerFailure,
+}
+
+// restarts counts the restarts of a rescale history: the failures and the
+// lost TaskManagers, not the planned rescales (tide_job_restarts_total,
+// Flink's numRestarts).
+func restarts(rs []rest.Rescale) int {
+	n := 0
+	for _, r := range rs {
+		if r.Trigger == rest.TriggerFailure || r.Trigger == rest.TriggerTaskManagerLost {
+			n++
+		}
+	}
+	return n
 }

@@ -301,14 +301,8 @@ func (b backend) JobMetrics(id string) ([]rest.Metric, error) {
 	case j.State == rest.JobRunning && v.Job.Timestamps["RUNNING"] > 0:
 		uptime = max(0, j.Now-v.Job.Timestamps["RUNNING"])
 	}
-	// Restarts are what tide_job_restarts_total counts: the failures and
-	// the lost TaskManagers, not the planned rescales.
-	restarts := 0
-	for _, r := range v.Rescales {
-		if r.Trigger == rest.TriggerFailure || r.Trigger == rest.TriggerTaskManagerLost {
-			restarts++
-		}
-	}
+	// Restarts are what tide_job_restarts_total counts.
+	numRestarts := restarts(v.Rescales)
 	ck := v.Checkpoints
 	// Flink's checkpoint gauges read -1 (and "n/a" for the path) before the
 	// first completed checkpoint or restore.
@@ -322,7 +316,7 @@ func (b backend) JobMetrics(id string) ([]rest.Metric, error) {
 	}
 	return []rest.Metric{
 		{ID: "uptime", Value: formatInt(uptime)},
-		{ID: "numRestarts", Value: formatInt(int64(restarts))},
+		{ID: "numRestarts", Value: formatInt(int64(numRestarts))},
 		{ID: "numberOfCompletedCheckpoints", Value: formatInt(ck.Counts.Completed)},
 		{ID: "numberOfFailedCheckpoints", Value: formatInt(ck.Counts.Failed)},
 		{ID: "numberOfInProgressCheckpoints", Value: formatInt(ck.Counts.InProgress)},
