@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tide-stream/tide/internal/kafkaread"
@@ -29,15 +28,7 @@ const (
 
 // startSinkKafka starts a three-broker kfake cluster on free ports with the
 // output topic, stopped at the test's end.
-func startSinkKafka(t *testing.T) []string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(outPartitions, outTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
-}
+func startSinkKafka(t *testing.T) []string { return kafkaWith(t, outTopic, outPartitions) }
 
 func serializeInt(v int64) ([]byte, []byte, error) {
 	return []byte(strconv.FormatInt(v%32, 10)), []byte(strconv.FormatInt(v, 10)), nil

@@ -29,7 +29,11 @@ const (
 
 // startKafka starts a three-broker kfake cluster on free ports with the
 // topic, stopped at the test's end.
-func startKafka(t *testing.T) []string {
+func startKafka(t *testing.T) []string { return kafkaWith(t, topic, partitions) }
+
+// kafkaWith starts a three-broker kfake cluster on free ports with one
+// topic, stopped at the test's end.
+func kafkaWith(t *testing.T, topic string, partitions int32) []string {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(partitions, topic))
 	if err != nil {
