@@ -171,6 +171,26 @@ type Config struct {
 	// Recovery is jobmanager.recovery. Default RecoveryLatestCheckpoint.
 	Recovery Recovery
 
+	// InternalTLS is security.ssl.internal.*: mutual TLS on the RPC and
+	// data-plane ports. Default off.
+	InternalTLS TLSFiles
+	// InternalTokenFile is security.internal.token-file: the shared secret
+	// JobManager and TaskManagers prove to each other. Default empty (none).
+	InternalTokenFile string
+	// RESTTLS is security.ssl.rest.*: HTTPS on the REST and metrics ports;
+	// its ClientAuth demands client certificates signed by its CAFile.
+	// Default off.
+	RESTTLS TLSFiles
+	// RESTTokenFile is rest.auth.token-file: the bearer token the REST API,
+	// the web UI and the metrics endpoint demand. Default empty (none).
+	RESTTokenFile string
+	// MetricsOpen is metrics.reporter.prom.allow-unauthenticated: serve
+	// /metrics without the bearer token. Default false.
+	MetricsOpen bool
+	// AllowInsecure is security.allow-insecure: bind a port to a
+	// non-loopback address with no authentication. Default false.
+	AllowInsecure bool
+
 	// sources records where each key's value came from; nil in a Config
 	// not made by Load, where every source reads as SourceDefault.
 	sources map[string]Source
@@ -224,4 +244,20 @@ func (c *Config) PromPortRange(taskManager bool) (lo, hi int, err error) {
 		return 0, 0, fmt.Errorf("config: metrics.reporter.prom.port: %w", err)
 	}
 	return lo, hi, nil
+}
+
+// TLSFiles is one security.ssl.<plane>.* group: PEM files, absolute paths.
+type TLSFiles struct {
+	// Enabled turns TLS on for the plane.
+	Enabled bool
+	// CertFile and KeyFile are this process's certificate (chain) and key.
+	CertFile, KeyFile string
+	// CAFile holds the certificates that sign the peers' certificates.
+	CAFile string
+	// ClientAuth demands client certificates (security.ssl.rest.authentication-enabled;
+	// always true on the internal plane).
+	ClientAuth bool
+	// ClientCertFile and ClientKeyFile are what Tide's own REST clients
+	// present when the server demands a client certificate (REST only).
+	ClientCertFile, ClientKeyFile string
 }

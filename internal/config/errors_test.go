@@ -106,6 +106,10 @@ func TestCrossKeyErrors(t *testing.T) {
 			`parallelism.default: bad value "200" from -D: must be at most pipeline.max-parallelism, which is "128" from default`},
 		{"max backoff below initial", nil, []string{"restart-strategy.exponential-delay.max-backoff=500ms"},
 			`restart-strategy.exponential-delay.max-backoff: bad value "500ms" from -D: must be at least restart-strategy.exponential-delay.initial-backoff`},
+		{"internal TLS without its files", nil, []string{"security.ssl.internal.enabled=true", "security.ssl.internal.cert-file=c.pem"},
+			`security.ssl.internal.enabled: bad value "true" from -D: needs security.ssl.internal.key-file`},
+		{"client certificates without HTTPS", nil, []string{"security.ssl.rest.authentication-enabled=true", "security.ssl.rest.ca-file=ca.pem"},
+			`security.ssl.rest.authentication-enabled: bad value "true" from -D: needs security.ssl.rest.enabled`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(LoadOptions{Home: t.TempDir(), Environ: tc.env, Dynamic: tc.dyn})

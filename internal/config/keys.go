@@ -23,6 +23,7 @@ const (
 	TypeEnum       Type = "enum"        // one of KeyInfo.Values
 	TypeURL        Type = "url"         // a gocloud.dev/blob URL or a path
 	TypePortRange  Type = "port range"  // ParsePortRange's syntax
+	TypePath       Type = "path"        // a file; relative to the current directory
 )
 
 // KeyInfo describes one configuration key: a row of the key table, used for
@@ -283,6 +284,51 @@ var options = []option{
 		Description: "latest-checkpoint: a JobManager (re)started for a job that has completed checkpoints in state.checkpoints.dir resumes its run from the newest one; a run that ended FINISHED or CANCELED is not run again unless execution.savepoint.path names another savepoint to start a new run from; none: start a new run"},
 		binding: enumKey(func(c *Config) *Recovery { return &c.Recovery },
 			map[string]Recovery{"latest-checkpoint": RecoveryLatestCheckpoint, "none": RecoveryNone})},
+	{KeyInfo: KeyInfo{Key: "security.ssl.internal.enabled", Default: "false", Type: TypeBool,
+		Description: "mutual TLS (1.3) on the RPC and data-plane ports: every process presents security.ssl.internal.cert-file and key-file and accepts only peers whose certificate security.ssl.internal.ca-file signed; the files are read again when they change"},
+		binding: boolKey(func(c *Config) *bool { return &c.InternalTLS.Enabled })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.internal.cert-file", Default: "", Type: TypePath,
+		Description: "PEM certificate (chain) of this process on the internal plane; required when security.ssl.internal.enabled"},
+		binding: pathKey(func(c *Config) *string { return &c.InternalTLS.CertFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.internal.key-file", Default: "", Type: TypePath,
+		Description: "PEM private key of security.ssl.internal.cert-file"},
+		binding: pathKey(func(c *Config) *string { return &c.InternalTLS.KeyFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.internal.ca-file", Default: "", Type: TypePath,
+		Description: "PEM certificates of the CAs that sign the internal certificates; use a CA of the cluster's own: any certificate it signed is a member"},
+		binding: pathKey(func(c *Config) *string { return &c.InternalTLS.CAFile })},
+	{KeyInfo: KeyInfo{Key: "security.internal.token-file", Default: "", Type: TypePath,
+		Description: "file holding a shared secret (at least 16 characters; surrounding whitespace ignored): the JobManager and TaskManagers prove to each other that they know it on every RPC and data-plane connection, without sending it; works with or without TLS; never logged"},
+		binding: pathKey(func(c *Config) *string { return &c.InternalTokenFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.enabled", Default: "false", Type: TypeBool,
+		Description: "HTTPS on rest.port and the metrics port with security.ssl.rest.cert-file and key-file (read again when they change); tide's own clients then trust security.ssl.rest.ca-file"},
+		binding: boolKey(func(c *Config) *bool { return &c.RESTTLS.Enabled })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.cert-file", Default: "", Type: TypePath,
+		Description: "PEM certificate (chain) of the REST and metrics server; required when security.ssl.rest.enabled"},
+		binding: pathKey(func(c *Config) *string { return &c.RESTTLS.CertFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.key-file", Default: "", Type: TypePath,
+		Description: "PEM private key of security.ssl.rest.cert-file"},
+		binding: pathKey(func(c *Config) *string { return &c.RESTTLS.KeyFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.ca-file", Default: "", Type: TypePath,
+		Description: "PEM certificates of the CAs that sign REST client certificates (with security.ssl.rest.authentication-enabled) and that tide's own REST clients trust; empty: the system's roots"},
+		binding: pathKey(func(c *Config) *string { return &c.RESTTLS.CAFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.authentication-enabled", Default: "false", Type: TypeBool,
+		Description: "the REST and metrics ports also demand a client certificate signed by security.ssl.rest.ca-file"},
+		binding: boolKey(func(c *Config) *bool { return &c.RESTTLS.ClientAuth })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.client-cert-file", Default: "", Type: TypePath,
+		Description: "PEM certificate that tide's own REST clients (tide autoscaler, tide chaos, tide run) present when security.ssl.rest.authentication-enabled"},
+		binding: pathKey(func(c *Config) *string { return &c.RESTTLS.ClientCertFile })},
+	{KeyInfo: KeyInfo{Key: "security.ssl.rest.client-key-file", Default: "", Type: TypePath,
+		Description: "PEM private key of security.ssl.rest.client-cert-file"},
+		binding: pathKey(func(c *Config) *string { return &c.RESTTLS.ClientKeyFile })},
+	{KeyInfo: KeyInfo{Key: "rest.auth.token-file", Default: "", Type: TypePath,
+		Description: "file holding a bearer token (at least 16 characters; surrounding whitespace ignored): the REST API, the web UI (which asks for it once) and the metrics port demand Authorization: Bearer <token>; tide's own REST clients send it"},
+		binding: pathKey(func(c *Config) *string { return &c.RESTTokenFile })},
+	{KeyInfo: KeyInfo{Key: "metrics.reporter.prom.allow-unauthenticated", Default: "false", Type: TypeBool,
+		Description: "serve /metrics on the metrics port without the bearer token of rest.auth.token-file or a client certificate (HTTPS still applies)"},
+		binding: boolKey(func(c *Config) *bool { return &c.MetricsOpen })},
+	{KeyInfo: KeyInfo{Key: "security.allow-insecure", Default: "false", Type: TypeBool,
+		Description: "allow binding rest.address, jobmanager.rpc.address or taskmanager.host to a non-loopback address with no authentication on that port; false refuses such a start, naming the keys to set"},
+		binding: boolKey(func(c *Config) *bool { return &c.AllowInsecure })},
 }
 
 // check validates a parsed value; its error says what is expected.
@@ -370,6 +416,17 @@ func stringKey(field func(*Config) *string, allowEmpty bool) binding {
 			return "", fmt.Errorf("must not be empty")
 		}
 		return s, nil
+	}, nil, func(s string) string { return s })
+}
+
+// pathKey binds a file path, made absolute; empty means none.
+func pathKey(field func(*Config) *string) binding {
+	return bind(field, func(s string) (string, error) {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return "", nil
+		}
+		return filepath.Abs(s)
 	}, nil, func(s string) string { return s })
 }
 

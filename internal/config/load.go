@@ -161,7 +161,34 @@ func resolve(home string, settings map[string]setting) (*Config, []error) {
 		}
 		errs = append(errs, e)
 	}
+	for _, r := range requirements {
+		if !bad[r.when] && r.on(c) {
+			for _, k := range r.need {
+				if v := c.Get(k); !bad[k] && (v == "" || v == "false") {
+					errs = append(errs, &Error{Key: r.when, Value: c.Get(r.when), Source: c.Source(r.when),
+						Err: fmt.Errorf("needs %s", k)})
+				}
+			}
+		}
+	}
 	return c, errs
+}
+
+// requirement says that the keys need must be set (a path) or true (a
+// bool) when key when is on.
+type requirement struct {
+	when string
+	on   func(c *Config) bool
+	need []string
+}
+
+var requirements = []requirement{
+	{"security.ssl.internal.enabled", func(c *Config) bool { return c.InternalTLS.Enabled },
+		[]string{"security.ssl.internal.cert-file", "security.ssl.internal.key-file", "security.ssl.internal.ca-file"}},
+	{"security.ssl.rest.enabled", func(c *Config) bool { return c.RESTTLS.Enabled },
+		[]string{"security.ssl.rest.cert-file", "security.ssl.rest.key-file"}},
+	{"security.ssl.rest.authentication-enabled", func(c *Config) bool { return c.RESTTLS.ClientAuth },
+		[]string{"security.ssl.rest.enabled", "security.ssl.rest.ca-file"}},
 }
 
 // relation is a constraint lo ≤ hi between two keys.

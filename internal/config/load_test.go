@@ -330,3 +330,17 @@ func TestErrorsAreTyped(t *testing.T) {
 		t.Errorf("no suggestion in %q", err)
 	}
 }
+
+func TestPathKeysAreAbsolute(t *testing.T) {
+	c, err := Load(LoadOptions{Home: t.TempDir(), Dynamic: []string{"rest.auth.token-file=secrets/rest.token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if want := filepath.Join(wd, "secrets", "rest.token"); c.RESTTokenFile != want {
+		t.Errorf("RESTTokenFile = %q, want %q", c.RESTTokenFile, want)
+	}
+	if c.InternalTokenFile != "" {
+		t.Errorf("InternalTokenFile = %q, want empty by default", c.InternalTokenFile)
+	}
+}
