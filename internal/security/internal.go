@@ -1,0 +1,292 @@
+package security
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tide-stream/tide/internal/transport"
+)
+
+// Defaults of an Internal network.
+const (
+	// DefaultHandshakeTimeout bounds a handshake, TLS and token together:
+	// a peer that connects and says nothing is dropped after it.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxHandshakes bounds the handshakes in progress on one
+	// listener; a connection beyond it is closed at once.
+	DefaultMaxHandshakes = 64
+)
+
+// exporterLabel is the TLS exporter label that binds a token proof to its
+// TLS session (RFC 9266's idea, with Tide's own label).
+const exporterLabel = "EXPORTER-tide-internal-token"
+
+// Internal is a transport.Network that authenticates, and with TLS
+// encrypts, every connection of the internal plane: the JobManager's
+// control port and the TaskManagers' data-plane ports.
+type Internal struct {
+	// Inner carries the bytes. Default: TCP.
+	Inner transport.Network
+	// Certs, if set, turns on mutual TLS 1.3 with its certificate and CAs.
+	Certs *Certs
+	// Secret, if set, turns on the token handshake.
+	Secret *Secret
+	// Logger receives refused connections, with the peer's address.
+	Logger *slog.Logger
+	// HandshakeTimeout bounds each handshake. Default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// MaxHandshakes bounds the handshakes in progress per listener. Default
+	// DefaultMaxHandshakes.
+	MaxHandshakes int
+}
+
+var _ transport.Network = (*Internal)(nil)
+
+// Enabled reports whether n authenticates anything.
+func (n *Internal) Enabled() bool { return n != nil && (n.Certs != nil || n.Secret != nil) }
+
+func (n *Internal) timeout() time.Duration {
+	if n.HandshakeTimeout > 0 {
+		return n.HandshakeTimeout
+	}
+	return DefaultHandshakeTimeout
+}
+
+func (n *Internal) log() *slog.Logger {
+	if n.Logger != nil {
+		return n.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Dial implements transport.Network: it connects to addr and runs the
+// client's side of the handshakes; the connection is returned only once the
+// server proved itself. An error from a peer that refused or failed the
+// handshake wraps ErrRefused.
+func (n *Internal) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	raw, err := transport.Or(n.Inner).Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := n.handshake(ctx, raw, false)
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("security: connect to %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// handshake runs TLS and the token handshake on raw, as a server or a
+// client, within the handshake timeout (and ctx).
+func (n *Internal) handshake(ctx context.Context, raw net.Conn, server bool) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout())
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	if err := raw.SetDeadline(deadline); err != nil {
+		return nil, err
+	}
+	// Cancelling ctx (the listener closing) ends the token handshake too.
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
+	defer stop()
+	conn := raw
+	var binding []byte
+	if n.Certs != nil {
+		var tc *tls.Conn
+		if server {
+			tc = tls.Server(raw, n.Certs.internalServerTLS())
+		} else {
+			tc = tls.Client(raw, n.Certs.internalClientTLS())
+		}
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		var err error
+		cs := tc.ConnectionState()
+		if binding, err = cs.ExportKeyingMaterial(exporterLabel, nil, 32); err != nil {
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		conn = tc
+	}
+	if n.Secret != nil {
+		var err error
+		if server {
+			err = n.Secret.serverHandshake(conn, binding)
+		} else {
+			err = n.Secret.clientHandshake(conn, binding)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !stop() {
+		return nil, ctx.Err()
+	}
+	if err := raw.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// Listen implements transport.Network: the listener's Accept returns only
+// connections whose peer passed the handshakes. Refusals are logged at WARN
+// with the peer's address (at most a few lines a minute; the rest counted).
+func (n *Internal) Listen(addr string) (net.Listener, error) {
+	inner, err := transport.Or(n.Inner).Listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	max := n.MaxHandshakes
+	if max <= 0 {
+		max = DefaultMaxHandshakes
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &listener{
+		Listener: inner,
+		ctx:      ctx,
+		cancel:   cancel,
+		n:        n,
+		ready:    make(chan net.Conn),
+		closing:  make(chan struct{}),
+		slots:    make(chan struct{}, max),
+		refusals: newLimitedLog(n.log(), 10, time.Minute),
+	}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// listener accepts on its inner listener and runs each handshake on a
+// goroutine of its own; Accept returns the connections that passed.
+type listener struct {
+	net.Listener
+	n        *Internal
+	ctx      context.Context // cancelled by Close: ends the handshakes
+	cancel   context.CancelFunc
+	ready    chan net.Conn
+	closing  chan struct{}
+	slots    chan struct{} // one per handshake in progress
+	refusals *limitedLog
+
+	closeOnce sync.Once
+	closeErr  error
+	// wg counts the accept loop and the handshakes; Close waits for them.
+	wg sync.WaitGroup
+}
+
+// Accept implements net.Listener.
+func (l *listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.closing:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener: it stops accepting, ends the handshakes in
+// progress and waits for them.
+func (l *listener) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.closing)
+		l.cancel()
+		l.closeErr = l.Listener.Close()
+		l.wg.Wait()
+	})
+	return l.closeErr
+}
+
+func (l *listener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		raw, err := l.Listener.Accept()
+		if err != nil {
+			select {
+			case <-l.closing:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			l.n.log().Warn("accept failed", "err", err)
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-l.closing:
+				return
+			}
+			continue
+		}
+		select {
+		case l.slots <- struct{}{}:
+		default:
+			l.refusals.warn("refused a connection", "peer", raw.RemoteAddr().String(),
+				"why", fmt.Sprintf("%d handshakes already in progress", cap(l.slots)))
+			raw.Close()
+			continue
+		}
+		l.wg.Add(1)
+		go l.serve(raw)
+	}
+}
+
+// serve runs one connection's handshake and hands it to Accept.
+func (l *listener) serve(raw net.Conn) {
+	defer l.wg.Done()
+	conn, err := l.n.handshake(l.ctx, raw, true)
+	<-l.slots
+	if err != nil {
+		raw.Close()
+		select {
+		case <-l.closing:
+		default:
+			l.refusals.warn("refused a connection", "peer", raw.RemoteAddr().String(), "why", err.Error())
+		}
+		return
+	}
+	select {
+	case l.ready <- conn:
+	case <-l.closing:
+		conn.Close()
+	}
+}
+
+// limitedLog logs at most burst lines per period and counts the rest,
+// so that a flood of refused connections cannot flood the log.
+type limitedLog struct {
+	to     *slog.Logger
+	burst  int
+	period time.Duration
+
+	mu         sync.Mutex
+	start      time.Time
+	n, dropped int
+}
+
+func newLimitedLog(log *slog.Logger, burst int, period time.Duration) *limitedLog {
+	return &limitedLog{to: log, burst: burst, period: period}
+}
+
+func (l *limitedLog) warn(msg string, args ...any) {
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.start) >= l.period {
+		if l.dropped > 0 {
+			args = append(args, "not_logged_before", l.dropped)
+		}
+		l.start, l.n, l.dropped = now, 0, 0
+	}
+	l.n++
+	if l.n > l.burst {
+		l.dropped++
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	l.to.Warn(msg, args...)
+}
