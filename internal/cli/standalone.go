@@ -110,7 +110,12 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 		return err
 	}
 	defer release()
+	network, _, err := processSecurity(conf, "jobmanager.rpc.address", conf.JobManagerRPCAddress, log)
+	if err != nil {
+		return err
+	}
 	jc := jobmanager.FromConfig(conf)
+	jc.Network = network
 	jc.JobName, jc.JobArgs, jc.Jobs, jc.Version = job, jargs, a.Jobs, Version
 	jc.ShutdownDelay, jc.Logger = 2*time.Second, log
 	jm, err := jobmanager.New(jc)

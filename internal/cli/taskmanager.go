@@ -81,7 +81,12 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	if err := daemon.RecordStopTimeout(conf.Home, daemon.KindTaskManager, conf.DecommissionTimeout); err != nil {
 		log.Warn("stop will not know this taskmanager's decommission timeout", "err", err)
 	}
+	network, _, err := processSecurity(conf, "taskmanager.host", conf.TaskManagerHost, log)
+	if err != nil {
+		return err
+	}
 	tc := taskmanager.FromConfig(conf)
+	tc.Network = network
 	tc.Version, tc.Jobs, tc.Logger = Version, a.Jobs, log
 	tm, err := taskmanager.New(tc)
 	if err != nil {

@@ -155,6 +155,9 @@ func (s *Secret) serverHandshake(conn net.Conn, binding []byte) error {
 	}
 	got := make([]byte, proofLen)
 	if _, err := io.ReadFull(conn, got); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return errors.New("token handshake: the peer hung up instead of proving the secret: it has another security.internal.token-file")
+		}
 		return fmt.Errorf("token handshake: read proof: %w", err)
 	}
 	if !hmac.Equal(got, s.proof("client", binding, nc, ns)) {

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/tide-stream/tide/internal/network"
 	"github.com/tide-stream/tide/internal/plan"
 	"github.com/tide-stream/tide/internal/rpc"
+	"github.com/tide-stream/tide/internal/security"
 	"github.com/tide-stream/tide/internal/transport"
 )
 
@@ -176,7 +178,12 @@ func (tm *TaskManager) Run(ctx context.Context) error {
 			tm.log.Info("leaving and the jobmanager is unreachable; exiting", "err", err)
 			return nil
 		}
-		if tm.graph == nil {
+		if err != nil && strings.Contains(err.Error(), security.ErrRefused.Error()) {
+			// gRPC flattens the dialer's error into its status message, hence
+			// the match on the text. Retried: the other side may be fixed.
+			tm.log.Error("the jobmanager and this taskmanager do not authenticate each other; check security.internal.token-file and security.ssl.internal.* on both",
+				"jobmanager", tm.cfg.JobManager, "err", err, "retry_in", backoff)
+		} else if tm.graph == nil {
 			// Never registered: the JobManager is not up yet, as when a
 			// cluster starts. Not worth a warning.
 			tm.log.Info("waiting for the jobmanager", "jobmanager", tm.cfg.JobManager, "err", err, "retry_in", backoff)
