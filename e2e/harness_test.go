@@ -73,6 +73,9 @@ type cluster struct {
 	mu       sync.Mutex
 	procs    []*proc
 	nextTM   int
+	// rest, if set, is the REST client (HTTPS, token); scheme goes with it.
+	rest   *http.Client
+	scheme string
 }
 
 // proc is one running tide process.
@@ -200,8 +203,11 @@ func (c *cluster) stopAll() {
 
 // get decodes a REST response into v.
 func (c *cluster) get(path string, v any) error {
-	cl := http.Client{Timeout: 5 * time.Second}
-	resp, err := cl.Get(fmt.Sprintf("http://127.0.0.1:%d%s", c.restPort, path))
+	cl, scheme := &http.Client{Timeout: 5 * time.Second}, "http"
+	if c.rest != nil {
+		cl, scheme = c.rest, c.scheme
+	}
+	resp, err := cl.Get(fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, c.restPort, path))
 	if err != nil {
 		return err
 	}

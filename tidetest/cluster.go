@@ -15,6 +15,7 @@ import (
 	"github.com/tide-stream/tide/internal/jobmanager"
 	"github.com/tide-stream/tide/internal/jobs"
 	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/security"
 	"github.com/tide-stream/tide/internal/transport"
 	"github.com/tide-stream/tide/stream"
 )
@@ -190,9 +191,14 @@ func start(t testing.TB, cfg Config) (*Cluster, error) {
 // startJobManager starts a JobManager with jc and waits until it has
 // published its first view.
 func (c *Cluster) startJobManager(jc jobmanager.Config) error {
+	var inner transport.Network
 	if c.net != nil {
-		jc.Network = c.net.Host(jobManagerHost)
+		inner = c.net.Host(jobManagerHost)
 		jc.OpenStorage = blob.Share(c.faults)
+	}
+	var err error
+	if jc.Network, err = c.secure(inner, jc.Logger); err != nil {
+		return err
 	}
 	jm, err := jobmanager.New(jc)
 	if err != nil {
@@ -242,6 +248,17 @@ func (c *Cluster) RestartJobManager() {
 	if err := c.startJobManager(jc); err != nil {
 		c.t.Fatalf("tidetest: restart the jobmanager: %v", err)
 	}
+}
+
+// secure wraps inner (nil: TCP) in the internal plane's security when
+// Dynamic sets security.ssl.internal.* or security.internal.token-file, as
+// `tide standalone-job` and `tide taskmanager` do.
+func (c *Cluster) secure(inner transport.Network, log *slog.Logger) (transport.Network, error) {
+	sec, err := security.InternalFromConfig(c.conf, inner, log)
+	if err != nil || sec == nil {
+		return inner, err
+	}
+	return sec, nil
 }
 
 // jobManagerHost is the JobManager's host on the simulated network; a

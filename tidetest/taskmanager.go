@@ -11,6 +11,7 @@ import (
 	"github.com/tide-stream/tide/internal/blob"
 	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/taskmanager"
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 // TM is one TaskManager of a test cluster.
@@ -48,8 +49,13 @@ func (c *Cluster) addTaskManager() (*TM, error) {
 	tc := taskmanager.FromConfig(conf)
 	tc.JobManager, tc.ResourceID, tc.Version, tc.Jobs = c.rpcAddr, id, version, c.reg
 	tc.Logger = c.log.With("component", "taskmanager")
+	var inner transport.Network
 	if c.net != nil {
-		tc.DataHost, tc.Network, tc.OpenStorage = id, c.net.Host(id), blob.Share(c.faults)
+		tc.DataHost, inner, tc.OpenStorage = id, c.net.Host(id), blob.Share(c.faults)
+	}
+	var err error
+	if tc.Network, err = c.secure(inner, tc.Logger); err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	tm, err := taskmanager.New(tc)
 	if err != nil {
