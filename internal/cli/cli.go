@@ -73,7 +73,7 @@ func (a *App) root() *cobra.Command {
 		"tide run -j WordCount --taskmanagers 1 -Dexecution.checkpointing.interval=1s -- --lines 5000 --output wordcount-output\n"+
 		"tide run -j CPULoad --taskmanagers 2 -- --partitions 2\n"+
 		"tide run -j Verify -- --help")
-	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), run, a.verifyCmd(), a.chaosCmd(), a.datagenCmd(), a.kafkaCmd(), a.autoscalerCmd(), a.demoCmd())
+	root.AddCommand(a.standaloneJobCmd(), a.taskManagerCmd(), run, a.verifyCmd(), a.chaosCmd(), a.datagenCmd(), a.kafkaCmd(), a.autoscalerCmd(), a.demoCmd(), a.secretsCmd())
 	return root
 }
 
