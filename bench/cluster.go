@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tide-stream/tide/internal/pki"
 )
 
 // cluster is a JobManager and TaskManagers started from the tide binary as
@@ -32,6 +34,8 @@ type cluster struct {
 	tms     []*proc
 	// tmFlags are extra -D flags of every TaskManager started.
 	tmFlags []string
+	// dynamic are extra -D flags of every process started.
+	dynamic []string
 	// promPorts are the metrics ports of the processes started.
 	promPorts []int
 	nextTM    int
@@ -96,8 +100,24 @@ func (c *cluster) common() ([]string, error) {
 		return nil, err
 	}
 	c.promPorts = append(c.promPorts, ports[0])
-	return []string{"-Djobmanager.rpc.address=127.0.0.1", "-Djobmanager.rpc.port=" + strconv.Itoa(c.rpcPort),
-		"-Dmetrics.reporter.prom.port=" + strconv.Itoa(ports[0]), "-Dtaskmanager.host=127.0.0.1"}, nil
+	flags := []string{"-Djobmanager.rpc.address=127.0.0.1", "-Djobmanager.rpc.port=" + strconv.Itoa(c.rpcPort),
+		"-Dmetrics.reporter.prom.port=" + strconv.Itoa(ports[0]), "-Dtaskmanager.host=127.0.0.1"}
+	for _, d := range c.dynamic {
+		flags = append(flags, "-D"+d)
+	}
+	return flags, nil
+}
+
+// secureInternal turns on mutual TLS and the shared secret on the internal
+// plane (RPC and data plane) of every process started from now on, with a CA,
+// certificate and secret made in the cluster's home.
+func (c *cluster) secureInternal() error {
+	f, err := pki.Create(pki.Options{Dir: filepath.Join(c.home, "secrets")})
+	if err != nil {
+		return err
+	}
+	c.dynamic = append(c.dynamic, f.InternalDynamic()...)
+	return nil
 }
 
 // startJM starts the JobManager of job with extra -D flags and job args.

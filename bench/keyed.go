@@ -19,6 +19,15 @@ type keyedOptions struct {
 	// scrape, when set, alternates runs without metrics scrapes and runs
 	// whose every process is scraped this often, and reports both.
 	scrape time.Duration
+	// tls, when set, alternates runs with the internal plane in clear and
+	// runs with mutual TLS and the shared secret on it, and reports both.
+	tls bool
+}
+
+// keyedMode is how one run's cluster is set up.
+type keyedMode struct {
+	scrape time.Duration
+	tls    bool
 }
 
 func (o *keyedOptions) bind(fs *flag.FlagSet) {
@@ -26,6 +35,7 @@ func (o *keyedOptions) bind(fs *flag.FlagSet) {
 	fs.Int64Var(&o.keys, "keys", 1024, "keyed: number of keys")
 	fs.IntVar(&o.reps, "runs", 3, "keyed: runs, each on a fresh cluster")
 	fs.DurationVar(&o.scrape, "scrape", 0, "keyed: also run with every process's /metrics scraped this often, alternating with runs without (0: only without)")
+	fs.BoolVar(&o.tls, "compare-tls", false, "keyed: also run with mutual TLS and the shared secret on the RPC and data plane, alternating with runs without")
 }
 
 // keyedRun is one run's measurement.
@@ -48,38 +58,50 @@ func (o *keyedOptions) validate() error {
 }
 
 func runKeyed(ctx context.Context, o keyedOptions, rep *Report, stderr io.Writer) error {
-	var e2e, steady, e2eScraped, steadyScraped []float64
-	var errs error
-	modes := []time.Duration{0}
+	modes := []keyedMode{{}}
 	if o.scrape > 0 {
-		modes = append(modes, o.scrape)
+		modes = append(modes, keyedMode{scrape: o.scrape})
 	}
+	if o.tls {
+		modes = append(modes, keyedMode{tls: true})
+	}
+	e2e, steady := make([][]float64, len(modes)), make([][]float64, len(modes))
+	var errs error
 run:
 	for i := range o.reps {
-		for _, scrape := range modes {
-			r, err := keyedOnce(ctx, o, scrape)
+		for m, mode := range modes {
+			r, err := keyedOnce(ctx, o, mode)
 			if err != nil {
 				errs = fmt.Errorf("keyed: run %d: %w", i+1, err)
 				break run
 			}
 			what := "no scrapes"
-			if scrape > 0 {
-				what = fmt.Sprintf("scraped every %v (%d scrapes)", scrape, r.scrapes)
-				e2eScraped, steadyScraped = append(e2eScraped, r.endToEnd), append(steadyScraped, r.steady)
-			} else {
-				e2e, steady = append(e2e, r.endToEnd), append(steady, r.steady)
+			switch {
+			case mode.scrape > 0:
+				what = fmt.Sprintf("scraped every %v (%d scrapes)", mode.scrape, r.scrapes)
+			case mode.tls:
+				what = "TLS and secret on the internal plane"
 			}
+			e2e[m], steady[m] = append(e2e[m], r.endToEnd), append(steady[m], r.steady)
 			fmt.Fprintf(stderr, "keyed run %d/%d, %s: %s records/s first record -> FINISHED, %s records/s steady\n",
 				i+1, o.reps, what, num(r.endToEnd), num(r.steady))
 		}
 	}
 	note := fmt.Sprintf("Throughput --stateful, %d records, %d keys, JM + 2 TMs (1 slot each), parallelism 2", o.records, o.keys)
-	rep.add("keyed, 2 TMs, first record -> FINISHED", "records/s", e2e, &target{atLeast: true, bound: 1e6}, note)
-	rep.add("keyed, 2 TMs, steady state", "records/s", steady, &target{atLeast: true, bound: 1e6}, note)
-	if o.scrape > 0 {
-		note := fmt.Sprintf("%s; every process's /metrics scraped every %v", note, o.scrape)
-		rep.add("keyed, 2 TMs, first record -> FINISHED, scraped", "records/s", e2eScraped, nil, note)
-		rep.add("keyed, 2 TMs, steady state, scraped", "records/s", steadyScraped, nil, note)
+	for m, mode := range modes {
+		switch {
+		case mode.scrape > 0:
+			note := fmt.Sprintf("%s; every process's /metrics scraped every %v", note, mode.scrape)
+			rep.add("keyed, 2 TMs, first record -> FINISHED, scraped", "records/s", e2e[m], nil, note)
+			rep.add("keyed, 2 TMs, steady state, scraped", "records/s", steady[m], nil, note)
+		case mode.tls:
+			note := note + "; mutual TLS 1.3 and the shared secret on the RPC and data plane"
+			rep.add("keyed, 2 TMs, first record -> FINISHED, TLS", "records/s", e2e[m], nil, note)
+			rep.add("keyed, 2 TMs, steady state, TLS", "records/s", steady[m], nil, note)
+		default:
+			rep.add("keyed, 2 TMs, first record -> FINISHED", "records/s", e2e[m], &target{atLeast: true, bound: 1e6}, note)
+			rep.add("keyed, 2 TMs, steady state", "records/s", steady[m], &target{atLeast: true, bound: 1e6}, note)
+		}
 	}
 	return errs
 }
@@ -88,7 +110,7 @@ run:
 // runs in default scheduler mode at parallelism 2 so that it starts only
 // once both TaskManagers are there, and the whole bounded input is timed at
 // parallelism 2.
-func keyedOnce(ctx context.Context, o keyedOptions, scrape time.Duration) (res keyedRun, err error) {
+func keyedOnce(ctx context.Context, o keyedOptions, mode keyedMode) (res keyedRun, err error) {
 	c, err := newCluster(o.tide, o.logs)
 	if err != nil {
 		return res, err
@@ -99,6 +121,11 @@ func keyedOnce(ctx context.Context, o keyedOptions, scrape time.Duration) (res k
 		}
 		c.stop(err != nil)
 	}()
+	if mode.tls {
+		if err := c.secureInternal(); err != nil {
+			return res, err
+		}
+	}
 	flags := []string{"-Dscheduler-mode=default", "-Dparallelism.default=2"}
 	jobArgs := []string{"--records", strconv.FormatInt(o.records, 10), "--keys", strconv.FormatInt(o.keys, 10),
 		"--stateful", "--progress", "500ms"}
@@ -117,9 +144,9 @@ func keyedOnce(ctx context.Context, o keyedOptions, scrape time.Duration) (res k
 	if err := c.waitRunning(ctx, id, 2, 60*time.Second); err != nil {
 		return res, err
 	}
-	if scrape > 0 {
+	if mode.scrape > 0 {
 		sctx, stop := context.WithCancel(ctx)
-		done := c.scrape(sctx, scrape)
+		done := c.scrape(sctx, mode.scrape)
 		defer func() { stop(); res.scrapes = done() }()
 	}
 	var d jobDetail

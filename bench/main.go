@@ -2,9 +2,9 @@
 // prints them as a table, optionally also as JSON:
 //
 //	go run ./bench chained [--rounds 5] [--benchtime 2s] [--cpuprofile FILE]
-//	go run ./bench keyed   --tide BIN [--records 30000000] [--keys 1024] [--runs 3]
+//	go run ./bench keyed   --tide BIN [--records 30000000] [--keys 1024] [--runs 3] [--scrape 1s] [--compare-tls]
 //	go run ./bench rescale --tide BIN [--cycles 3] [--rate 100000] [--state-keys 1024]
-//	                       [--state-mb 0,100] [--local-recovery true,false]
+//	                       [--state-mb 0,100] [--local-recovery true,false] [--tls false,true]
 //	                       [--state-bytes-per-key 1024] [--checkpoint-interval 1s] [--keep]
 //	go run ./bench nexmark [--queries q0,q1,...] [--events N] [--parallelism 2] [--event-rate 100000]
 //	                       [--repeat 3] [--seed 0] [--cpuprofile FILE]
@@ -19,8 +19,9 @@
 // BenchmarkChainedText (realistic per-record work). keyed and rescale start a real JobManager and
 // TaskManagers (the tide binary given by --tide) on loopback with free
 // ports and a fresh TIDE_HOME, and read the REST API and the Throughput
-// job's progress lines. rescale runs every combination of --state-mb and
-// --local-recovery on its own cluster and measures pause, bytes restored
+// job's progress lines; --compare-tls alternates runs with mutual TLS and the
+// shared secret on the internal plane. rescale runs every combination of
+// --state-mb, --local-recovery and --tls on its own cluster and measures pause, bytes restored
 // from the blob store and kill -9 detection of every rescale. nexmark runs
 // the Nexmark queries in this process on real tasks and loopback network
 // managers (nexmark.go), checks each run's result against bench/nexmark's

@@ -22,6 +22,7 @@ type rescaleOptions struct {
 	keys     int64
 	stateMB  floatList
 	local    boolList
+	tls      boolList
 	perKey   int
 	interval time.Duration
 	settle   time.Duration
@@ -35,6 +36,8 @@ func (o *rescaleOptions) bind(fs *flag.FlagSet) {
 	fs.Var(&o.stateMB, "state-mb", "rescale: approximate keyed state, MiB, comma-separated list (0: small state, --state-keys keys)")
 	o.local = boolList{true}
 	fs.Var(&o.local, "local-recovery", "rescale: state.backend.local-recovery of the TaskManagers, comma-separated list (true,false)")
+	o.tls = boolList{false}
+	fs.Var(&o.tls, "tls", "rescale: mutual TLS and the shared secret on the RPC and data plane, comma-separated list (false,true)")
 	fs.IntVar(&o.perKey, "state-bytes-per-key", 1024, "rescale: bytes of the value stored per key when --state-mb > 0")
 	fs.DurationVar(&o.interval, "checkpoint-interval", time.Second, "rescale: execution.checkpointing.interval")
 	fs.DurationVar(&o.settle, "settle", 2*time.Second, "rescale: how long the job runs at its new parallelism before the next TaskManager event")
@@ -54,8 +57,8 @@ func (o *rescaleOptions) validate() error {
 			errs = append(errs, fmt.Errorf("rescale: --state-mb %v must be in [0, 4096]", mb))
 		}
 	}
-	if len(o.stateMB) == 0 || len(o.local) == 0 {
-		errs = append(errs, errors.New("rescale: --state-mb and --local-recovery need at least one value"))
+	if len(o.stateMB) == 0 || len(o.local) == 0 || len(o.tls) == 0 {
+		errs = append(errs, errors.New("rescale: --state-mb, --local-recovery and --tls need at least one value"))
 	}
 	if o.settle < 0 {
 		errs = append(errs, fmt.Errorf("rescale: --settle %v must not be negative", o.settle))
@@ -70,6 +73,7 @@ func (o *rescaleOptions) validate() error {
 type rescaleConfig struct {
 	stateMB float64
 	local   bool
+	tls     bool
 }
 
 func (c rescaleConfig) String() string {
@@ -77,7 +81,11 @@ func (c rescaleConfig) String() string {
 	if c.stateMB > 0 {
 		state = fmt.Sprintf("%s MiB state", strconv.FormatFloat(c.stateMB, 'f', -1, 64))
 	}
-	return fmt.Sprintf("%s, local recovery %s", state, map[bool]string{true: "on", false: "off"}[c.local])
+	s := fmt.Sprintf("%s, local recovery %s", state, map[bool]string{true: "on", false: "off"}[c.local])
+	if c.tls {
+		s += ", TLS"
+	}
+	return s
 }
 
 // jobArgs returns the Throughput job's arguments for c.
@@ -139,14 +147,16 @@ func runRescale(ctx context.Context, o rescaleOptions, rep *Report, stderr io.Wr
 	var errs error
 	for _, mb := range o.stateMB {
 		for _, local := range o.local {
-			c := rescaleConfig{stateMB: mb, local: local}
-			samples, err := rescaleCycles(ctx, o, c, stderr)
-			rep.Rescales = append(rep.Rescales, samples...)
-			addRescaleFigures(rep, o, c, samples)
-			if err != nil {
-				errs = errors.Join(errs, fmt.Errorf("rescale (%s): %w", c, err))
-				if ctx.Err() != nil {
-					return errs
+			for _, tls := range o.tls {
+				c := rescaleConfig{stateMB: mb, local: local, tls: tls}
+				samples, err := rescaleCycles(ctx, o, c, stderr)
+				rep.Rescales = append(rep.Rescales, samples...)
+				addRescaleFigures(rep, o, c, samples)
+				if err != nil {
+					errs = errors.Join(errs, fmt.Errorf("rescale (%s): %w", c, err))
+					if ctx.Err() != nil {
+						return errs
+					}
 				}
 			}
 		}

@@ -46,6 +46,11 @@ func rescaleCycles(ctx context.Context, o rescaleOptions, cfg rescaleConfig, std
 		}
 		samples = r.samples
 	}()
+	if cfg.tls {
+		if err := c.secureInternal(); err != nil {
+			return nil, err
+		}
+	}
 	c.tmFlags = []string{fmt.Sprintf("-Dstate.backend.local-recovery=%t", cfg.local)}
 	flags := []string{"-Dexecution.checkpointing.interval=" + o.interval.String()}
 	if err := c.startJM("Throughput", flags, o.jobArgs(cfg)); err != nil {

@@ -107,3 +107,27 @@ func yamlQuote(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
 }
+
+// Dynamic returns the settings that turn on everything f holds, as
+// key=value pairs (what -D takes, without the -D).
+func (f *Files) Dynamic() []string { return dynamic(f.settings()) }
+
+// InternalDynamic returns the settings of the internal plane only: mutual
+// TLS and the shared secret, with the REST and metrics ports left as they are.
+func (f *Files) InternalDynamic() []string {
+	var out []setting
+	for _, s := range f.settings() {
+		if strings.HasPrefix(s.key, "security.ssl.internal.") || s.key == "security.internal.token-file" {
+			out = append(out, s)
+		}
+	}
+	return dynamic(out)
+}
+
+func dynamic(ss []setting) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.key + "=" + s.value
+	}
+	return out
+}

@@ -133,3 +133,23 @@ func TestConfigLoads(t *testing.T) {
 		})
 	}
 }
+
+func TestDynamicLoads(t *testing.T) {
+	f, err := Create(Options{Dir: filepath.Join(t.TempDir(), "s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(config.LoadOptions{Home: t.TempDir(), Dynamic: f.Dynamic()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantConfig(t, "Dynamic", c, f, false)
+	c, err = config.Load(config.LoadOptions{Home: t.TempDir(), Dynamic: f.InternalDynamic()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.InternalTLS.Enabled || c.InternalTokenFile != f.InternalToken || c.RESTTLS.Enabled || c.RESTTokenFile != "" {
+		t.Errorf("InternalDynamic: internal TLS %v, token %q, REST TLS %v, REST token %q; want the internal plane only",
+			c.InternalTLS.Enabled, c.InternalTokenFile, c.RESTTLS.Enabled, c.RESTTokenFile)
+	}
+}
