@@ -2,12 +2,16 @@ package stream_test
 
 import (
 	"flag"
+	"maps"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/pki"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/tidetest"
 )
@@ -92,6 +96,49 @@ func TestSimJoin(t *testing.T) {
 		requireUnfinished(t, sink, vs)
 		c.AddTaskManager()
 		c.WaitParallelism(2, timeout)
+		c.WaitState(tidetest.Finished, timeout)
+		requireRescale(t, c, rest.TriggerTaskManagerJoined)
+		requireUndisturbed(t, sink, vs)
+	})
+}
+
+// TestSimSecured runs the internal plane on mutual TLS and the shared
+// secret (what `tide secrets create` writes, made in the bubble so that the
+// certificates are valid on its virtual clock). A TaskManager with another
+// secret and one with a certificate of another CA try to join and are never
+// registered; a member joins and another crashes, and the output is exact.
+func TestSimSecured(t *testing.T) {
+	simulate(t, func(t *testing.T, r *rand.Rand, seed uint64) {
+		secrets := func(name string) map[string]string {
+			f, err := pki.Create(pki.Options{Dir: filepath.Join(t.TempDir(), name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dyn := map[string]string{}
+			for _, kv := range f.InternalDynamic() {
+				k, v, _ := strings.Cut(kv, "=")
+				dyn[k] = v
+			}
+			return dyn
+		}
+		dyn, other := secrets("cluster"), secrets("other")
+		c, sink, vs := simJob(t, r, seed, 6000, 2000, 1, dyn)
+		c.WaitParallelism(1, timeout)
+		wrongSecret := maps.Clone(dyn)
+		wrongSecret["security.internal.token-file"] = other["security.internal.token-file"]
+		otherCA := maps.Clone(other)
+		otherCA["security.internal.token-file"] = dyn["security.internal.token-file"]
+		c.AddTaskManagerWith(wrongSecret)
+		c.AddTaskManagerWith(otherCA)
+		pause(r)
+		requireUnfinished(t, sink, vs)
+		if n := c.Overview().TaskManagers; n != 1 {
+			t.Fatalf("%d taskmanagers registered, want the member only", n)
+		}
+		c.AddTaskManager()
+		c.WaitParallelism(2, timeout)
+		tms := c.TaskManagers()
+		[]*tidetest.TM{tms[0], tms[3]}[r.IntN(2)].Crash()
 		c.WaitState(tidetest.Finished, timeout)
 		requireRescale(t, c, rest.TriggerTaskManagerJoined)
 		requireUndisturbed(t, sink, vs)

@@ -197,7 +197,7 @@ func (c *Cluster) startJobManager(jc jobmanager.Config) error {
 		jc.OpenStorage = blob.Share(c.faults)
 	}
 	var err error
-	if jc.Network, err = c.secure(inner, jc.Logger); err != nil {
+	if jc.Network, err = secure(c.conf, inner, jc.Logger); err != nil {
 		return err
 	}
 	jm, err := jobmanager.New(jc)
@@ -251,10 +251,10 @@ func (c *Cluster) RestartJobManager() {
 }
 
 // secure wraps inner (nil: TCP) in the internal plane's security when
-// Dynamic sets security.ssl.internal.* or security.internal.token-file, as
+// conf sets security.ssl.internal.* or security.internal.token-file, as
 // `tide standalone-job` and `tide taskmanager` do.
-func (c *Cluster) secure(inner transport.Network, log *slog.Logger) (transport.Network, error) {
-	sec, err := security.InternalFromConfig(c.conf, inner, log)
+func secure(conf *config.Config, inner transport.Network, log *slog.Logger) (transport.Network, error) {
+	sec, err := security.InternalFromConfig(conf, inner, log)
 	if err != nil || sec == nil {
 		return inner, err
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/tide-stream/tide/internal/blob"
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/taskmanager"
 	"github.com/tide-stream/tide/internal/transport"
@@ -38,14 +40,38 @@ func (c *Cluster) AddTaskManager() *TM {
 	return tm
 }
 
-func (c *Cluster) addTaskManager() (*TM, error) {
+// AddTaskManagerWith starts one more TaskManager whose configuration is
+// the cluster's with dynamic on top (key to value), as a TaskManager
+// started by hand with other -D settings would be: another secret, other
+// certificates. It fails the test if the TaskManager cannot start.
+func (c *Cluster) AddTaskManagerWith(dynamic map[string]string) *TM {
+	c.t.Helper()
+	cfg := c.cfg
+	cfg.Dynamic = maps.Clone(cfg.Dynamic)
+	if cfg.Dynamic == nil {
+		cfg.Dynamic = map[string]string{}
+	}
+	maps.Copy(cfg.Dynamic, dynamic)
+	conf, err := loadConfig(c.t, cfg)
+	if err == nil {
+		var tm *TM
+		if tm, err = c.addTaskManagerConf(conf); err == nil {
+			return tm
+		}
+	}
+	c.t.Fatalf("tidetest: add taskmanager: %v", err)
+	return nil
+}
+
+func (c *Cluster) addTaskManager() (*TM, error) { return c.addTaskManagerConf(c.conf) }
+
+func (c *Cluster) addTaskManagerConf(conf *config.Config) (*TM, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mu.stopped {
 		return nil, errors.New("the cluster is stopped")
 	}
 	id := "tm-" + strconv.Itoa(len(c.mu.tms)+1)
-	conf := c.conf
 	tc := taskmanager.FromConfig(conf)
 	tc.JobManager, tc.ResourceID, tc.Version, tc.Jobs = c.rpcAddr, id, version, c.reg
 	tc.Logger = c.log.With("component", "taskmanager")
@@ -54,7 +80,7 @@ func (c *Cluster) addTaskManager() (*TM, error) {
 		tc.DataHost, inner, tc.OpenStorage = id, c.net.Host(id), blob.Share(c.faults)
 	}
 	var err error
-	if tc.Network, err = c.secure(inner, tc.Logger); err != nil {
+	if tc.Network, err = secure(conf, inner, tc.Logger); err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	tm, err := taskmanager.New(tc)
