@@ -110,7 +110,7 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 		return err
 	}
 	defer release()
-	network, _, err := processSecurity(conf, "jobmanager.rpc.address", conf.JobManagerRPCAddress, log)
+	network, _, err := processSecurity(conf, true, log)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	if err := daemon.RecordStopTimeout(conf.Home, daemon.KindTaskManager, conf.DecommissionTimeout); err != nil {
 		log.Warn("stop will not know this taskmanager's decommission timeout", "err", err)
 	}
-	network, _, err := processSecurity(conf, "taskmanager.host", conf.TaskManagerHost, log)
+	network, _, err := processSecurity(conf, false, log)
 	if err != nil {
 		return err
 	}

@@ -22,24 +22,31 @@ type Port struct {
 	Fix string
 }
 
-// InternalPort is the port of the internal plane bound on host (the
-// JobManager's jobmanager.rpc.address, a TaskManager's taskmanager.host).
-func InternalPort(key, host string, n *Internal) Port {
-	return Port{Key: key, Host: host, Authenticated: n.Enabled(),
-		Fix: "security.ssl.internal.enabled (with its cert-file, key-file and ca-file) or security.internal.token-file"}
-}
-
-// RESTPort is the REST API's port on rest.address.
-func RESTPort(host string, r *REST) Port {
-	return Port{Key: "rest.address", Host: host, Authenticated: r.Authenticated(),
-		Fix: "rest.auth.token-file (with security.ssl.rest.enabled, so that the token is not sent in clear) or security.ssl.rest.authentication-enabled"}
-}
-
-// MetricsPort is the metrics port bound on host (key names the address's
-// key); open is metrics.reporter.prom.allow-unauthenticated.
-func MetricsPort(key, host string, r *REST, open bool) Port {
-	return Port{Key: key + " (metrics.reporter.prom.port)", Host: host, Authenticated: r.Authenticated() || open,
-		Fix: "rest.auth.token-file or security.ssl.rest.authentication-enabled, or metrics.reporter.prom.allow-unauthenticated: true to publish the metrics"}
+// Ports returns the ports a JobManager (jobManager true) or a TaskManager
+// binds, as conf configures them: the JobManager's control port on
+// jobmanager.rpc.address, REST and metrics ports on rest.address; the
+// TaskManager's data port and metrics port on taskmanager.host. Whether a
+// port is authenticated is read from the keys alone; loading the files they
+// name is InternalFromConfig's and RESTFromConfig's.
+func Ports(conf *config.Config, jobManager bool) []Port {
+	internal := conf.InternalTLS.Enabled || conf.InternalTokenFile != ""
+	rest := conf.RESTTokenFile != "" || conf.RESTTLS.ClientAuth
+	const (
+		internalFix = "security.ssl.internal.enabled (with its cert-file, key-file and ca-file) or security.internal.token-file"
+		restFix     = "rest.auth.token-file (with security.ssl.rest.enabled, so that the token is not sent in clear) or security.ssl.rest.authentication-enabled"
+		metricsFix  = "rest.auth.token-file or security.ssl.rest.authentication-enabled, or metrics.reporter.prom.allow-unauthenticated: true to publish the metrics"
+	)
+	if jobManager {
+		return []Port{
+			{Key: "jobmanager.rpc.address", Host: conf.JobManagerRPCAddress, Authenticated: internal, Fix: internalFix},
+			{Key: "rest.address", Host: conf.RESTAddress, Authenticated: rest, Fix: restFix},
+			{Key: "rest.address (metrics.reporter.prom.port)", Host: conf.RESTAddress, Authenticated: rest || conf.MetricsOpen, Fix: metricsFix},
+		}
+	}
+	return []Port{
+		{Key: "taskmanager.host", Host: conf.TaskManagerHost, Authenticated: internal, Fix: internalFix},
+		{Key: "taskmanager.host (metrics.reporter.prom.port)", Host: conf.TaskManagerHost, Authenticated: rest || conf.MetricsOpen, Fix: metricsFix},
+	}
 }
 
 // CheckBind refuses to bind any of ports to an address other machines can
