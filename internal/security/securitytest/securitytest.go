@@ -127,7 +127,7 @@ type Files struct {
 	ClientCert, ClientKey string
 	// TokenFile holds Token.
 	TokenFile, Token string
-	ca           *CA
+	ca               *CA
 }
 
 // REST writes a CA, a server certificate, a client certificate and a
