@@ -231,7 +231,7 @@ func (a *App) runAutoscaler(ctx context.Context, c *common, o autoscalerOptions)
 		if err != nil {
 			return fmt.Errorf("--port: %w", err)
 		}
-		srv := metrics.Serve(reg, ln, log, metrics.Route{Pattern: "GET /decisions", Handler: decisions})
+		srv := metrics.Serve(reg, ln, log, metrics.Options{Routes: []metrics.Route{{Pattern: "GET /decisions", Handler: decisions}}})
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

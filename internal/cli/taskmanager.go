@@ -11,6 +11,7 @@ import (
 
 	"github.com/tide-stream/tide/internal/daemon"
 	"github.com/tide-stream/tide/internal/metrics"
+	"github.com/tide-stream/tide/internal/security"
 	"github.com/tide-stream/tide/internal/taskmanager"
 )
 
@@ -81,6 +82,11 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	if err := daemon.RecordStopTimeout(conf.Home, daemon.KindTaskManager, conf.DecommissionTimeout); err != nil {
 		log.Warn("stop will not know this taskmanager's decommission timeout", "err", err)
 	}
+	// The metrics port is secured as the JobManager's REST API is.
+	restSec, err := security.RESTFromConfig(conf, log)
+	if err != nil {
+		return err
+	}
 	tc := taskmanager.FromConfig(conf)
 	tc.Version, tc.Jobs, tc.Logger = Version, a.Jobs, log
 	tm, err := taskmanager.New(tc)
@@ -89,7 +95,7 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	}
 	reg := metrics.NewRegistry()
 	defer tm.RegisterMetrics(reg)()
-	stopMetrics := serveMetrics(conf, reg, conf.TaskManagerHost, true, log)
+	stopMetrics := serveMetrics(conf, reg, conf.TaskManagerHost, true, restSec, log)
 	defer stopMetrics()
 	log.Info("taskmanager started", "jobmanager", tc.JobManager,
 		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)
