@@ -172,6 +172,14 @@ func TestBearerToken(t *testing.T) {
 		t.Errorf("POST savepoints with the token: %d %s", r.status, r.body)
 	}
 	wantJSONError(t, "an unknown path with the token", mustCall(t, c, "GET", base+"/no/such/path", f.Token, ""), http.StatusNotFound, "not found")
+	// A path that only looks like the UI's gives no data: it leads to the
+	// API's check, or to no file.
+	for _, p := range []string{"/ui/../overview", "/ui/%2e%2e/overview", "//overview"} {
+		r := mustCall(t, c, "GET", base+p, "", "")
+		if r.status == http.StatusOK || strings.Contains(r.body, "taskmanagers") {
+			t.Errorf("GET %s without token: %d %s, want a refusal", p, r.status, r.body)
+		}
+	}
 	for _, p := range []string{"/", "/ui/app.js", "/ui/app.css", "/ui/vendor/uPlot.iife.min.js"} {
 		if r := mustCall(t, c, "GET", base+p, "", ""); r.status != http.StatusOK {
 			t.Errorf("GET %s without token: %d, want 200 (a static file of the UI)", p, r.status)
