@@ -92,11 +92,17 @@ var SeedFlinkSeries = []string{
 	"flink_jobmanager_job_numberOfFailedCheckpoints",
 }
 
-// TestScrapeConfigs: the local configuration passes promtool's check, and
+// TestScrapeConfigs: the local configurations pass promtool's check, and
 // the Kubernetes one is valid YAML naming the rule file (this Debian build
 // of Prometheus has no Kubernetes discovery to check it against).
 func TestScrapeConfigs(t *testing.T) {
 	if out, err := exec.Command(requirePromtool(t), "check", "config", "prometheus/prometheus-local.yml").CombinedOutput(); err != nil {
+		t.Fatalf("promtool check config: %v\n%s", err, out)
+	}
+	// The secured example names files that are the user's (the CA, the
+	// token): its syntax here, and TestPrometheusScrapesASecuredPort
+	// scrapes with it.
+	if out, err := exec.Command(requirePromtool(t), "check", "config", "--syntax-only", "prometheus/prometheus-local-secure.yml").CombinedOutput(); err != nil {
 		t.Fatalf("promtool check config: %v\n%s", err, out)
 	}
 	b, err := os.ReadFile("prometheus/prometheus-kubernetes.yml")

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/security"
 )
 
 // client reads the JobManager's REST API.
@@ -17,11 +19,16 @@ type client struct {
 	http *http.Client
 }
 
-func newClient(restPort int) *client {
-	return &client{
-		base: fmt.Sprintf("http://127.0.0.1:%d", restPort),
-		http: &http.Client{Timeout: 2 * time.Second},
+// newClient reads the REST API on the loopback restPort as conf secures
+// it: HTTPS with security.ssl.rest.enabled (trusting its ca-file, with its
+// client certificate), the bearer token of rest.auth.token-file.
+func newClient(conf *config.Config, restPort int) (*client, error) {
+	hc, scheme, err := security.ClientFromConfig(conf)
+	if err != nil {
+		return nil, fmt.Errorf("chaos: the REST client: %w", err)
 	}
+	hc.Timeout = 2 * time.Second
+	return &client{base: fmt.Sprintf("%s://127.0.0.1:%d", scheme, restPort), http: hc}, nil
 }
 
 // get decodes the JSON answer of GET path into v.

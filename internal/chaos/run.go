@@ -145,7 +145,9 @@ func newRunner(cfg Config, out io.Writer) (*runner, error) {
 	// The JobManager, the initial TaskManagers, one per event (a TaskManager
 	// or the JobManager started again), one at the end.
 	r.cl = newCluster(exe, home, logs, dynamic, 1+cfg.InitialTMs+cfg.Events+1)
-	r.api = newClient(restPort)
+	if r.api, err = newClient(conf, restPort); err != nil {
+		return nil, err
+	}
 	r.start = time.Now()
 	r.jmArgs = []string{"standalone-job", "start-foreground", "-j", "Verify"}
 	r.jobArgs = []string{"--keys", strconv.Itoa(cfg.Keys), "--count", strconv.Itoa(cfg.Count),
@@ -154,7 +156,7 @@ func newRunner(cfg Config, out io.Writer) (*runner, error) {
 		return nil, fmt.Errorf("chaos: %w", err)
 	}
 	r.record(Event{Kind: KindSetup, Target: r.jm.name, PID: r.jm.cmd.Process.Pid,
-		Detail: fmt.Sprintf("rest http://127.0.0.1:%d, rpc 127.0.0.1:%d, Verify %s", restPort, rpcPort, joinArgs(r.jobArgs))})
+		Detail: fmt.Sprintf("rest %s, rpc 127.0.0.1:%d, Verify %s", r.api.base, rpcPort, joinArgs(r.jobArgs))})
 	return r, nil
 }
 

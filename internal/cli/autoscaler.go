@@ -18,6 +18,7 @@ import (
 	"github.com/tide-stream/tide/internal/cgroup"
 	"github.com/tide-stream/tide/internal/metrics"
 	"github.com/tide-stream/tide/internal/scaler"
+	"github.com/tide-stream/tide/internal/security"
 	"github.com/tide-stream/tide/internal/tmdriver"
 	k8sdriver "github.com/tide-stream/tide/internal/tmdriver/kubernetes"
 )
@@ -50,7 +51,7 @@ func (a *App) autoscalerCmd() *cobra.Command {
 		Use:   "autoscaler --policy hpa|tide --driver local|kubernetes --min N --max N [flags]",
 		Short: "Scale a running job's TaskManagers from its metrics",
 		Long: "Reads the job's metrics from the JobManager's REST API every sync period (--rest, default " +
-			"http://<rest.address>:<rest.port>), decides a TaskManager count with a policy and applies it through a driver.\n" +
+			"http://<rest.address>:<rest.port>, https:// with security.ssl.rest.enabled), decides a TaskManager count with a policy and applies it through a driver.\n" +
 			"Policies: hpa is the Kubernetes HorizontalPodAutoscaler's algorithm on TaskManager CPU against the request " +
 			"(--target-cpu percent; by default exactly what `kubectl autoscale` creates, --hpa-behavior for the v2 default " +
 			"behavior); tide computes, from the input rate, the consumer lag, busy time and the cost of a rescale, the count " +
@@ -75,7 +76,8 @@ func (a *App) autoscalerCmd() *cobra.Command {
 	f.IntVar(&o.min, "min", 1, "fewest TaskManagers (at least 1)")
 	f.IntVar(&o.max, "max", 8, "most TaskManagers")
 	f.BoolVar(&o.dryRun, "dry-run", false, "decide and log, apply nothing")
-	f.StringVar(&o.rest, "rest", "", "the JobManager's REST API, http://host:port (default from rest.address and rest.port)")
+	f.StringVar(&o.rest, "rest", "", "the JobManager's REST API, http://host:port or https://host:port (default from rest.address and rest.port); "+
+		"the client trusts security.ssl.rest.ca-file, presents security.ssl.rest.client-cert-file and sends rest.auth.token-file's token, as given with -D")
 	f.StringVar(&o.cpuRequest, "cpu-request", "250m", "each TaskManager's CPU request (the HPA's 100%), e.g. 250m or 0.25")
 	f.StringVar(&o.cpuLim, "cpu-limit", "500m", "each local TaskManager's CPU limit, e.g. 500m (0: none)")
 	f.IntVar(&o.targetCPU, "target-cpu", 35, "hpa: target CPU utilization, percent of the request")
@@ -161,11 +163,18 @@ func (a *App) runAutoscaler(ctx context.Context, c *common, o autoscalerOptions)
 	if err != nil {
 		return err
 	}
+	// The JobManager's REST API as the configuration secures it: its CA,
+	// a client certificate, the bearer token. An explicit --rest gives the
+	// scheme; by default the configuration does.
+	client, scheme, err := security.ClientFromConfig(conf)
+	if err != nil {
+		return err
+	}
 	restURL := o.rest
 	if restURL == "" {
-		restURL = "http://" + net.JoinHostPort(conf.RESTAddress, strconv.Itoa(conf.RESTPort))
+		restURL = scheme + "://" + net.JoinHostPort(conf.RESTAddress, strconv.Itoa(conf.RESTPort))
 	}
-	col, err := scaler.NewCollector(restURL)
+	col, err := scaler.NewCollector(restURL, client)
 	if err != nil {
 		return err
 	}
@@ -231,7 +240,7 @@ func (a *App) runAutoscaler(ctx context.Context, c *common, o autoscalerOptions)
 		if err != nil {
 			return fmt.Errorf("--port: %w", err)
 		}
-		srv := metrics.Serve(reg, ln, log, metrics.Route{Pattern: "GET /decisions", Handler: decisions})
+		srv := metrics.Serve(reg, ln, log, metrics.Options{Routes: []metrics.Route{{Pattern: "GET /decisions", Handler: decisions}}})
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

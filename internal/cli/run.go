@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/procs"
 	"github.com/tide-stream/tide/internal/rest"
 )
@@ -56,7 +57,7 @@ func (a *App) runCmd() *cobra.Command {
 			if _, err := a.Jobs.Build(job, jargs, conf.MaxParallelism); err != nil {
 				return err
 			}
-			return a.runLocal(cmd.Context(), &c, job, jargs, n)
+			return a.runLocal(cmd.Context(), &c, conf, job, jargs, n)
 		},
 	}
 	cmd.Annotations = map[string]string{embedsKafka: "true"}
@@ -82,7 +83,7 @@ const (
 // stops, and a summary is printed.
 //
 // Every child dies with this process, even on kill -9: see package procs.
-func (a *App) runLocal(ctx context.Context, c *common, job string, jargs []string, n int) error {
+func (a *App) runLocal(ctx context.Context, c *common, conf *config.Config, job string, jargs []string, n int) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the tide executable: %w", err)
@@ -106,7 +107,7 @@ func (a *App) runLocal(ctx context.Context, c *common, job string, jargs []strin
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("tide run: %v", err)}
 	}
-	api, err := newRESTClient(jmReady["rest"], jmReady["job_id"])
+	api, err := newRESTClient(conf, jmReady["rest"], jmReady["job_id"])
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("tide run: the jobmanager's report: %v", err)}
 	}

@@ -12,23 +12,28 @@ import (
 	"time"
 
 	"github.com/tide-stream/tide/examples/verify"
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/rest"
+	"github.com/tide-stream/tide/internal/security"
 )
 
 // restClient follows `tide run`'s job through the JobManager's REST API.
 type restClient struct {
-	base  string // http://host:port
+	base  string // http://host:port or https://host:port
 	jobID string
-	http  http.Client
+	http  *http.Client
 	polls int // views taken; checkpoints and rescales are fetched on every detailsEvery-th
 }
 
 // detailsEvery spaces the fetches of checkpoint and rescale lists while the job runs.
 const detailsEvery = 8
 
-// newRESTClient takes the REST address a JobManager reported when it came up. An address bound
-// to all interfaces is reached over loopback.
-func newRESTClient(restURL, jobID string) (*restClient, error) {
+// newRESTClient takes the REST address a JobManager reported when it came up (its scheme says
+// whether it serves HTTPS) and the configuration the JobManager was given: the client trusts
+// security.ssl.rest.ca-file, presents the client certificate and sends the bearer token, as
+// security.ClientFromConfig makes it. An address bound to all interfaces is reached over
+// loopback.
+func newRESTClient(conf *config.Config, restURL, jobID string) (*restClient, error) {
 	u, err := url.Parse(restURL)
 	if err != nil || u.Host == "" || jobID == "" {
 		return nil, fmt.Errorf("REST address %q, job id %q", restURL, jobID)
@@ -44,7 +49,12 @@ func newRESTClient(restURL, jobID string) (*restClient, error) {
 		}
 	}
 	u.Host = net.JoinHostPort(host, port)
-	return &restClient{base: u.String(), jobID: jobID, http: http.Client{Timeout: 5 * time.Second}}, nil
+	hc, _, err := security.ClientFromConfig(conf)
+	if err != nil {
+		return nil, err
+	}
+	hc.Timeout = 5 * time.Second
+	return &restClient{base: u.String(), jobID: jobID, http: hc}, nil
 }
 
 func (c *restClient) get(path string, v any) error {

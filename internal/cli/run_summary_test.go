@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/rest"
 )
 
@@ -72,13 +73,13 @@ func TestNewRESTClient(t *testing.T) {
 		"http://[::]:8081":      "http://[::1]:8081",
 		"http://localhost:9":    "http://localhost:9",
 	} {
-		c, err := newRESTClient(in, "ab")
+		c, err := newRESTClient(&config.Config{}, in, "ab")
 		if err != nil || c.base != want {
 			t.Errorf("newRESTClient(%q) = %v, %v; want base %s", in, c, err, want)
 		}
 	}
 	for _, bad := range []string{"", "127.0.0.1:8081", "http://host"} {
-		if _, err := newRESTClient(bad, "ab"); err == nil {
+		if _, err := newRESTClient(&config.Config{}, bad, "ab"); err == nil {
 			t.Errorf("newRESTClient(%q) succeeded", bad)
 		}
 	}

@@ -110,7 +110,7 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 		return err
 	}
 	defer release()
-	network, _, err := processSecurity(conf, true, log)
+	network, restSec, err := processSecurity(conf, true, log)
 	if err != nil {
 		return err
 	}
@@ -126,19 +126,21 @@ func (a *App) runJobManager(ctx context.Context, c *common, job string, jargs []
 	if err != nil {
 		return err
 	}
-	srv := rest.NewServer(rest.Config{Addr: net.JoinHostPort(conf.RESTAddress, strconv.Itoa(conf.RESTPort)), Logger: log, Version: Version}, jm.Backend())
+	srv := rest.NewServer(rest.Config{Addr: net.JoinHostPort(conf.RESTAddress, strconv.Itoa(conf.RESTPort)), Logger: log, Version: Version,
+		TLS: restSec.ServerTLS(), Auth: restSec}, jm.Backend())
 	if err := srv.Start(); err != nil {
 		return fmt.Errorf("rest.port: %w", err)
 	}
 	defer srv.Close(context.Background())
 	reg := metrics.NewRegistry()
 	defer jm.RegisterMetrics(reg)()
-	stopMetrics := serveMetrics(conf, reg, conf.RESTAddress, false, log)
+	stopMetrics := serveMetrics(conf, reg, conf.RESTAddress, false, restSec, log)
 	defer stopMetrics()
-	log.Info("jobmanager started", "job", job, "job_id", jm.JobID(), "rpc", rpcAddr, "rest", "http://"+srv.Addr(),
-		"scheduler", conf.SchedulerMode, "version", Version)
+	restURL := srv.Scheme() + "://" + srv.Addr()
+	log.Info("jobmanager started", "job", job, "job_id", jm.JobID(), "rpc", rpcAddr, "rest", restURL,
+		"rest_authenticated", restSec.Authenticated(), "scheduler", conf.SchedulerMode, "version", Version)
 	// Up: both ports are bound. Tell `standalone-job start` or `tide run`, if they wait.
-	if err := daemon.NotifyReady(map[string]string{"rpc": rpcAddr, "rest": "http://" + srv.Addr(), "job_id": jm.JobID()}); err != nil {
+	if err := daemon.NotifyReady(map[string]string{"rpc": rpcAddr, "rest": restURL, "job_id": jm.JobID()}); err != nil {
 		log.Warn("cannot report readiness to the starting process", "err", err)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)

@@ -81,7 +81,7 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	if err := daemon.RecordStopTimeout(conf.Home, daemon.KindTaskManager, conf.DecommissionTimeout); err != nil {
 		log.Warn("stop will not know this taskmanager's decommission timeout", "err", err)
 	}
-	network, _, err := processSecurity(conf, false, log)
+	network, restSec, err := processSecurity(conf, false, log)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (a *App) runTaskManager(ctx context.Context, c *common) error {
 	}
 	reg := metrics.NewRegistry()
 	defer tm.RegisterMetrics(reg)()
-	stopMetrics := serveMetrics(conf, reg, conf.TaskManagerHost, true, log)
+	stopMetrics := serveMetrics(conf, reg, conf.TaskManagerHost, true, restSec, log)
 	defer stopMetrics()
 	log.Info("taskmanager started", "jobmanager", tc.JobManager,
 		"slots", conf.NumberOfTaskSlots, "data", tm.DataAddr(), "version", Version)

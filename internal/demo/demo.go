@@ -10,15 +10,18 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/tide-stream/tide/internal/autoscaler"
 	"github.com/tide-stream/tide/internal/cgroup"
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/datagen"
 	"github.com/tide-stream/tide/internal/kafkabroker"
 	"github.com/tide-stream/tide/internal/procs"
 	"github.com/tide-stream/tide/internal/scaler"
+	"github.com/tide-stream/tide/internal/security"
 	"github.com/tide-stream/tide/internal/tmdriver"
 )
 
@@ -115,6 +118,21 @@ func runOne(ctx context.Context, cfg Config, policy string) (*Run, error) {
 		"-Djobmanager.rpc.address=127.0.0.1", "-Djobmanager.rpc.port=" + strconv.Itoa(rpcPort),
 		"-Dtaskmanager.host=127.0.0.1", "-Dmetrics.reporter.prom.port=0", "-Dscheduler-mode=reactive",
 		"-Dexecution.checkpointing.interval=10s", "-Dstate.checkpoints.dir=file://" + filepath.Join(home, "checkpoints")}
+	// The processes inherit the environment: a TIDE_* variable may secure
+	// the REST API (HTTPS, a token), so the client reads the configuration
+	// they read.
+	dynamic := make([]string, len(flags))
+	for i, f := range flags {
+		dynamic[i] = strings.TrimPrefix(f, "-D")
+	}
+	conf, err := config.Load(config.LoadOptions{Home: home, Environ: os.Environ(), Dynamic: dynamic})
+	if err != nil {
+		return nil, err
+	}
+	client, scheme, err := security.ClientFromConfig(conf)
+	if err != nil {
+		return nil, err
+	}
 	jmProcs := procs.New(cfg.Exe, "demo: ", io.Discard, cfg.Stderr)
 	defer jmProcs.Close()
 	jm, err := jmProcs.Start("jobmanager", append(append([]string{"standalone-job", "start-foreground", "-j", "CPULoad"}, flags...),
@@ -149,7 +167,7 @@ func runOne(ctx context.Context, cfg Config, policy string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	col, err := scaler.NewCollector("http://127.0.0.1:" + strconv.Itoa(restPort))
+	col, err := scaler.NewCollector(scheme+"://127.0.0.1:"+strconv.Itoa(restPort), client)
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := Serve(r, ln, slog.New(slog.DiscardHandler))
+	srv := Serve(r, ln, slog.New(slog.DiscardHandler), Options{})
 	resp, err := http.Get("http://" + srv.Addr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestScrapeDuringShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := Serve(r, ln, slog.New(slog.DiscardHandler))
+	srv := Serve(r, ln, slog.New(slog.DiscardHandler), Options{})
 	done := make(chan int)
 	go func() { // owner: this test, which waits on done
 		n := 0

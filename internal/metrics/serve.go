@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +13,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
+
+// maxConnections bounds the connections a Server serves at once: a scraper
+// or two, and whoever looks.
+const maxConnections = 64
 
 // Server serves a Registry's /metrics over HTTP.
 type Server struct {
@@ -47,11 +53,23 @@ type Route struct {
 	Handler http.Handler
 }
 
-// Serve serves r's /metrics, and routes, on ln in a goroutine owned by the
-// Server until Close.
-func Serve(r *Registry, ln net.Listener, log *slog.Logger, routes ...Route) *Server {
+// Options are a Server's security and its other routes.
+type Options struct {
+	// TLS, if set, serves HTTPS with it (security.REST's ServerTLS).
+	TLS *tls.Config
+	// Auth, if set, wraps every route (security.REST's Require: a request
+	// without the bearer token is a 401).
+	Auth func(next http.Handler, open func(*http.Request) bool) http.Handler
+	// Routes are served beside /metrics.
+	Routes []Route
+}
+
+// Serve serves r's /metrics, and opts.Routes, on ln in a goroutine owned
+// by the Server until Close: HTTPS with opts.TLS, and every route behind
+// opts.Auth.
+func Serve(r *Registry, ln net.Listener, log *slog.Logger, opts Options) *Server {
 	mux := http.NewServeMux()
-	for _, rt := range routes {
+	for _, rt := range opts.Routes {
 		mux.Handle(rt.Pattern, rt.Handler)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Gatherer(), promhttp.HandlerOpts{
@@ -59,9 +77,14 @@ func Serve(r *Registry, ln net.Listener, log *slog.Logger, routes ...Route) *Ser
 		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Timeout:       10 * time.Second,
 	}))
+	var h http.Handler = mux
+	if opts.Auth != nil {
+		h = opts.Auth(mux, nil)
+	}
 	s := &Server{
 		srv: &http.Server{
-			Handler:           mux,
+			Handler:           h,
+			TLSConfig:         opts.TLS,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      30 * time.Second,
@@ -71,10 +94,21 @@ func Serve(r *Registry, ln net.Listener, log *slog.Logger, routes ...Route) *Ser
 		},
 		ln: ln, done: make(chan struct{}), log: log,
 	}
-	log.Info("Prometheus metrics listening", "addr", ln.Addr().String())
+	scheme := "http"
+	if opts.TLS != nil {
+		scheme = "https"
+	}
+	log.Info("Prometheus metrics listening", "addr", ln.Addr().String(), "scheme", scheme)
+	limited := netutil.LimitListener(ln, maxConnections)
 	go func() { // owner: the Server; ends at Close
 		defer close(s.done)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if opts.TLS != nil {
+			err = s.srv.ServeTLS(limited, "", "")
+		} else {
+			err = s.srv.Serve(limited)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", "addr", ln.Addr().String(), "err", err)
 		}
 	}()

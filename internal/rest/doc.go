@@ -23,6 +23,18 @@
 // s.Handler() serves the same API without listening, for tests or to mount
 // it elsewhere.
 //
+// # Security
+//
+// Config.TLS (security.REST's ServerTLS) makes Start serve HTTPS; Config.Auth
+// (a *security.REST) guards every route but the web UI's static files with
+// the bearer token: a request without it is a 401 with a JSON error and a
+// WWW-Authenticate challenge. Start also bounds the connections
+// (Config.MaxConnections), the time to send headers
+// (Config.ReadHeaderTimeout), the whole request (30 s), idle connections
+// (2 min) and the headers (64 KiB); every body is bounded by MaxBodyBytes.
+// The web UI asks for the token when an API call is refused and keeps it in
+// sessionStorage.
+//
 // # Endpoints
 //
 // One file per endpoint, numbered like kfake's handlers; docs/rest.md lists
@@ -62,7 +74,8 @@
 //
 // Every error is JSON {"errors":["…"]}: 400 for a job or vertex id that is
 // not 32 lowercase hex characters, a malformed checkpoint id, a malformed or
-// unknown-field JSON body, or a bad query parameter; 404 for unknown paths,
+// unknown-field JSON body, or a bad query parameter; 401 without the bearer
+// token (with Config.Auth, before anything else); 404 for unknown paths,
 // jobs, vertices, checkpoints, TaskManagers and savepoint requests; 405
 // (with Allow) for a wrong method; 409 for a ConflictError; 413 for a body
 // over MaxBodyBytes; 503 when a command timed out; 500 otherwise. A panic in

@@ -2,14 +2,18 @@ package rest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Default values of Config.
@@ -17,8 +21,27 @@ const (
 	DefaultAddr           = "localhost:8081"
 	DefaultCommandTimeout = 10 * time.Second
 	// MaxBodyBytes bounds every request body; a larger one is answered 413.
+	// The largest body the API takes, a savepoint or stop request, is a
+	// directory and a flag.
 	MaxBodyBytes = 1 << 20
+	// DefaultReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers (and, over HTTPS, the TLS handshake): a client that
+	// connects and trickles bytes is dropped after it.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultMaxConnections bounds the connections served at once; one
+	// more waits in the kernel's accept queue until another closes.
+	DefaultMaxConnections = 256
+	// maxHeaderBytes bounds a request's headers; a larger one is answered
+	// 431.
+	maxHeaderBytes = 64 << 10
 )
+
+// Authenticator decides which requests reach the API: Require wraps next
+// so that a request without valid credentials is refused (401 with a JSON
+// error body), unless open says it needs none. *security.REST is one.
+type Authenticator interface {
+	Require(next http.Handler, open func(*http.Request) bool) http.Handler
+}
 
 // Config configures a Server.
 type Config struct {
@@ -38,6 +61,19 @@ type Config struct {
 	// may wait for the JobManager to accept it. Default
 	// DefaultCommandTimeout.
 	CommandTimeout time.Duration
+	// TLS, if set, makes Start serve HTTPS with it (security.REST's
+	// ServerTLS); nil serves plain HTTP.
+	TLS *tls.Config
+	// Auth, if set, guards every route but the web UI's static files (the
+	// page, its script and styles, which hold no data), the ones Handler
+	// serves too. Nil: no authentication.
+	Auth Authenticator
+	// ReadHeaderTimeout bounds the time to read a request's headers.
+	// Default DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// MaxConnections bounds the connections Start serves at once. Default
+	// DefaultMaxConnections.
+	MaxConnections int
 }
 
 // EnsureDefaults fills the zero fields of c with their defaults.
@@ -56,6 +92,12 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = DefaultCommandTimeout
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = DefaultMaxConnections
 	}
 }
 
@@ -109,16 +151,68 @@ func NewServer(cfg Config, b Backend) *Server {
 	}
 	s.routes()
 	s.handler = s.recoverPanics(s.limitBody(http.HandlerFunc(s.dispatch)))
+	if cfg.Auth != nil {
+		s.handler = s.logRefused(cfg.Auth.Require(s.handler, uiStatic))
+	}
 	return s
 }
 
+// uiStatic reports whether r asks for one of the web UI's static files,
+// which need no authentication: they hold no data, and the page must load
+// to ask the user for the token that its API calls need.
+func uiStatic(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/ui/")
+}
+
+// logRefused logs, at DEBUG, the requests next refused as unauthenticated:
+// the peer, the method and the path, never a header.
+func (s *Server) logRefused(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == http.StatusUnauthorized {
+			s.log.Debug("refused an unauthenticated request", "peer", r.RemoteAddr, "method", r.Method, "path", r.URL.Path,
+				"had_authorization", r.Header.Get("Authorization") != "")
+		}
+	})
+}
+
+// statusWriter remembers the status of the response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // Handler returns the server's HTTP handler: the API, the web UI, JSON
-// errors for unknown paths and methods, panic recovery and the body limit.
+// errors for unknown paths and methods, panic recovery, the body limit and,
+// with Config.Auth, authentication.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Scheme is "https" when the server serves TLS, else "http".
+func (s *Server) Scheme() string {
+	if s.cfg.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
 // Start listens on Config.Addr and serves in a goroutine owned by s until
-// Close. It fails if the address cannot be bound, naming it, or if s was
-// already started or closed.
+// Close: HTTPS with Config.TLS, else HTTP, at most Config.MaxConnections
+// connections at once. It fails if the address cannot be bound, naming it,
+// or if s was already started or closed.
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,19 +228,27 @@ func (s *Server) Start() error {
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig:         s.cfg.TLS,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      s.cfg.CommandTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	done := make(chan struct{})
 	s.mu.srv, s.mu.ln, s.mu.done = srv, ln, done
-	s.log.Info("REST API listening", "addr", ln.Addr().String())
-	go func() {
+	s.log.Info("REST API listening", "addr", ln.Addr().String(), "scheme", s.Scheme())
+	limited := netutil.LimitListener(ln, s.cfg.MaxConnections)
+	go func() { // owner: s; Close waits for done
 		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if s.cfg.TLS != nil {
+			err = srv.ServeTLS(limited, "", "")
+		} else {
+			err = srv.Serve(limited)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("REST API stopped serving", "addr", ln.Addr().String(), "err", err)
 		}
 	}()

@@ -26,13 +26,27 @@ type Collector struct {
 	client *http.Client
 }
 
-// NewCollector reads the REST API at base (http://host:port).
-func NewCollector(base string) (*Collector, error) {
+// collectTimeout bounds each request of a Collector whose client has no
+// timeout of its own.
+const collectTimeout = 5 * time.Second
+
+// NewCollector reads the REST API at base (http://host:port or
+// https://host:port) with client: security.ClientFromConfig's, which
+// trusts security.ssl.rest.ca-file and sends the bearer token, or nil for
+// a plain one. A client without a timeout gets one.
+func NewCollector(base string, client *http.Client) (*Collector, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("scaler: the JobManager's REST address %q is not an http(s) URL", base)
 	}
-	return &Collector{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: 5 * time.Second}}, nil
+	c := &http.Client{}
+	if client != nil {
+		*c = *client
+	}
+	if c.Timeout == 0 {
+		c.Timeout = collectTimeout
+	}
+	return &Collector{base: strings.TrimRight(base, "/"), client: c}, nil
 }
 
 // Sample is what the JobManager reported at one time: cumulative counters

@@ -2,8 +2,8 @@ package scaler_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,8 +11,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tide-stream/tide/internal/autoscaler"
+	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/rest"
 	"github.com/tide-stream/tide/internal/scaler"
+	"github.com/tide-stream/tide/internal/security"
+	"github.com/tide-stream/tide/internal/security/securitytest"
 	"github.com/tide-stream/tide/kafka"
 	"github.com/tide-stream/tide/stream"
 	"github.com/tide-stream/tide/tidetest"
@@ -53,13 +56,43 @@ func TestCollectFromARunningJob(t *testing.T) {
 		TaskManagers: 2, CheckpointInterval: 200 * time.Millisecond,
 	})
 	c.WaitParallelism(2, 60*time.Second)
-	srv := httptest.NewServer(rest.NewServer(rest.Config{Version: "test"}, c.Backend()).Handler())
-	defer srv.Close()
-	col, err := scaler.NewCollector(srv.URL)
+	// The JobManager's REST API as a secured cluster serves it: HTTPS and a
+	// bearer token; the collector's client comes from the same keys.
+	f := securitytest.REST(t, t.TempDir())
+	conf, err := config.Load(config.LoadOptions{Home: t.TempDir(), Dynamic: f.Dynamic(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := security.RESTFromConfig(conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rest.NewServer(rest.Config{Addr: "127.0.0.1:0", Version: "test", TLS: sec.ServerTLS(), Auth: sec}, c.Backend())
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	client, scheme, err := security.ClientFromConfig(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := scaler.NewCollector(scheme+"://"+srv.Addr(), client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	// Without the token the collector is refused, and says so.
+	caOnly, _, err := security.ClientFromConfig(&config.Config{RESTTLS: conf.RESTTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := scaler.NewCollector(scheme+"://"+srv.Addr(), caOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anon.Sample(ctx); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("a collector without the token: %v, want a 401", err)
+	}
 	var prev scaler.Sample
 	c.WaitFor("a sample with the source's lag", 60*time.Second, func() bool {
 		prev, err = col.Sample(ctx)
@@ -104,14 +137,14 @@ func TestCollectFromARunningJob(t *testing.T) {
 
 // TestUnreachable: a JobManager that does not answer is a clear error.
 func TestUnreachable(t *testing.T) {
-	col, err := scaler.NewCollector("http://127.0.0.1:1")
+	col, err := scaler.NewCollector("http://127.0.0.1:1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := col.Sample(context.Background()); err == nil {
 		t.Fatal("no error")
 	}
-	if _, err := scaler.NewCollector("localhost:8081"); err == nil {
+	if _, err := scaler.NewCollector("localhost:8081", nil); err == nil {
 		t.Error("a REST address without a scheme is accepted")
 	}
 }

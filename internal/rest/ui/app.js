@@ -72,8 +72,69 @@
   }
   function bytes(n) { return n >= 0 ? si(n) + "B" : "-"; }
 
+  // --- Authentication -----------------------------------------------------
+  // A cluster with rest.auth.token-file answers every API call 401 without
+  // its token. The page then asks for it once, keeps it in sessionStorage
+  // (this tab only, gone when it closes) and sends it as a bearer token on
+  // every call; it asks again only when a call with the token is refused
+  // (a wrong token, or one changed on the server).
+
+  var TOKEN_KEY = "tide.rest.token";
+  var auth = { token: "", asking: false };
+  try { auth.token = sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { /* storage off: ask every load */ }
+
+  function storeToken(tok) {
+    auth.token = tok;
+    try {
+      if (tok) sessionStorage.setItem(TOKEN_KEY, tok);
+      else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* storage off: the token lives in this page only */ }
+  }
+
+  // askToken shows the token form; refused says a token was sent and refused.
+  function askToken(refused) {
+    $("auth-message").textContent = refused ? "The token was refused (wrong, or changed on the server): enter the current one." : "";
+    if (auth.asking) return;
+    auth.asking = true;
+    $("auth").hidden = false;
+    $("auth-token").value = "";
+    $("auth-token").focus();
+  }
+
+  $("auth").addEventListener("submit", function (ev) {
+    ev.preventDefault(); // nothing is posted anywhere: the form only hands the token to the script
+    var tok = $("auth-token").value.trim();
+    if (!tok) {
+      $("auth-message").textContent = "Enter the token.";
+      return;
+    }
+    storeToken(tok);
+    auth.asking = false;
+    $("auth").hidden = true;
+    $("auth-token").value = "";
+    $("auth-message").textContent = "";
+    restart();
+  });
+
+  // AuthError is a call refused for want of the token; poll does not list it.
+  function AuthError(path) {
+    this.message = path + ": the REST API needs its token";
+    this.auth = true;
+  }
+
   function get(path) {
-    return fetch(path, { headers: { "Accept": "application/json" } }).then(function (r) {
+    var sent = auth.token, headers = { "Accept": "application/json" };
+    if (sent) headers["Authorization"] = "Bearer " + sent;
+    return fetch(path, { headers: headers, cache: "no-store" }).then(function (r) {
+      if (r.status === 401) {
+        // Only a refusal of the token in use counts: a call sent with a
+        // token since replaced says nothing about the new one.
+        if (sent === auth.token) {
+          if (sent) storeToken("");
+          askToken(!!sent);
+        }
+        throw new AuthError(path);
+      }
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(path + ": " + ((body.errors || []).join("; ") || r.status));
         return body;
@@ -418,7 +479,7 @@
 
   function poll() {
     var errors = [], now = Date.now() / 1000;
-    function fail(e) { errors.push(e.message); }
+    function fail(e) { if (!e.auth) errors.push(e.message); }
     var overview = get("/overview").catch(function (e) { fail(e); return null; });
     var jobs = get("/jobs/overview").then(function (o) {
       var list = o.jobs || [];
@@ -439,11 +500,26 @@
       charts.cpu.push(now, cpu);
       charts.tms.push(now, o ? { TaskManagers: o.taskmanagers } : {});
       $("error").textContent = errors.join(" | ");
-      $("updated").textContent = "updated " + new Date(now * 1000).toLocaleTimeString();
+      if (!auth.asking) $("updated").textContent = "updated " + new Date(now * 1000).toLocaleTimeString();
     });
   }
 
   $("window").textContent = dur(WINDOW_S * 1000);
-  function loop() { poll().finally(function () { setTimeout(loop, POLL_MS); }); }
+  // One poll at a time, one every POLL_MS; none while the token form waits
+  // (restart polls again once it is filled in).
+  var polling = false, timer = null;
+  function loop() {
+    timer = null;
+    polling = true;
+    poll().finally(function () {
+      polling = false;
+      if (!auth.asking) timer = setTimeout(loop, POLL_MS);
+    });
+  }
+  function restart() {
+    if (polling) return; // the poll in progress schedules the next one
+    if (timer !== null) clearTimeout(timer);
+    loop();
+  }
   loop();
 })();
