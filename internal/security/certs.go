@@ -168,7 +168,7 @@ func verifyChain(pool *x509.CertPool, rawCerts [][]byte, usage x509.ExtKeyUsage)
 		inter.AddCert(cert)
 	}
 	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
-		return fmt.Errorf("the peer's certificate (subject %q) is not one of this cluster's: %w", certs[0].Subject.String(), err)
+		return fmt.Errorf("the peer's certificate (subject %q) is not one of this cluster's: %w: %w", certs[0].Subject.String(), ErrRefused, err)
 	}
 	return nil
 }

@@ -104,6 +104,11 @@ func (n *Internal) handshake(ctx context.Context, raw net.Conn, server bool) (ne
 			tc = tls.Client(raw, n.Certs.internalClientTLS())
 		}
 		if err := tc.HandshakeContext(ctx); err != nil {
+			var alert tls.AlertError
+			if errors.As(err, &alert) && !errors.Is(err, ErrRefused) {
+				// The peer refused our certificate, or our TLS.
+				err = fmt.Errorf("%w: %w", ErrRefused, err)
+			}
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		var err error
