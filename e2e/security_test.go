@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -311,4 +312,77 @@ func tail(s string, n int) string {
 func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// serial returns the serial number, in hex, of the certificate in file.
+func serial(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatalf("%s holds no PEM", file)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert.SerialNumber.Text(16)
+}
+
+// TestCertificateRotation renews every certificate (`tide secrets create
+// --renew`: same CAs, new leaves) while a job runs on a secured cluster.
+// The running processes read the new files without a restart: a
+// TaskManager started after the renewal joins and the job rescales to it,
+// the REST API serves the new certificate to new connections, and the
+// output is exact.
+func TestCertificateRotation(t *testing.T) {
+	t.Parallel()
+	dir := secrets(t)
+	c := newSecureCluster(t, dir)
+	out := filepath.Join(c.dir, "out")
+	jm := c.startJM("Verify", "--count", "40000", "--rate", "4000", "--keys", "8", "--output", out)
+	c.startTM()
+	id := c.jobID(t)
+	c.waitRunningAt(t, id, countSum, 1)
+
+	oldInternal, oldREST := serial(t, filepath.Join(dir, "internal.pem")), serial(t, filepath.Join(dir, "rest.pem"))
+	if o, err := tide(t, "secrets", "create", "--dir", dir, "--renew"); err != nil {
+		t.Fatalf("renew: %v\n%s", err, o)
+	}
+	newInternal, newREST := serial(t, filepath.Join(dir, "internal.pem")), serial(t, filepath.Join(dir, "rest.pem"))
+	if newInternal == oldInternal || newREST == oldREST {
+		t.Fatal("--renew kept the certificates")
+	}
+	time.Sleep(1100 * time.Millisecond) // a process checks its files at most once a second
+
+	c.startTM()
+	c.waitRunningAt(t, id, countSum, 2)
+	eventually(t, 10*time.Second, "the jobmanager to load the new internal certificate", func() (bool, string) {
+		return strings.Contains(readLog(jm), "serial="+newInternal), tail(readLog(jm), 3)
+	})
+
+	// A new connection to the REST API gets the new certificate.
+	pemCA, _ := os.ReadFile(filepath.Join(dir, "rest-ca.pem"))
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pemCA)
+	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", c.restPort), &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := conn.ConnectionState().PeerCertificates[0].SerialNumber.Text(16)
+	conn.Close()
+	if got != newREST {
+		t.Errorf("the REST API serves certificate %s, want the renewed %s (old %s)", got, newREST, oldREST)
+	}
+
+	eventually(t, 60*time.Second, "the job to finish", func() (bool, string) {
+		j, err := c.job(id)
+		return err == nil && j.State == "FINISHED", fmt.Sprint(j.State, err)
+	})
+	if o, err := tide(t, "verify", "--output", out, "--keys", "8", "--count", "40000"); err != nil {
+		t.Fatalf("verify: %v\n%s", err, o)
+	}
 }
