@@ -86,7 +86,12 @@ func parseTxnName(prefix, id string) (txnName, error) {
 	}
 	var nums [3]uint64
 	for i, p := range parts {
-		v, err := strconv.ParseUint(p, 10, 64)
+		// The subtask is an int: 31 bits, so that no id names a negative one.
+		bits := 64
+		if i == 1 {
+			bits = 31
+		}
+		v, err := strconv.ParseUint(p, 10, bits)
 		if err != nil || strconv.FormatUint(v, 10) != p {
 			return txnName{}, errNotOurs
 		}

@@ -88,8 +88,10 @@ func newSliceReader[T any](cfg sourceConfig, values []T, ctx stream.SourceContex
 			return nil, fmt.Errorf("slice source: split state of %d bytes, want 16", len(e))
 		}
 		sp := &sliceSplit{id: int(binary.BigEndian.Uint64(e)), next: int(binary.BigEndian.Uint64(e[8:]))}
-		if sp.id < 0 || sp.id >= cfg.splits || sp.next < 0 {
-			return nil, fmt.Errorf("slice source: split state (%d, %d) out of range for %d splits", sp.id, sp.next, cfg.splits)
+		// A split holds its values at id, id+splits, …: next is at most
+		// their count (an index beyond it would overflow, not end the split).
+		if sp.id < 0 || sp.id >= cfg.splits || sp.next < 0 || sp.next > (len(values)-sp.id+cfg.splits-1)/cfg.splits {
+			return nil, fmt.Errorf("slice source: split state (%d, %d) out of range for %d splits of %d values", sp.id, sp.next, cfg.splits, len(values))
 		}
 		r.splits = append(r.splits, sp)
 	}

@@ -2,6 +2,7 @@ package tidetest
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"slices"
 	"testing"
@@ -102,7 +103,10 @@ func TestSliceSourceRestoreAtOtherParallelism(t *testing.T) {
 func TestSliceSourceBadState(t *testing.T) {
 	src := SliceSource("s", []int{1, 2, 3}, Splits(2))
 	outOfRange := append(make([]byte, 7), 9, 0, 0, 0, 0, 0, 0, 0, 0) // split 9 of 2
-	for _, st := range [][]byte{{1}, make([]byte, 17), outOfRange} {
+	// Split 1 at 2^62: its index would overflow to a negative one.
+	pastTheEnd := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 1), 1<<62)
+	beyond := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 0), 3) // split 0 holds 2 values
+	for _, st := range [][]byte{{1}, make([]byte, 17), outOfRange, pastTheEnd, beyond} {
 		if _, err := src.Open(fakeSourceContext{0, 1}, [][]byte{st}); err == nil {
 			t.Errorf("state %x accepted", st)
 		}
@@ -124,4 +128,49 @@ func TestSliceSourceWithoutSplitsIsDone(t *testing.T) {
 			t.Fatalf("restored %v: poll = %v, %v, emitted %v; want Done with nothing", restored, st, err, out)
 		}
 	}
+}
+
+// FuzzSliceSourceRestore: a slice source's split state comes back from
+// checkpoints; whatever the entries, Open refuses them or the reader emits
+// only the source's values, each split's in order, and ends.
+func FuzzSliceSourceRestore(f *testing.F) {
+	entry := func(id, next uint64) []byte {
+		return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, id), next)
+	}
+	f.Add(entry(1, 1), 2)
+	f.Add(append(entry(0, 2), entry(2, 0)...), 1)
+	f.Add(entry(1, 1<<62), 3)
+	f.Add(entry(1<<63, 0), 0)
+	f.Fuzz(func(t *testing.T, state []byte, parallelism int) {
+		values := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+		var entries [][]byte
+		for len(state) >= 16 {
+			entries = append(entries, state[:16])
+			state = state[16:]
+		}
+		if len(state) > 0 {
+			entries = append(entries, state)
+		}
+		p := 1 + (parallelism&0xff)%4
+		src := SliceSource("s", values, Splits(3))
+		r, err := src.Open(fakeSourceContext{0, p}, entries)
+		if err != nil {
+			return
+		}
+		var out collect
+		for range len(values) + 2 {
+			st, _, err := r.Poll(context.Background(), &out)
+			if err != nil {
+				t.Fatalf("poll: %v", err)
+			}
+			if st == stream.Done {
+				break
+			}
+		}
+		for _, v := range out {
+			if v < 0 || v >= len(values) {
+				t.Fatalf("emitted %d, not a value of the source", v)
+			}
+		}
+	})
 }

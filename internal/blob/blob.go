@@ -150,6 +150,12 @@ func (s *bucket) ReadRange(ctx context.Context, key string, offset, length int64
 	defer r.Close()
 	var data []byte
 	if length >= 0 {
+		// The length comes from checkpoint metadata, which may be damaged
+		// or forged: never allocate for bytes the object does not have.
+		if size := r.Size(); size >= 0 && (offset > size || length > size-offset) {
+			return nil, fmt.Errorf("blob: read %q in %s: bytes [%d, %d) of an object of %d bytes: %w",
+				key, s.url, offset, uint64(offset)+uint64(length), size, io.ErrUnexpectedEOF)
+		}
 		data = make([]byte, length)
 		if _, err := io.ReadFull(r, data); err != nil {
 			if errors.Is(err, io.EOF) {

@@ -391,6 +391,13 @@ func (c *Coordinator) checkSnapshots(ev Ack) error {
 			if err := s.Keyed.validate(c.cfg.MaxParallelism); err != nil {
 				return fmt.Errorf("operator %q: keyed state: %w", s.OperatorID, err)
 			}
+			// A task writes a checkpoint's state into its directory, and
+			// nowhere else: a path outside it would make the readers of
+			// the checkpoint read (and a savepoint's copy copy) another
+			// object of the storage.
+			if dir := StateDir(c.cfg.JobID, ev.Checkpoint); !strings.HasPrefix(s.Keyed.Path, dir) {
+				return fmt.Errorf("operator %q: keyed state at %q, outside the checkpoint's directory %q", s.OperatorID, s.Keyed.Path, dir)
+			}
 		}
 	}
 	return nil

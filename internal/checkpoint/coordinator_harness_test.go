@@ -125,7 +125,7 @@ func render(rd Ready) string {
 
 // snapshots returns what task reports: the source its offset and position,
 // the counter its keyed state for its key-group range at parallelism 2.
-func snapshots(task exec.TaskKey) []OperatorSnapshot {
+func snapshots(id ID, task exec.TaskKey) []OperatorSnapshot {
 	if task.Vertex == "src" {
 		return []OperatorSnapshot{{OperatorID: "src", Subtask: task.Subtask, List: [][]byte{[]byte("offset")}, SourcePosition: 10}}
 	}
@@ -138,7 +138,7 @@ func snapshots(task exec.TaskKey) []OperatorSnapshot {
 		OperatorID: "cnt",
 		Subtask:    task.Subtask,
 		Keyed: &KeyedHandle{
-			Path:    fmt.Sprintf("job/chk-x/cnt-%d", task.Subtask),
+			Path:    fmt.Sprintf("job/chk-%d/cnt-%d", id, task.Subtask),
 			Range:   r,
 			Offsets: offsets,
 			CRCs:    make([]uint32, r.Len()),
@@ -147,7 +147,7 @@ func snapshots(task exec.TaskKey) []OperatorSnapshot {
 }
 
 func ack(attempt exec.Attempt, id ID, task exec.TaskKey) Ack {
-	return Ack{Attempt: attempt, Checkpoint: id, Task: task, Snapshots: snapshots(task)}
+	return Ack{Attempt: attempt, Checkpoint: id, Task: task, Snapshots: snapshots(id, task)}
 }
 
 // complete acknowledges checkpoint id from all tasks of the job and

@@ -271,6 +271,11 @@ func TestInvalidAck(t *testing.T) {
 		{"twice", []OperatorSnapshot{{OperatorID: "cnt"}, {OperatorID: "cnt"}}, `operator "cnt" reported twice`},
 		{"range", []OperatorSnapshot{{OperatorID: "cnt", Keyed: &KeyedHandle{Path: "p", Range: keygroupRange(0, 200)}}}, "inside [0, 128)"},
 		{"vertex", []OperatorSnapshot{{OperatorID: "src"}}, `operator "src" reported by vertices`},
+		{"another checkpoint's directory", withPath("job/chk-2/cnt-0"), `outside the checkpoint's directory "job/chk-1/"`},
+		{"another job's directory", withPath("other/chk-1/cnt-0"), `outside the checkpoint's directory "job/chk-1/"`},
+		{"the job record", withPath("job/_job/0000000000000001-0000000000000000"), "outside the checkpoint's directory"},
+		{"a prefix of the directory", withPath("job/chk-10/cnt-0"), "outside the checkpoint's directory"},
+		{"up and out", withPath("job/chk-1/../../other/chk-1/cnt-0"), "not a plain relative key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, Config{})
@@ -287,6 +292,42 @@ func TestInvalidAck(t *testing.T) {
 				t.Fatalf("Ready %s", render(rd))
 			}
 		})
+	}
+}
+
+// withPath is subtask 0's snapshot of checkpoint 1 with its keyed state
+// at path.
+func withPath(path string) []OperatorSnapshot {
+	snaps := snapshots(1, cnt0)
+	snaps[0].Keyed.Path = path
+	return snaps
+}
+
+func TestKeyedSliceValidate(t *testing.T) {
+	h := snapshots(1, cnt0)[0].Keyed
+	r := h.Range
+	if err := (KeyedSlice{Handle: *h, Range: r}).Validate(maxP); err != nil {
+		t.Fatalf("the whole handle: %v", err)
+	}
+	if err := (KeyedSlice{Handle: *h, Range: keygroupRange(int(r.End), int(r.End))}).Validate(maxP); err != nil {
+		t.Fatalf("its last key group: %v", err)
+	}
+	short := *h
+	short.Offsets = short.Offsets[:2]
+	for name, s := range map[string]KeyedSlice{
+		"beyond the handle": {Handle: *h, Range: keygroupRange(int(r.Start), int(r.End)+1)},
+		"before the handle": {Handle: *h, Range: keygroupRange(int(r.Start)-1, int(r.Start))},
+		"empty":             {Handle: *h, Range: keygroupRange(int(r.End), int(r.Start))},
+		"too few offsets":   {Handle: short, Range: keygroupRange(int(r.Start), int(r.Start))},
+		"more key groups":   {Handle: *h, Range: r},
+	} {
+		maxPar := maxP
+		if name == "more key groups" {
+			maxPar = int(r.End) // the handle's range is not inside [0, maxPar)
+		}
+		if err := s.Validate(maxPar); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: Validate = %v, want ErrInvalid", name, err)
+		}
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/tide-stream/tide/internal/exec"
 	"github.com/tide-stream/tide/internal/keygroup"
@@ -247,8 +250,8 @@ func (op *OperatorState) validate(maxP int) error {
 }
 
 func (h *KeyedHandle) validate(maxP int) error {
-	if h.Path == "" {
-		return errors.New("empty path")
+	if err := checkKey(h.Path); err != nil {
+		return err
 	}
 	if h.Range.Len() == 0 || h.Range.Start < 0 || int(h.Range.End) >= maxP {
 		return fmt.Errorf("%s: range %v not a non-empty range inside [0, %d)", h.Path, h.Range, maxP)
@@ -269,4 +272,40 @@ func (h *KeyedHandle) validate(maxP int) error {
 		return fmt.Errorf("%s: %d CRCs for %d key groups", h.Path, len(h.CRCs), h.Range.Len())
 	}
 	return nil
+}
+
+// maxKeyLen bounds a state object's key; real ones are a job id, a
+// checkpoint directory and an operator id (at most plan.MaxUIDLen bytes, or
+// a default id of a few dozen) with a subtask and an attempt.
+const maxKeyLen = 1024
+
+// checkKey checks that a state object's key is a plain relative key:
+// slash-separated names, none empty, "." or "..", without control
+// characters or backslashes, valid UTF-8. Keys come from the TaskManagers'
+// acknowledgements and from metadata files, and every reader of a
+// checkpoint (restoring subtasks, the JobManager when it verifies or
+// copies one) passes them to the storage as they are.
+func checkKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("empty path")
+	case len(key) > maxKeyLen:
+		return fmt.Errorf("path of %d bytes, longer than %d", len(key), maxKeyLen)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("path %q is not valid UTF-8", key)
+	case strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
+		return fmt.Errorf("path %q has a control character or a backslash", key)
+	}
+	for name := range strings.SplitSeq(key, "/") {
+		if name == "" || name == "." || name == ".." {
+			return fmt.Errorf("path %q is not a plain relative key (an empty, \".\" or \"..\" element)", key)
+		}
+	}
+	return nil
+}
+
+// StateDir returns the directory "<jobID>/chk-<id>/" under which the
+// subtasks write the state objects of checkpoint id.
+func StateDir(jobID string, id ID) string {
+	return jobID + "/chk-" + strconv.FormatUint(uint64(id), 10) + "/"
 }

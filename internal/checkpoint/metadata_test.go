@@ -116,6 +116,14 @@ func TestValidateInvariants(t *testing.T) {
 		{"negative offset", func(m *Metadata) { m.Operators[0].Keyed[0].Offsets[0] = -1 }, "negative offset"},
 		{"crcs", func(m *Metadata) { m.Operators[0].Keyed[0].CRCs = nil }, "0 CRCs for 3 key groups"},
 		{"path", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "" }, "empty path"},
+		{"path up", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "job-1/chk-7/../../other/chk-1/x" }, "not a plain relative key"},
+		{"path up at the end", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "job-1/.." }, "not a plain relative key"},
+		{"absolute path", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "/etc/passwd" }, "not a plain relative key"},
+		{"empty element", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "job-1//count-0" }, "not a plain relative key"},
+		{"dot element", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "./count-0" }, "not a plain relative key"},
+		{"control character", func(m *Metadata) { m.Operators[0].Keyed[0].Path = "job-1/chk-7/\ncount-0" }, "control character"},
+		{"backslash", func(m *Metadata) { m.Operators[0].Keyed[0].Path = `job-1\..\x` }, "backslash"},
+		{"long path", func(m *Metadata) { m.Operators[0].Keyed[0].Path = strings.Repeat("a", 1025) }, "longer than 1024"},
 		{"overlap", func(m *Metadata) {
 			m.Operators[0].Keyed[1].Range = keygroup.Range{Start: 2, End: 2}
 		}, "overlap"},

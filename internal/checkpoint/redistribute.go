@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/tide-stream/tide/internal/keygroup"
@@ -12,6 +13,20 @@ import (
 type KeyedSlice struct {
 	Handle KeyedHandle
 	Range  keygroup.Range
+}
+
+// Validate checks what a subtask that restores s relies on: the handle is
+// valid for maxParallelism key groups (its offsets and CRCs cover its
+// range) and Range is a non-empty part of the handle's range. Slices come
+// from the JobManager's deployment; the error wraps ErrInvalid.
+func (s KeyedSlice) Validate(maxParallelism int) error {
+	if err := s.Handle.validate(maxParallelism); err != nil {
+		return fmt.Errorf("%w: keyed state handle: %v", ErrInvalid, err)
+	}
+	if s.Range.Len() == 0 || !s.Handle.Range.Contains(s.Range.Start) || !s.Handle.Range.Contains(s.Range.End) {
+		return fmt.Errorf("%w: key groups %v to restore from %s, which holds %v", ErrInvalid, s.Range, s.Handle.Path, s.Handle.Range)
+	}
+	return nil
 }
 
 // AssignKeyed returns the parts of handles that a subtask owning the key

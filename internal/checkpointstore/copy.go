@@ -73,7 +73,7 @@ func SplitLocation(location string) (root, key string, err error) {
 	if i > 0 {
 		j = strings.LastIndex(p[:i], "/")
 	}
-	if i < 0 || j < 0 || !strings.HasPrefix(p[i+1:], chkPrefix) || j+1 == i {
+	if i < 0 || j < 0 || !strings.HasPrefix(p[i+1:], chkPrefix) || j+1 == i || p[j+1:i] == "." || p[j+1:i] == ".." {
 		return "", "", fmt.Errorf("location %q does not end in <job-id>/%s<n>", location, chkPrefix)
 	}
 	key = p[j+1:]
@@ -85,14 +85,20 @@ func SplitLocation(location string) (root, key string, err error) {
 }
 
 // TargetURL checks a savepoint target directory and returns it as a URL: a
-// URL with a scheme, or an absolute path, which is a file URL.
+// URL with a scheme, or an absolute path, which is a file URL. Trailing
+// slashes go, but not the ones of a root: "/" is "file:///", never
+// "file://" (which fileblob reads as the process's working directory).
 func TargetURL(dir string) (string, error) {
+	in := dir
 	if strings.HasPrefix(dir, "/") {
-		return "file://" + strings.TrimSuffix(dir, "/"), nil
+		dir = "file://" + dir
 	}
 	u, err := url.Parse(dir)
 	if err != nil || u.Scheme == "" || !strings.Contains(dir, "://") {
-		return "", fmt.Errorf("target directory %q is neither a URL (file:///…, s3://…) nor an absolute path", dir)
+		return "", fmt.Errorf("target directory %q is neither a URL (file:///…, s3://…) nor an absolute path", in)
 	}
-	return strings.TrimSuffix(dir, "/"), nil
+	for strings.HasSuffix(dir, "/") && !strings.HasSuffix(dir, "://") && !strings.HasSuffix(dir, ":///") {
+		dir = dir[:len(dir)-1]
+	}
+	return dir, nil
 }

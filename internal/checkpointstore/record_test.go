@@ -134,7 +134,8 @@ func TestSplitLocation(t *testing.T) {
 			t.Errorf("SplitLocation(%q) = %q, %q, %v; want %q, %q", tc.in, root, key, err, tc.root, tc.key)
 		}
 	}
-	for _, bad := range []string{"", "relative/abc/chk-4", "file:///sp/abc/savepoint-1", "file:///chk-4", "file:///sp//chk-4"} {
+	for _, bad := range []string{"", "relative/abc/chk-4", "file:///sp/abc/savepoint-1", "file:///chk-4", "file:///sp//chk-4",
+		"file:///sp/../chk-4", "file:///sp/./chk-4", "/sp/%2e%2e/chk-4"} {
 		if root, key, err := SplitLocation(bad); err == nil {
 			t.Errorf("SplitLocation(%q) = %q, %q; want an error", bad, root, key)
 		}
@@ -142,7 +143,8 @@ func TestSplitLocation(t *testing.T) {
 }
 
 func TestTargetURL(t *testing.T) {
-	for in, want := range map[string]string{"/sp/": "file:///sp", "file:///sp": "file:///sp", "s3://b/sp/": "s3://b/sp"} {
+	for in, want := range map[string]string{"/sp/": "file:///sp", "file:///sp": "file:///sp", "s3://b/sp/": "s3://b/sp",
+		"/sp//": "file:///sp", "/": "file:///", "//": "file:///", "file:///": "file:///", "mem://": "mem://"} {
 		if got, err := TargetURL(in); err != nil || got != want {
 			t.Errorf("TargetURL(%q) = %q, %v; want %q", in, got, err, want)
 		}

@@ -38,9 +38,7 @@ func New(s blob.Storage, jobID string, logger *slog.Logger) *Store {
 
 // Dir returns the directory "<jobID>/chk-<id>/" under which the tasks
 // write the state objects of checkpoint id.
-func (s *Store) Dir(id checkpoint.ID) string {
-	return s.jobID + "/" + chkPrefix + strconv.FormatUint(uint64(id), 10) + "/"
-}
+func (s *Store) Dir(id checkpoint.ID) string { return checkpoint.StateDir(s.jobID, id) }
 
 // MetadataPath returns "<jobID>/chk-<id>/_metadata".
 func (s *Store) MetadataPath(id checkpoint.ID) string { return s.Dir(id) + MetadataName }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -63,8 +64,10 @@ func (s *Server) handleSubtaskMetrics(r *http.Request) (int, any, error) {
 		if err != nil || (subtasks != nil && !subtasks(i)) {
 			continue
 		}
+		// NaN and infinities (a rate over no time) have no JSON number:
+		// they are left out like values that do not parse.
 		v, err := strconv.ParseFloat(m.Value, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
 		values[name] = append(values[name], v)
@@ -93,7 +96,9 @@ func (s *Server) handleSubtaskMetrics(r *http.Request) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-// aggregateMetric computes the asked aggregates of vs (not empty).
+// aggregateMetric computes the asked aggregates of vs (not empty, all
+// finite). A sum (or an average) beyond the float64 range is left out
+// rather than sent as a number JSON cannot hold.
 func aggregateMetric(name string, vs []float64, aggs map[string]bool) aggregatedMetric {
 	sum := 0.0
 	for _, v := range vs {
@@ -108,10 +113,10 @@ func aggregateMetric(name string, vs []float64, aggs map[string]bool) aggregated
 	if aggs["max"] {
 		m.Max = &hi
 	}
-	if aggs["avg"] {
+	if aggs["avg"] && !math.IsInf(avg, 0) {
 		m.Avg = &avg
 	}
-	if aggs["sum"] {
+	if aggs["sum"] && !math.IsInf(sum, 0) {
 		m.Sum = &sum
 	}
 	return m

@@ -203,6 +203,29 @@ func TestSubtaskMetricAggregates(t *testing.T) {
 	}
 }
 
+// TestSubtaskMetricAggregatesNonFinite: a subtask value that is NaN or
+// infinite is left out, and an aggregate beyond the float64 range too,
+// rather than failing the whole answer (JSON has no such numbers).
+func TestSubtaskMetricAggregatesNonFinite(t *testing.T) {
+	f := compatibleBackend()
+	f.vertexMetrics[jobA][vertexA] = []Metric{
+		{ID: "0.rate", Value: "NaN"}, {ID: "1.rate", Value: "2"}, {ID: "2.rate", Value: "+Inf"},
+		{ID: "0.big", Value: "1e308"}, {ID: "1.big", Value: "1e308"}, {ID: "0.nan", Value: "NaN"}}
+	ts := newTestServer(t, f, Config{})
+	base := ts.URL + "/jobs/" + jobA + "/vertices/" + vertexA + "/subtasks/metrics"
+	for query, want := range map[string]string{
+		"":                 `[{"id":"big"},{"id":"rate"}]`,
+		"?get=rate,nan":    `[{"id":"rate","min":2,"max":2,"avg":2,"sum":2}]`,
+		"?get=big&agg=sum": `[{"id":"big"}]`,
+		"?get=big":         `[{"id":"big","min":1e+308,"max":1e+308}]`,
+	} {
+		r := do(t, "GET", base+query, "")
+		if got := strings.TrimSpace(string(r.body)); r.status != http.StatusOK || got != want {
+			t.Errorf("GET …/subtasks/metrics%s = %d %s, want 200 %s", query, r.status, got, want)
+		}
+	}
+}
+
 // TestFlinkErrorShapes: bad ids and unknown things are Flink's
 // {"errors":[…]} with 400 or 404, naming what was wrong.
 func TestFlinkErrorShapes(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -22,8 +23,10 @@ type errorBody struct {
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
 	b, err := json.Marshal(body)
 	if err != nil {
+		// The encoder's error names Go types and values: log it, and tell
+		// the client only what failed.
 		s.log.Error("encode response", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.writeErrorStatus(w, r, http.StatusInternalServerError, "encode response: "+err.Error())
+		s.writeErrorStatus(w, r, http.StatusInternalServerError, "internal error encoding the response to "+r.Method+" "+truncate(r.URL.Path, 256))
 		return
 	}
 	h := w.Header()
@@ -191,7 +194,7 @@ func decodeJSON(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return badRequestf("malformed JSON body: %v", err)
+		return badRequestf("malformed JSON body: %s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequestf("malformed JSON body: trailing data after the JSON value")
@@ -270,4 +273,55 @@ func wrapTaskManager(err error, tmID string) error {
 		err = ErrNotFound
 	}
 	return fmt.Errorf("taskmanager %s: %w", truncate(tmID, 64), err)
+}
+
+// jsonProblem says what is wrong with a JSON body in the client's terms:
+// encoding/json's errors name the Go types of the server ("Go struct field
+// savepointTriggerBody.cancel-job of type bool"), which are none of the
+// client's business.
+func jsonProblem(err error) string {
+	var (
+		syntax   *json.SyntaxError
+		wrongTyp *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)
+	case errors.As(err, &wrongTyp):
+		field := wrongTyp.Field
+		if field == "" {
+			return fmt.Sprintf("want %s, got %s", jsonKind(wrongTyp.Type), wrongTyp.Value)
+		}
+		return fmt.Sprintf("field %q: want %s, got %s", field, jsonKind(wrongTyp.Type), wrongTyp.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of the JSON value"
+	}
+	// The rest ("json: unknown field \"x\"") say nothing of the server.
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another value"
 }

@@ -223,6 +223,13 @@ func (t *Task) restore(ctx context.Context) error {
 		if l.backend == nil {
 			continue
 		}
+		// The slices come from the JobManager's deployment: check them
+		// before indexing offsets and CRCs with them.
+		for _, s := range r.Keyed {
+			if err := s.Validate(t.vertex.KeyGroups); err != nil {
+				return &Failure{Domain: rpc.DomainCorruptCheckpoint, Err: fmt.Errorf("restore %s from checkpoint %d: %w", l.op.ID, t.cfg.RestoredCheckpoint, err)}
+			}
+		}
 		l.ctx.floors = watermarkFloors(t.cfg.KeyGroups, r.Keyed)
 		if f := l.ctx.floors; f != nil {
 			t.wm.current = max(t.wm.current, f.lowest())

@@ -435,3 +435,39 @@ func FuzzSet(f *testing.F) {
 	f.Add([]byte{0, 1, 5, 3, 1, 5, 0, 1, 6, 5, 0, 31})
 	f.Fuzz(runOps)
 }
+
+// FuzzDueCodec: a key's timers come back from checkpoints; whatever the
+// bytes, they decode as strictly increasing due times that encode back to
+// the same bytes (the element count is a uvarint, so only after a first
+// re-encoding), or fail, without allocating for a count the bytes cannot
+// hold.
+func FuzzDueCodec(f *testing.F) {
+	c := dueCodec[int64]{}
+	f.Add(c.Append(nil, []*node[int64]{{Timer: Timer[int64]{At: -3}}, {Timer: Timer[int64]{At: 7}}}))
+	f.Add(codec.Slice[int64]{Elem: codec.Int64{}}.Append(nil, []int64{5, 5}))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ns, n, err := c.Decode(b)
+		if err != nil {
+			return
+		}
+		if n <= 0 || n > len(b) || len(ns) > len(b)/8 {
+			t.Fatalf("%d timers using %d of %d bytes", len(ns), n, len(b))
+		}
+		for i, nd := range ns {
+			if nd.index != -1 || (i > 0 && nd.At <= ns[i-1].At) {
+				t.Fatalf("timer %d of %d: %+v after %+v", i, len(ns), *nd, *ns[max(i-1, 0)])
+			}
+		}
+		enc := c.Append(nil, ns)
+		again, m, err := c.Decode(enc)
+		if err != nil || m != len(enc) || len(again) != len(ns) {
+			t.Fatalf("re-encoding %x: %d timers using %d bytes, %v", enc, len(again), m, err)
+		}
+		for i := range ns {
+			if again[i].At != ns[i].At {
+				t.Fatalf("timer %d: due at %d, then %d", i, ns[i].At, again[i].At)
+			}
+		}
+	})
+}
