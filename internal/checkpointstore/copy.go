@@ -97,6 +97,11 @@ func TargetURL(dir string) (string, error) {
 	if err != nil || u.Scheme == "" || !strings.Contains(dir, "://") {
 		return "", fmt.Errorf("target directory %q is neither a URL (file:///…, s3://…) nor an absolute path", in)
 	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// Query options configure the storage driver (file modes, keys it
+		// reads): not a REST client's to choose.
+		return "", fmt.Errorf("target directory %q carries URL options (?… or #…): give a plain URL or path", in)
+	}
 	for strings.HasSuffix(dir, "/") && !strings.HasSuffix(dir, "://") && !strings.HasSuffix(dir, ":///") {
 		dir = dir[:len(dir)-1]
 	}

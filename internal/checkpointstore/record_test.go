@@ -149,7 +149,7 @@ func TestTargetURL(t *testing.T) {
 			t.Errorf("TargetURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"sp", "./sp", "c:x"} {
+	for _, bad := range []string{"sp", "./sp", "c:x", "file:///sp?dir_file_mode=0777", "/sp?base_url=x&secret_key_path=/etc/shadow", "/sp?", "/sp#x"} {
 		if got, err := TargetURL(bad); err == nil {
 			t.Errorf("TargetURL(%q) = %q; want an error", bad, got)
 		}

@@ -51,7 +51,7 @@ restart-strategy.type: none
 		`heartbeat.timeout: bad value "abc" from ` + at("1") + `: parse duration "abc"`,
 		`unknown key "heartbeat.timout" (value "5s") from ` + at("3") + `; did you mean "heartbeat.timeout"?`,
 		`rest.port: bad value "70000" from ` + at("4") + `: must be between 0 and 65535`,
-		`taskmanager.numberOfTaskSlots: bad value "0" from ` + at("5") + `: must be at least 1`,
+		`taskmanager.numberOfTaskSlots: bad value "0" from ` + at("5") + `: must be between 1 and 65536`,
 		`pipeline.max-parallelism: bad value "40000" from ` + at("6") + `: must be between 1 and 32768`,
 		`parallelism.default: bad value "0" from ` + at("7") + `: must be at least 1`,
 		`scheduler-mode: bad value "batch" from ` + at("8") + `: want one of default, reactive`,

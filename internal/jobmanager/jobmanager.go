@@ -34,6 +34,7 @@ import (
 	"github.com/tide-stream/tide/internal/scheduler"
 	"github.com/tide-stream/tide/internal/slotpool"
 	"github.com/tide-stream/tide/internal/transport"
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a JobManager.
@@ -239,13 +240,18 @@ func (jm *JobManager) Graph() *plan.JobGraph { return jm.graph }
 // Done is closed when the job has reached a terminal state.
 func (jm *JobManager) Done() <-chan struct{} { return jm.done }
 
+// maxControlConns bounds the control connections open at once.
+const maxControlConns = 4096
+
 // Listen binds the control address; Run serves it.
 func (jm *JobManager) Listen() (string, error) {
 	lis, err := transport.Or(jm.cfg.Network).Listen(jm.cfg.RPCAddr)
 	if err != nil {
 		return "", fmt.Errorf("listen on jobmanager.rpc address %s: %w", jm.cfg.RPCAddr, err)
 	}
-	jm.lis = lis
+	// Each TaskManager holds one connection; past this many, Accept waits
+	// for one to close, so that a flood cannot exhaust the process.
+	jm.lis = netutil.LimitListener(lis, maxControlConns)
 	return lis.Addr().String(), nil
 }
 

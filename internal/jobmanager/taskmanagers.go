@@ -40,9 +40,34 @@ func (jm *JobManager) send(tm *tmConn, e *rpc.Envelope) {
 	}
 }
 
+// registerTimeout bounds the wait for a new stream's registration.
+const registerTimeout = 30 * time.Second
+
+// recvFirst receives a stream's first message, or fails after timeout: a
+// peer that opens a stream and says nothing does not hold it.
+func recvFirst(st rpc.Stream, timeout time.Duration) (*rpc.Envelope, error) {
+	type result struct {
+		e   *rpc.Envelope
+		err error
+	}
+	got := make(chan result, 1)
+	go func() { // owner: serveStream; Recv returns once the handler has returned and the stream ended
+		e, err := st.Recv()
+		got <- result{e, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-got:
+		return r.e, r.err
+	case <-t.C:
+		return nil, fmt.Errorf("no registration within %v of opening the control stream", timeout)
+	}
+}
+
 // serveStream runs on a gRPC goroutine for one TaskManager's stream.
 func (jm *JobManager) serveStream(ctx context.Context, st rpc.Stream) error {
-	first, err := st.Recv()
+	first, err := recvFirst(st, registerTimeout)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ type Config struct {
 		// maxPending bounds the OPENs kept for channels no gate has
 		// registered yet. Default 4096.
 		maxPending int
+		// maxAccepted bounds the live connections peers dialed; one more
+		// is closed at once. Default 1024.
+		maxAccepted int
 	}
 }
 
@@ -70,6 +73,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.testing.maxPending == 0 {
 		c.testing.maxPending = 4096
+	}
+	if c.testing.maxAccepted == 0 {
+		c.testing.maxAccepted = 1024
 	}
 }
 

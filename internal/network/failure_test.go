@@ -398,3 +398,34 @@ func TestCloseWithSilentPeer(t *testing.T) {
 		t.Fatalf("Close took %v with a silent peer", d)
 	}
 }
+
+// TestTooManyConnections: past the cap on accepted connections, one more is
+// closed at once, and closing one makes room again.
+func TestTooManyConnections(t *testing.T) {
+	m := newManager(t, func(c *Config) { c.testing.maxAccepted = 2 })
+	dial := func() net.Conn {
+		nc, err := net.Dial("tcp", m.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return nc
+	}
+	held := []net.Conn{dial(), dial()}
+	waitFor(t, "two accepted connections", func() bool { return m.accepted() == 2 })
+	extra := dial()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := extra.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("a connection beyond the cap was kept: %v", err)
+	}
+	held[0].Close()
+	waitFor(t, "the closed one to go", func() bool { return m.accepted() == 1 })
+	again := dial()
+	waitFor(t, "room for one more", func() bool { return m.accepted() == 2 })
+	again.Close()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

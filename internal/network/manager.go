@@ -160,10 +160,30 @@ func (m *Manager) acceptLoop() {
 			}
 			continue
 		}
+		if m.accepted() >= m.cfg.testing.maxAccepted {
+			// Each peer Manager dials one connection: this many is a flood.
+			m.log.Warn("refused a connection: too many accepted connections", "peer", nc.RemoteAddr().String(),
+				"max", m.cfg.testing.maxAccepted)
+			nc.Close()
+			continue
+		}
 		if m.startConn(nc, "", false) == nil {
 			nc.Close()
 		}
 	}
+}
+
+// accepted counts the live connections peers dialed to this Manager.
+func (m *Manager) accepted() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for c := range m.mu.conns {
+		if !c.dialer {
+			n++
+		}
+	}
+	return n
 }
 
 // startConn registers a connection and starts its reader and writer. For a

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
 
 	"github.com/tide-stream/tide/internal/transport"
@@ -69,9 +71,20 @@ func (s serverStream) Recv() (*Envelope, error) {
 // gRPC's default of 4 MiB is too small for sources with many splits.
 const MaxMessageSize = 256 << 20
 
+// MaxStreamsPerConn bounds the streams of one control connection.
+const MaxStreamsPerConn = 4
+
+// A TaskManager opens one stream, so a connection may carry few
+// (MaxStreamsPerConn); keepalive pings more often than every 5 s, a
+// connection idle with no stream, and a transport handshake slower than
+// 10 s end the connection.
 func NewServer(h Handler, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append(opts, grpc.ForceServerCodecV2(Codec{}),
-		grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
+		grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.MaxConcurrentStreams(MaxStreamsPerConn),
+		grpc.ConnectionTimeout(10*time.Second),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: time.Minute}))
 	s := grpc.NewServer(opts...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: serviceName,

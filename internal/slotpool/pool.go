@@ -49,6 +49,10 @@ func New() *Pool { return &Pool{byID: make(map[string]*entry)} }
 
 // Register adds a TaskManager. It fails for an empty or duplicate id and for
 // fewer than one slot.
+// MaxSlots is the most slots one TaskManager may offer: what a
+// registration claims is bounded, so that the pool's sums cannot overflow.
+const MaxSlots = 1 << 16
+
 func (p *Pool) Register(tm TaskManager) error {
 	if tm.ID == "" {
 		return errors.New("register task manager: empty id")
@@ -56,8 +60,8 @@ func (p *Pool) Register(tm TaskManager) error {
 	if _, ok := p.byID[tm.ID]; ok {
 		return fmt.Errorf("register task manager %q: already registered", tm.ID)
 	}
-	if tm.Slots < 1 {
-		return fmt.Errorf("register task manager %q: %d slots, need at least 1", tm.ID, tm.Slots)
+	if tm.Slots < 1 || tm.Slots > MaxSlots {
+		return fmt.Errorf("register task manager %q: %d slots, want 1 to %d", tm.ID, tm.Slots, MaxSlots)
 	}
 	e := &entry{tm: tm}
 	p.entries = append(p.entries, e)
