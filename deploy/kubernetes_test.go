@@ -12,8 +12,9 @@ package deploy_test
 // 1..15 at 35%, the scale subresource granted to Tide's autoscaler.
 //
 // kustomization.yaml files are read here, not built with kustomize's
-// library (heavy to compile); when a `kustomize` binary is on PATH,
-// TestKustomizeBuild also builds each variant with it and compares.
+// library (heavy to compile); when a `kustomize` binary (or kubectl, which
+// has kustomize built in) is on PATH, TestKustomizeBuild also builds each
+// variant with it and compares.
 
 import (
 	"bytes"
@@ -755,6 +756,8 @@ func checkPodTemplate(t *testing.T, b *bundle, w workload) {
 				t.Errorf("%s: volume %s: PersistentVolumeClaim %s does not exist", w, v.Name, v.PersistentVolumeClaim.ClaimName)
 			}
 		case v.EmptyDir != nil:
+		case v.Secret != nil:
+			// TestKubernetesSecurity checks the Secret, its files and modes.
 		default:
 			t.Errorf("%s: volume %s of a kind this test does not check", w, v.Name)
 		}
@@ -966,19 +969,39 @@ func TestKubernetesTideProcesses(t *testing.T) {
 
 // promConfig is the part of a Prometheus configuration checked here.
 type promConfig struct {
-	RuleFiles     []string `json:"rule_files"`
-	ScrapeConfigs []struct {
-		KubernetesSDConfigs []struct {
-			Role       string `json:"role"`
-			Namespaces struct {
-				Names []string `json:"names"`
-			} `json:"namespaces"`
-		} `json:"kubernetes_sd_configs"`
-		RelabelConfigs []struct {
-			Action string `json:"action"`
-			Regex  string `json:"regex"`
-		} `json:"relabel_configs"`
-	} `json:"scrape_configs"`
+	RuleFiles     []string           `json:"rule_files"`
+	ScrapeConfigs []promScrapeConfig `json:"scrape_configs"`
+}
+
+// promScrapeConfig is one scrape config: its discovery, how it connects,
+// and its relabeling.
+type promScrapeConfig struct {
+	JobName   string `json:"job_name"`
+	Scheme    string `json:"scheme"`
+	TLSConfig *struct {
+		CAFile             string `json:"ca_file"`
+		CertFile           string `json:"cert_file"`
+		KeyFile            string `json:"key_file"`
+		ServerName         string `json:"server_name"`
+		InsecureSkipVerify bool   `json:"insecure_skip_verify"`
+	} `json:"tls_config"`
+	Authorization *struct {
+		Type            string `json:"type"`
+		Credentials     string `json:"credentials"`
+		CredentialsFile string `json:"credentials_file"`
+	} `json:"authorization"`
+	KubernetesSDConfigs []struct {
+		Role       string `json:"role"`
+		Namespaces struct {
+			Names []string `json:"names"`
+		} `json:"namespaces"`
+	} `json:"kubernetes_sd_configs"`
+	RelabelConfigs []struct {
+		SourceLabels []string `json:"source_labels"`
+		Separator    *string  `json:"separator"`
+		Action       string   `json:"action"`
+		Regex        *string  `json:"regex"`
+	} `json:"relabel_configs"`
 }
 
 // TestKubernetesObservability: Kafka, the load, Prometheus and Grafana are
@@ -1050,25 +1073,31 @@ func TestKubernetesObservability(t *testing.T) {
 			t.Errorf("prometheus's rule file %s is not mounted beside its configuration", r)
 		}
 	}
-	if len(pcfg.ScrapeConfigs) != 1 || len(pcfg.ScrapeConfigs[0].KubernetesSDConfigs) != 1 {
-		t.Fatalf("prometheus-kubernetes.yml: want one scrape config with Kubernetes discovery")
+	if len(pcfg.ScrapeConfigs) == 0 {
+		t.Fatal("prometheus-kubernetes.yml: no scrape config")
 	}
-	sd := pcfg.ScrapeConfigs[0].KubernetesSDConfigs[0]
-	if sd.Role != "pod" || !slices.Equal(sd.Namespaces.Names, []string{b.namespace}) {
-		t.Errorf("prometheus discovers %s in %v, want pods in %s", sd.Role, sd.Namespaces.Names, b.namespace)
-	}
-	kept := false
-	for _, rc := range pcfg.ScrapeConfigs[0].RelabelConfigs {
-		if rc.Action == "labelmap" {
-			re := regexp.MustCompile("^(?:" + rc.Regex + ")$")
-			kept = kept || re.MatchString("__meta_kubernetes_pod_label_deploymentId")
-			if re.MatchString("__meta_kubernetes_pod_label_job_name") {
-				t.Error("prometheus maps the Job's job-name pod label to job_name, which displaces Tide's job_name")
+	for _, sc := range pcfg.ScrapeConfigs {
+		if len(sc.KubernetesSDConfigs) != 1 {
+			t.Errorf("prometheus-kubernetes.yml: scrape config %s: want one Kubernetes discovery", sc.JobName)
+			continue
+		}
+		sd := sc.KubernetesSDConfigs[0]
+		if sd.Role != "pod" || !slices.Equal(sd.Namespaces.Names, []string{b.namespace}) {
+			t.Errorf("prometheus job %s discovers %s in %v, want pods in %s", sc.JobName, sd.Role, sd.Namespaces.Names, b.namespace)
+		}
+		kept := false
+		for _, rc := range sc.RelabelConfigs {
+			if rc.Action == "labelmap" && rc.Regex != nil {
+				re := regexp.MustCompile("^(?:" + *rc.Regex + ")$")
+				kept = kept || re.MatchString("__meta_kubernetes_pod_label_deploymentId")
+				if re.MatchString("__meta_kubernetes_pod_label_job_name") {
+					t.Errorf("prometheus job %s maps the Job's job-name pod label to job_name, which displaces Tide's job_name", sc.JobName)
+				}
 			}
 		}
-	}
-	if !kept {
-		t.Error("prometheus does not map the deploymentId pod label to series")
+		if !kept {
+			t.Errorf("prometheus job %s does not map the deploymentId pod label to series", sc.JobName)
+		}
 	}
 	sa := pd.Spec.Template.Spec.ServiceAccountName
 	for _, verb := range []string{"get", "list", "watch"} {
@@ -1232,17 +1261,21 @@ func TestKubernetesDockerfile(t *testing.T) {
 	}
 }
 
-// TestKustomizeBuild builds each variant with a kustomize binary, when one
-// is on PATH, and compares its objects with what this test reads.
+// TestKustomizeBuild builds each variant with a kustomize binary, or
+// kubectl's kustomize, when one is on PATH, and compares its objects with
+// what this test reads.
 func TestKustomizeBuild(t *testing.T) {
-	bin, err := exec.LookPath("kustomize")
-	if err != nil {
-		t.Skip("no kustomize on PATH; the kustomizations are read by this test instead")
+	bin, build := "kustomize", "build"
+	if _, err := exec.LookPath(bin); err != nil {
+		bin, build = "kubectl", "kustomize"
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skip("no kustomize or kubectl on PATH; the kustomizations are read by this test instead")
+		}
 	}
 	for _, v := range variants {
-		out, err := exec.Command(bin, "build", v).CombinedOutput()
+		out, err := exec.Command(bin, build, v).CombinedOutput()
 		if err != nil {
-			t.Fatalf("kustomize build %s: %v\n%s", v, err, out)
+			t.Fatalf("%s %s %s: %v\n%s", bin, build, v, err, out)
 		}
 		var got []string
 		for _, doc := range docSeparator.Split(string(out), -1) {
@@ -1279,7 +1312,7 @@ func TestKustomizeBuild(t *testing.T) {
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Errorf("kustomize build %s gives\n%v\nthis test reads\n%v", v, got, want)
+			t.Errorf("%s %s %s gives\n%v\nthis test reads\n%v", bin, build, v, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -93,8 +94,10 @@ var SeedFlinkSeries = []string{
 }
 
 // TestScrapeConfigs: the local configurations pass promtool's check, and
-// the Kubernetes one is valid YAML naming the rule file (this Debian build
-// of Prometheus has no Kubernetes discovery to check it against).
+// the Kubernetes one names the rule file and passes promtool's syntax check
+// with its Kubernetes discovery swapped for a static target (this Debian
+// build of Prometheus has no Kubernetes discovery to check it against);
+// TestKubernetesPrometheusSecured checks what it scrapes, and how.
 func TestScrapeConfigs(t *testing.T) {
 	if out, err := exec.Command(requirePromtool(t), "check", "config", "prometheus/prometheus-local.yml").CombinedOutput(); err != nil {
 		t.Fatalf("promtool check config: %v\n%s", err, out)
@@ -114,6 +117,26 @@ func TestScrapeConfigs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(b), "flink-compat.rules.yml") || cfg["scrape_configs"] == nil {
-		t.Error("the Kubernetes configuration lacks the rule file or its scrape configs")
+		t.Fatal("the Kubernetes configuration lacks the rule file or its scrape configs")
+	}
+	scs, _ := cfg["scrape_configs"].([]any)
+	for _, x := range scs {
+		sc, ok := x.(map[string]any)
+		if !ok || sc["kubernetes_sd_configs"] == nil {
+			t.Fatalf("a scrape config of the Kubernetes configuration without kubernetes_sd_configs: %v", x)
+		}
+		delete(sc, "kubernetes_sd_configs")
+		sc["static_configs"] = []any{map[string]any{"targets": []string{"10.244.0.7:9249"}}}
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	static := filepath.Join(t.TempDir(), "prometheus-kubernetes.yml")
+	if err := os.WriteFile(static, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(requirePromtool(t), "check", "config", "--syntax-only", static).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check config of prometheus-kubernetes.yml with static targets: %v\n%s", err, out)
 	}
 }
