@@ -19,8 +19,8 @@ import (
 
 	"github.com/tide-stream/tide/internal/config"
 	"github.com/tide-stream/tide/internal/metrics"
+	"github.com/tide-stream/tide/internal/pki"
 	"github.com/tide-stream/tide/internal/security"
-	"github.com/tide-stream/tide/internal/security/securitytest"
 )
 
 // TestPrometheusScrapesASecuredPort runs a real Prometheus with the
@@ -38,19 +38,15 @@ func TestPrometheusScrapesASecuredPort(t *testing.T) {
 		t.Skip("no prometheus (Debian's prometheus package)")
 	}
 	dir := t.TempDir()
-	secrets := filepath.Join(dir, "secrets")
-	if err := os.Mkdir(secrets, 0o700); err != nil {
+	// The files the example names, as `tide secrets create --dir secrets`
+	// writes them: secrets/rest-ca.pem and secrets/rest.token.
+	f, err := pki.Create(pki.Options{Dir: filepath.Join(dir, "secrets")})
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The files the example names: secrets/ca.pem and secrets/rest.token.
-	f := securitytest.REST(t, secrets)
-	if err := os.Rename(f.TokenFile, filepath.Join(secrets, "rest.token")); err != nil {
-		t.Fatal(err)
-	}
-	f.TokenFile = filepath.Join(secrets, "rest.token")
 
 	// The metrics port, as a secured JobManager serves it.
-	conf, err := config.Load(config.LoadOptions{Home: t.TempDir(), Dynamic: f.Dynamic(false)})
+	conf, err := config.Load(config.LoadOptions{Home: t.TempDir(), Dynamic: f.Dynamic()})
 	if err != nil {
 		t.Fatal(err)
 	}
