@@ -544,8 +544,7 @@ func TestKubernetesSecurity(t *testing.T) {
 // the TaskManagers with one job, over HTTPS, trusting the REST CA and
 // sending the REST token, both from the Secret it mounts, and checks the
 // certificate against a name README.md's `tide secrets create --host`
-// gives it; the autoscaler's plain-HTTP port is scraped by another job,
-// which sends no token.
+// gives it; the autoscaler's port is one of them.
 func TestKubernetesPrometheusSecured(t *testing.T) {
 	rs := readReadmeSecrets(t)
 	files, keys := createdSecrets(t, rs.hosts)
@@ -602,9 +601,9 @@ func TestKubernetesPrometheusSecured(t *testing.T) {
 	}{
 		{workload{"Job", jobManagerJob, &tideJob.Spec.Template}, true},
 		{workload{"Deployment", taskManagerDep, &tm.Spec.Template}, true},
-		// tide autoscaler serves its /metrics over plain HTTP, without a
-		// token.
-		{workload{"Deployment", autoscalerDep, &as.Spec.Template}, false},
+		// tide autoscaler serves its /metrics as a metrics port of the
+		// cluster: HTTPS with the REST certificate, the token.
+		{workload{"Deployment", autoscalerDep, &as.Spec.Template}, true},
 	} {
 		if x.secured {
 			conf := b.tideConfig(t, x.w, container(t, x.w))

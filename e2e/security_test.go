@@ -287,6 +287,8 @@ func TestOpenPortsNeedAuthentication(t *testing.T) {
 			[]string{`jobmanager.rpc.address is "0.0.0.0"`, "security.internal.token-file", "security.ssl.internal.enabled"}},
 		{append(append([]string{"taskmanager", "start-foreground"}, c.dynamic...), "-Dtaskmanager.host=0.0.0.0"),
 			[]string{`taskmanager.host is "0.0.0.0"`, "security.internal.token-file", "metrics.reporter.prom.allow-unauthenticated"}},
+		{[]string{"autoscaler", "--host", "0.0.0.0", "--port", "0", "--rest", "http://127.0.0.1:1"},
+			[]string{`--host (of tide autoscaler's --port) is "0.0.0.0"`, "rest.auth.token-file"}},
 	} {
 		out, err := tide(t, tc.args...)
 		if err == nil {

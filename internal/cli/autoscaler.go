@@ -234,13 +234,28 @@ func (a *App) runAutoscaler(ctx context.Context, c *common, o autoscalerOptions)
 	}
 	decisions := scaler.NewDecisions(pol.Name(), current)
 	if o.port >= 0 {
+		// The port is secured as a metrics port of the cluster is: HTTPS with
+		// the REST certificate, the REST token unless
+		// metrics.reporter.prom.allow-unauthenticated, and never open off
+		// loopback without authentication.
+		sec, err := security.RESTFromConfig(conf, log)
+		if err != nil {
+			return err
+		}
+		port := security.Port{Key: "--host (of tide autoscaler's --port)", Host: o.host,
+			Authenticated: sec.Authenticated() || conf.MetricsOpen, Fix: security.MetricsFix}
+		if err := security.CheckBind(conf, port); err != nil {
+			return err
+		}
 		reg := metrics.NewRegistry()
 		defer decisions.Register(reg)()
 		ln, err := metrics.Listen(o.host, o.port, o.port)
 		if err != nil {
 			return fmt.Errorf("--port: %w", err)
 		}
-		srv := metrics.Serve(reg, ln, log, metrics.Options{Routes: []metrics.Route{{Pattern: "GET /decisions", Handler: decisions}}})
+		opts := metricsOptions(conf, sec)
+		opts.Routes = []metrics.Route{{Pattern: "GET /decisions", Handler: decisions}}
+		srv := metrics.Serve(reg, ln, log, opts)
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

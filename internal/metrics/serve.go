@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tide-stream/tide/internal/security"
 	"golang.org/x/net/netutil"
 )
 
@@ -74,7 +75,7 @@ func Serve(r *Registry, ln net.Listener, log *slog.Logger, opts Options) *Server
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.Gatherer(), promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
-		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:      security.HTTPErrorLog(log.Handler()),
 		Timeout:       10 * time.Second,
 	}))
 	var h http.Handler = mux
@@ -90,7 +91,7 @@ func Serve(r *Registry, ln net.Listener, log *slog.Logger, opts Options) *Server
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    16 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			ErrorLog:          security.HTTPErrorLog(log.Handler()),
 		},
 		ln: ln, done: make(chan struct{}), log: log,
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tide-stream/tide/internal/security"
 	"golang.org/x/net/netutil"
 )
 
@@ -234,7 +235,7 @@ func (s *Server) Start() error {
 		WriteTimeout:      s.cfg.CommandTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          security.HTTPErrorLog(s.log.Handler()),
 	}
 	done := make(chan struct{})
 	s.mu.srv, s.mu.ln, s.mu.done = srv, ln, done

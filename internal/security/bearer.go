@@ -29,8 +29,8 @@ func (r *REST) Require(next http.Handler, open func(*http.Request) bool) http.Ha
 
 // bearerOK reports whether req carries the token.
 func (r *REST) bearerOK(req *http.Request) bool {
-	got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	if !ok {
+	scheme, got, ok := strings.Cut(req.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") { // RFC 9110: the scheme is case-insensitive
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), r.Token) == 1

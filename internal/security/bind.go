@@ -22,6 +22,9 @@ type Port struct {
 	Fix string
 }
 
+// MetricsFix names the keys that authenticate a metrics port.
+const MetricsFix = "rest.auth.token-file or security.ssl.rest.authentication-enabled, or metrics.reporter.prom.allow-unauthenticated: true to publish the metrics"
+
 // Ports returns the ports a JobManager (jobManager true) or a TaskManager
 // binds, as conf configures them: the JobManager's control port on
 // jobmanager.rpc.address, REST and metrics ports on rest.address; the
@@ -34,7 +37,7 @@ func Ports(conf *config.Config, jobManager bool) []Port {
 	const (
 		internalFix = "security.ssl.internal.enabled (with its cert-file, key-file and ca-file) or security.internal.token-file"
 		restFix     = "rest.auth.token-file (with security.ssl.rest.enabled, so that the token is not sent in clear) or security.ssl.rest.authentication-enabled"
-		metricsFix  = "rest.auth.token-file or security.ssl.rest.authentication-enabled, or metrics.reporter.prom.allow-unauthenticated: true to publish the metrics"
+		metricsFix  = MetricsFix
 	)
 	if jobManager {
 		return []Port{
@@ -77,16 +80,14 @@ func CheckBind(conf *config.Config, ports ...Port) error {
 		strings.Join(bad, "\n  "))
 }
 
-// IsLoopback reports whether binding host listens on loopback only:
-// "localhost", a loopback IP, or a name that resolves to loopback IPs
-// only. The empty host and unspecified addresses (0.0.0.0, ::) are not.
+// IsLoopback reports whether binding host listens on loopback only: a
+// loopback IP, or a name (localhost too: /etc/hosts decides what it is)
+// that resolves to loopback IPs only. The empty host and unspecified
+// addresses (0.0.0.0, ::) are not.
 func IsLoopback(host string) (bool, error) {
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if host == "" {
 		return false, nil
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true, nil
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.IsLoopback(), nil

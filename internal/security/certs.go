@@ -183,11 +183,12 @@ func (c *Certs) internalServerTLS() *tls.Config {
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
 			pair, pool := c.current()
 			return &tls.Config{
-				MinVersion:   tls.VersionTLS13,
-				NextProtos:   []string{internalProto},
-				Certificates: []tls.Certificate{*pair},
-				ClientAuth:   tls.RequireAndVerifyClientCert,
-				ClientCAs:    pool,
+				MinVersion:       tls.VersionTLS13,
+				NextProtos:       []string{internalProto},
+				Certificates:     []tls.Certificate{*pair},
+				ClientAuth:       tls.RequireAndVerifyClientCert,
+				ClientCAs:        pool,
+				VerifyConnection: requireProto,
 			}, nil
 		},
 	}
@@ -207,6 +208,9 @@ func (c *Certs) internalClientTLS() *tls.Config {
 		// chain only, in VerifyConnection, against the pool of the moment.
 		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
+			if err := requireProto(cs); err != nil {
+				return err
+			}
 			raw := make([][]byte, len(cs.PeerCertificates))
 			for i, cert := range cs.PeerCertificates {
 				raw[i] = cert.Raw
@@ -214,6 +218,15 @@ func (c *Certs) internalClientTLS() *tls.Config {
 			return verifyChain(c.Pool(), raw, x509.ExtKeyUsageServerAuth)
 		},
 	}
+}
+
+// requireProto refuses a peer that did not agree on internalProto: a client
+// that offers no ALPN protocol at all completes a handshake otherwise.
+func requireProto(cs tls.ConnectionState) error {
+	if cs.NegotiatedProtocol != internalProto {
+		return fmt.Errorf("the peer does not speak %s (ALPN %q): %w", internalProto, cs.NegotiatedProtocol, ErrRefused)
+	}
+	return nil
 }
 
 // internalProto is the ALPN protocol of the internal plane: a TLS client of

@@ -3,6 +3,7 @@ package security
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,7 +31,9 @@ func InternalFromConfig(conf *config.Config, inner transport.Network, log *slog.
 		if err != nil {
 			return nil, fmt.Errorf("security.internal.token-file: %w", err)
 		}
-		n.Secret = NewSecret(tok)
+		if n.Secret, err = NewSecret(tok); err != nil {
+			return nil, fmt.Errorf("security.internal.token-file: %w", err)
+		}
 	}
 	if !n.Enabled() {
 		return nil, nil
@@ -147,7 +150,21 @@ func ClientFromConfig(conf *config.Config) (client *http.Client, scheme string, 
 		}
 		rt = &bearer{base: tr, header: "Bearer " + string(tok)}
 	}
-	return &http.Client{Transport: rt}, scheme, nil
+	return &http.Client{Transport: rt, CheckRedirect: sameOrigin}, scheme, nil
+}
+
+// sameOrigin refuses a redirect to another scheme, host or port: the
+// bearer header goes on every request the transport sends, so a redirect
+// elsewhere would hand the token to whoever is there.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if from := via[0].URL; req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+		return fmt.Errorf("refusing to follow a redirect from %s://%s to %s://%s: it would take the token elsewhere",
+			from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // bearer adds the Authorization header to every request.

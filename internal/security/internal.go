@@ -1,13 +1,16 @@
 package security
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tide-stream/tide/internal/transport"
@@ -20,7 +23,14 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	// DefaultMaxHandshakes bounds the handshakes in progress on one
 	// listener; a connection beyond it is closed at once.
-	DefaultMaxHandshakes = 64
+	DefaultMaxHandshakes = 256
+	// DefaultMaxHandshakesPerHost bounds the handshakes in progress from
+	// one remote host (loopback aside), so that one host holding sockets
+	// open cannot take every slot.
+	DefaultMaxHandshakesPerHost = 8
+	// firstBytesTimeout is how long an accepted connection may stay silent:
+	// a client sends its TLS hello or the token handshake's magic at once.
+	firstBytesTimeout = 2 * time.Second
 )
 
 // exporterLabel is the TLS exporter label that binds a token proof to its
@@ -44,6 +54,9 @@ type Internal struct {
 	// MaxHandshakes bounds the handshakes in progress per listener. Default
 	// DefaultMaxHandshakes.
 	MaxHandshakes int
+	// MaxHandshakesPerHost bounds those from one remote host other than
+	// loopback. Default DefaultMaxHandshakesPerHost.
+	MaxHandshakesPerHost int
 }
 
 var _ transport.Network = (*Internal)(nil)
@@ -69,7 +82,38 @@ func (n *Internal) log() *slog.Logger {
 // client's side of the handshakes; the connection is returned only once the
 // server proved itself. An error from a peer that refused or failed the
 // handshake wraps ErrRefused.
+//
+// A peer that hangs up in the middle of the handshake, as a listener with
+// all its handshake slots taken does, is dialed again a few times with
+// backoff (within ctx): a burst of connections, as when every TaskManager
+// dials every other at a deployment, is not a failure.
 func (n *Internal) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		conn, err := n.dialOnce(ctx, addr)
+		if err == nil || attempt == dialAttempts || !hungUp(err) {
+			return conn, err
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil, err
+		}
+		backoff *= 3
+	}
+}
+
+// dialAttempts bounds Dial's tries of a peer that hangs up.
+const dialAttempts = 4
+
+// hungUp reports whether err is the peer closing or resetting the
+// connection during the handshake (not a refusal of our credentials).
+func hungUp(err error) bool {
+	return !errors.Is(err, ErrRefused) &&
+		(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET))
+}
+
+func (n *Internal) dialOnce(ctx context.Context, addr string) (net.Conn, error) {
 	raw, err := transport.Or(n.Inner).Dial(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -95,13 +139,28 @@ func (n *Internal) handshake(ctx context.Context, raw net.Conn, server bool) (ne
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
 	defer stop()
 	conn := raw
+	if server {
+		// A client speaks first: one that says nothing for a moment holds a
+		// handshake slot for nothing.
+		first := make([]byte, 1)
+		if err := raw.SetReadDeadline(time.Now().Add(min(firstBytesTimeout, time.Until(deadline)))); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(raw, first); err != nil {
+			return nil, fmt.Errorf("the peer sent nothing: %w", err)
+		}
+		if err := raw.SetDeadline(deadline); err != nil {
+			return nil, err
+		}
+		conn = &peeked{Conn: raw, first: first}
+	}
 	var binding []byte
 	if n.Certs != nil {
 		var tc *tls.Conn
 		if server {
-			tc = tls.Server(raw, n.Certs.internalServerTLS())
+			tc = tls.Server(conn, n.Certs.internalServerTLS())
 		} else {
-			tc = tls.Client(raw, n.Certs.internalClientTLS())
+			tc = tls.Client(conn, n.Certs.internalClientTLS())
 		}
 		if err := tc.HandshakeContext(ctx); err != nil {
 			var alert tls.AlertError
@@ -159,6 +218,8 @@ func (n *Internal) Listen(addr string) (net.Listener, error) {
 		ready:    make(chan net.Conn),
 		closing:  make(chan struct{}),
 		slots:    make(chan struct{}, max),
+		perHost:  cmp.Or(n.MaxHandshakesPerHost, DefaultMaxHandshakesPerHost),
+		hosts:    map[string]int{},
 		refusals: newLimitedLog(n.log(), 10, time.Minute),
 	}
 	l.wg.Add(1)
@@ -176,7 +237,11 @@ type listener struct {
 	ready    chan net.Conn
 	closing  chan struct{}
 	slots    chan struct{} // one per handshake in progress
+	perHost  int           // at most this many of them from one host
 	refusals *limitedLog
+
+	hostsMu sync.Mutex
+	hosts   map[string]int // handshakes in progress per remote host
 
 	closeOnce sync.Once
 	closeErr  error
@@ -227,24 +292,33 @@ func (l *listener) acceptLoop() {
 			}
 			continue
 		}
+		host := remoteHost(raw)
+		if !l.takeHost(host) {
+			l.refusals.warn("refused a connection", "peer", raw.RemoteAddr().String(),
+				"why", fmt.Sprintf("%d handshakes from its host already in progress", l.perHost))
+			raw.Close()
+			continue
+		}
 		select {
 		case l.slots <- struct{}{}:
 		default:
+			l.releaseHost(host)
 			l.refusals.warn("refused a connection", "peer", raw.RemoteAddr().String(),
 				"why", fmt.Sprintf("%d handshakes already in progress", cap(l.slots)))
 			raw.Close()
 			continue
 		}
 		l.wg.Add(1)
-		go l.serve(raw)
+		go l.serve(raw, host)
 	}
 }
 
 // serve runs one connection's handshake and hands it to Accept.
-func (l *listener) serve(raw net.Conn) {
+func (l *listener) serve(raw net.Conn, host string) {
 	defer l.wg.Done()
 	conn, err := l.n.handshake(l.ctx, raw, true)
 	<-l.slots
+	l.releaseHost(host)
 	if err != nil {
 		raw.Close()
 		select {
@@ -259,6 +333,60 @@ func (l *listener) serve(raw net.Conn) {
 	case <-l.closing:
 		conn.Close()
 	}
+}
+
+// remoteHost is the host part of c's peer address; "" for loopback, which
+// the per-host bound leaves alone (a machine's own processes, many
+// TaskManagers among them, all come from it).
+func remoteHost(c net.Conn) string {
+	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	if err != nil {
+		host = c.RemoteAddr().String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	return host
+}
+
+// takeHost counts a handshake from host, unless it has perHost already.
+func (l *listener) takeHost(host string) bool {
+	if host == "" {
+		return true
+	}
+	l.hostsMu.Lock()
+	defer l.hostsMu.Unlock()
+	if l.hosts[host] >= l.perHost {
+		return false
+	}
+	l.hosts[host]++
+	return true
+}
+
+func (l *listener) releaseHost(host string) {
+	if host == "" {
+		return
+	}
+	l.hostsMu.Lock()
+	defer l.hostsMu.Unlock()
+	if l.hosts[host]--; l.hosts[host] <= 0 {
+		delete(l.hosts, host)
+	}
+}
+
+// peeked is a connection whose first bytes were read already.
+type peeked struct {
+	net.Conn
+	first []byte
+}
+
+func (p *peeked) Read(b []byte) (int, error) {
+	if len(p.first) > 0 {
+		n := copy(b, p.first)
+		p.first = p.first[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
 }
 
 // limitedLog logs at most burst lines per period and counts the rest,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tide-stream/tide/internal/transport"
@@ -127,14 +128,23 @@ func waitLog(t *testing.T, log *logBuffer, want string) string {
 
 const token = "0123456789abcdef0123456789abcdef"
 
+func mustSecret(t testing.TB, tok []byte) *Secret {
+	t.Helper()
+	s, err := NewSecret(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestTokenHandshake(t *testing.T) {
 	var slog logBuffer
-	srv := &Internal{Secret: NewSecret([]byte(token)), Logger: slog.logger()}
+	srv := &Internal{Secret: mustSecret(t, []byte(token)), Logger: slog.logger()}
 	ln, accepted := server(t, srv)
 	addr := ln.Addr().String()
 
 	t.Run("same secret", func(t *testing.T) {
-		c, err := dial(&Internal{Secret: NewSecret([]byte(token))}, addr)
+		c, err := dial(&Internal{Secret: mustSecret(t, []byte(token))}, addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +153,7 @@ func TestTokenHandshake(t *testing.T) {
 		<-accepted
 	})
 	t.Run("wrong secret", func(t *testing.T) {
-		_, err := dial(&Internal{Secret: NewSecret([]byte(token + "x"))}, addr)
+		_, err := dial(&Internal{Secret: mustSecret(t, []byte(token+"x"))}, addr)
 		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "does not know the secret") {
 			t.Fatalf("err = %v, want a refusal saying the peer does not know the secret", err)
 		}
@@ -169,7 +179,7 @@ func TestTokenHandshake(t *testing.T) {
 	})
 	t.Run("server without a secret", func(t *testing.T) {
 		plain, _ := server(t, transport.TCP{})
-		_, err := dial(&Internal{Secret: NewSecret([]byte(token)), HandshakeTimeout: time.Second}, plain.Addr().String())
+		_, err := dial(&Internal{Secret: mustSecret(t, []byte(token)), HandshakeTimeout: time.Second}, plain.Addr().String())
 		if err == nil {
 			t.Fatal("a client with a secret trusted a server without one")
 		}
@@ -253,8 +263,8 @@ func TestMutualTLS(t *testing.T) {
 func TestTLSAndToken(t *testing.T) {
 	ca := newTestCA(t, "cluster")
 	var slog logBuffer
-	ln, accepted := server(t, &Internal{Certs: loadTestCerts(t, ca, 1), Secret: NewSecret([]byte(token)), Logger: slog.logger()})
-	c, err := dial(&Internal{Certs: loadTestCerts(t, ca, 2), Secret: NewSecret([]byte(token))}, ln.Addr().String())
+	ln, accepted := server(t, &Internal{Certs: loadTestCerts(t, ca, 1), Secret: mustSecret(t, []byte(token)), Logger: slog.logger()})
+	c, err := dial(&Internal{Certs: loadTestCerts(t, ca, 2), Secret: mustSecret(t, []byte(token))}, ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +272,7 @@ func TestTLSAndToken(t *testing.T) {
 	c.Close()
 	<-accepted
 	// A member's certificate is not enough without the secret.
-	_, err = dial(&Internal{Certs: loadTestCerts(t, ca, 3), Secret: NewSecret([]byte(token + "!"))}, ln.Addr().String())
+	_, err = dial(&Internal{Certs: loadTestCerts(t, ca, 3), Secret: mustSecret(t, []byte(token+"!"))}, ln.Addr().String())
 	if !errors.Is(err, ErrRefused) {
 		t.Fatalf("err = %v, want ErrRefused", err)
 	}
@@ -270,7 +280,7 @@ func TestTLSAndToken(t *testing.T) {
 }
 
 func TestProofIsBoundToTheSession(t *testing.T) {
-	s := NewSecret([]byte(token))
+	s := mustSecret(t, []byte(token))
 	nc, ns := bytes.Repeat([]byte{1}, nonceLen), bytes.Repeat([]byte{2}, nonceLen)
 	a, b := s.proof("client", []byte("session a"), nc, ns), s.proof("client", []byte("session b"), nc, ns)
 	if bytes.Equal(a, b) {
@@ -279,14 +289,14 @@ func TestProofIsBoundToTheSession(t *testing.T) {
 	if bytes.Equal(s.proof("client", nil, nc, ns), s.proof("server", nil, nc, ns)) {
 		t.Error("the client's proof equals the server's: a server could reflect it")
 	}
-	if bytes.Equal(a, NewSecret([]byte(token+"x")).proof("client", []byte("session a"), nc, ns)) {
+	if bytes.Equal(a, mustSecret(t, []byte(token+"x")).proof("client", []byte("session a"), nc, ns)) {
 		t.Error("a proof does not depend on the secret")
 	}
 }
 
 func TestSilentClientsAreDropped(t *testing.T) {
 	var slog logBuffer
-	ln, accepted := server(t, &Internal{Secret: NewSecret([]byte(token)), Logger: slog.logger(),
+	ln, accepted := server(t, &Internal{Secret: mustSecret(t, []byte(token)), Logger: slog.logger(),
 		HandshakeTimeout: 200 * time.Millisecond, MaxHandshakes: 1})
 	silent, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -325,7 +335,7 @@ func isTimeout(err error) bool {
 }
 
 func TestCloseEndsHandshakesInProgress(t *testing.T) {
-	n := &Internal{Secret: NewSecret([]byte(token))}
+	n := &Internal{Secret: mustSecret(t, []byte(token))}
 	ln, err := n.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -352,8 +362,8 @@ func TestCloseEndsHandshakesInProgress(t *testing.T) {
 func TestOverTheSimulatedNetwork(t *testing.T) {
 	mem := transport.NewMem(transport.MemConfig{})
 	ca := newTestCA(t, "cluster")
-	a := &Internal{Inner: mem.Host("a"), Certs: loadTestCerts(t, ca, 1), Secret: NewSecret([]byte(token))}
-	b := &Internal{Inner: mem.Host("b"), Certs: loadTestCerts(t, ca, 2), Secret: NewSecret([]byte(token))}
+	a := &Internal{Inner: mem.Host("a"), Certs: loadTestCerts(t, ca, 1), Secret: mustSecret(t, []byte(token))}
+	b := &Internal{Inner: mem.Host("b"), Certs: loadTestCerts(t, ca, 2), Secret: mustSecret(t, []byte(token))}
 	ln, err := a.Listen("a:0")
 	if err != nil {
 		t.Fatal(err)
@@ -372,4 +382,58 @@ func TestOverTheSimulatedNetwork(t *testing.T) {
 	}
 	defer c.Close()
 	echo(t, c)
+}
+
+// TestOneHostCannotTakeEverySlot: on the simulated network, on virtual
+// time, a host holding silent connections gets MaxHandshakesPerHost of
+// them, no more, and they are dropped after the first-bytes timeout; a
+// member on another host connects meanwhile.
+func TestOneHostCannotTakeEverySlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mem := transport.NewMem(transport.MemConfig{})
+		var slog logBuffer
+		srv := &Internal{Inner: mem.Host("jm"), Secret: mustSecret(t, []byte(token)), Logger: slog.logger(), MaxHandshakesPerHost: 2}
+		ln, err := srv.Listen("jm:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				accepted <- c
+			}
+		}()
+		var silent []net.Conn
+		for range 3 {
+			c, err := mem.Host("attacker").Dial(context.Background(), ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			silent = append(silent, c)
+		}
+		synctest.Wait()
+		if !strings.Contains(slog.String(), "2 handshakes from its host already in progress") {
+			t.Fatalf("the third silent connection from one host was not refused:\n%s", slog.String())
+		}
+		// A member on another host gets through while the attacker's two wait.
+		c, err := (&Internal{Inner: mem.Host("tm"), Secret: mustSecret(t, []byte(token))}).Dial(context.Background(), ln.Addr().String())
+		if err != nil {
+			t.Fatalf("a member was kept out: %v", err)
+		}
+		defer c.Close()
+		(<-accepted).Close()
+		// The silent ones are dropped after the first-bytes timeout, well
+		// before the handshake timeout.
+		start := time.Now()
+		for _, s := range silent[:2] {
+			if _, err := s.Read(make([]byte, 1)); err == nil {
+				t.Fatal("a silent connection got a byte")
+			}
+		}
+		if d := time.Since(start); d > firstBytesTimeout+time.Second {
+			t.Errorf("silent connections were held %v, want about %v", d, firstBytesTimeout)
+		}
+	})
 }
