@@ -388,3 +388,20 @@ func TestCertificateRotation(t *testing.T) {
 		t.Fatalf("verify: %v\n%s", err, o)
 	}
 }
+
+// TestChaosSecured runs a short `tide chaos` with every security option on:
+// TaskManagers killed, stopped and started, the JobManager killed and
+// started again, all over mutual TLS and the secret, its REST over HTTPS
+// with the token; the output must be exact. (`tide chaos` itself runs
+// longer ones by hand: docs/security.md.)
+func TestChaosSecured(t *testing.T) {
+	t.Parallel()
+	dir := secrets(t)
+	args := []string{"chaos", "--events", "5", "--interval", "1500ms", "--seed", "7",
+		"--kinds", "start,stop,kill,jm-kill", "--dir", filepath.Join(t.TempDir(), "chaos")}
+	args = append(args, secureKeys(dir)...)
+	out, err := tide(t, args...)
+	if err != nil || !strings.Contains(out, "PASSED") {
+		t.Fatalf("tide chaos: %v\n%s", err, tail(out, 40))
+	}
+}
