@@ -61,6 +61,8 @@ func TestNotFoundNamesTheJobOnce(t *testing.T) {
 		{"GET", "/jobs/" + jm.JobID() + "/checkpoints/config", "job " + jm.JobID() + ": checkpointing is not enabled (execution.checkpointing.interval is off)"},
 		{"GET", "/taskmanagers/tm-9-9", "taskmanager tm-9-9: not found"},
 		{"GET", "/taskmanagers/tm-9-9/metrics", "taskmanager tm-9-9: not found"},
+		// An unknown path is echoed, but not all of a long one.
+		{"GET", "/" + strings.Repeat("x", 5000), "not found: /" + strings.Repeat("x", 199) + "…"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"strings"
 )
 
 // apiFunc handles one API endpoint. It returns the status and the value to
@@ -70,9 +71,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", probe.header.Get("Allow"))
 		s.writeErrorStatus(w, r, http.StatusMethodNotAllowed,
-			"method "+r.Method+" not allowed for "+r.URL.Path+"; allowed: "+probe.header.Get("Allow"))
+			"method "+shorten(r.Method)+" not allowed for "+shorten(r.URL.Path)+"; allowed: "+probe.header.Get("Allow"))
 	case http.StatusNotFound:
-		s.writeErrorStatus(w, r, http.StatusNotFound, "not found: "+r.URL.Path)
+		s.writeErrorStatus(w, r, http.StatusNotFound, "not found: "+shorten(r.URL.Path))
 	default:
 		// A redirect to a cleaned path: let the mux send it.
 		s.mux.ServeHTTP(w, r)
@@ -97,4 +98,14 @@ func (p *probeWriter) WriteHeader(status int) {
 func (p *probeWriter) Write(b []byte) (int, error) {
 	p.WriteHeader(http.StatusOK)
 	return len(b), nil
+}
+
+// shorten bounds what an error echoes of a request: a client's 64 KiB
+// path is not worth sending back.
+func shorten(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }
