@@ -91,8 +91,13 @@ func (n *Internal) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		conn, err := n.dialOnce(ctx, addr)
-		if err == nil || attempt == dialAttempts || !hungUp(err) {
+		if err == nil || !hungUp(err) {
 			return conn, err
+		}
+		if attempt == dialAttempts {
+			// Still hanging up: a peer that does not speak the handshake as
+			// configured here (no secret, or no TLS) does just that.
+			return nil, fmt.Errorf("%w (after %d tries): %w", err, attempt, ErrRefused)
 		}
 		select {
 		case <-time.After(backoff):

@@ -437,3 +437,23 @@ func TestOneHostCannotTakeEverySlot(t *testing.T) {
 		}
 	})
 }
+
+// TestDialRetriesAFullListener: a listener whose only handshake slot a
+// silent client holds closes a member's connection at once; the member's
+// Dial tries again and gets in once the silent one is dropped.
+func TestDialRetriesAFullListener(t *testing.T) {
+	ln, accepted := server(t, &Internal{Secret: mustSecret(t, []byte(token)), MaxHandshakes: 1, HandshakeTimeout: 300 * time.Millisecond})
+	silent, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(50 * time.Millisecond) // the silent one takes the slot first
+	c, err := dial(&Internal{Secret: mustSecret(t, []byte(token))}, ln.Addr().String())
+	if err != nil {
+		t.Fatalf("a member did not get in after the slot freed: %v", err)
+	}
+	defer c.Close()
+	echo(t, c)
+	<-accepted
+}

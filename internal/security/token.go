@@ -118,7 +118,7 @@ func (s *Secret) clientHandshake(conn net.Conn, binding []byte) error {
 	}
 	reply := make([]byte, nonceLen+proofLen)
 	if _, err := io.ReadFull(conn, reply); err != nil {
-		return fmt.Errorf("token handshake: the peer did not answer (does it have security.internal.token-file set?): %w: %w", ErrRefused, err)
+		return fmt.Errorf("token handshake: the peer did not answer (does it have security.internal.token-file set?): %w", err)
 	}
 	ns, got := reply[:nonceLen], reply[nonceLen:]
 	if !hmac.Equal(got, s.proof("server", binding, nc, ns)) {
