@@ -96,6 +96,10 @@ func (r *REST) ServerTLS() *tls.Config {
 	}
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
+		// Set here, not left to net/http: the configuration
+		// GetConfigForClient returns is this one's clone, which net/http
+		// never sees to add HTTP/2 to.
+		NextProtos: []string{"h2", "http/1.1"},
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return r.Certs.Pair(), nil
 		},

@@ -102,3 +102,30 @@ func TestHTTPErrorLog(t *testing.T) {
 		t.Errorf("other server errors are not at WARN:\n%s", out)
 	}
 }
+
+// TestRESTServesHTTP2WithClientCertificates: the per-connection
+// configuration of client-certificate mode still offers HTTP/2.
+func TestRESTServesHTTP2WithClientCertificates(t *testing.T) {
+	ca := newTestCA(t, "rest")
+	certs := loadTestCerts(t, ca, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Proto))
+	}))
+	srv.TLS = (&REST{Certs: certs, ClientAuth: true}).ServerTLS()
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	client := loadTestCerts(t, ca, 2)
+	pool := certs.Pool()
+	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost",
+		Certificates: []tls.Certificate{*client.Pair()}}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get("https://localhost:" + srv.URL[strings.LastIndex(srv.URL, ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Proto != "HTTP/2.0" {
+		t.Errorf("proto %s, want HTTP/2.0", resp.Proto)
+	}
+}
