@@ -448,7 +448,12 @@ func TestDialRetriesAFullListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer silent.Close()
-	time.Sleep(50 * time.Millisecond) // the silent one takes the slot first
+	for deadline := time.Now().Add(5 * time.Second); len(ln.(*listener).slots) == 0; { // the silent one takes the slot first
+		if time.Now().After(deadline) {
+			t.Fatal("the silent connection never took the handshake slot")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	c, err := dial(&Internal{Secret: mustSecret(t, []byte(token))}, ln.Addr().String())
 	if err != nil {
 		t.Fatalf("a member did not get in after the slot freed: %v", err)
