@@ -9,7 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"time"
+
+	"github.com/tide-stream/tide/internal/transport"
 )
 
 // Manager is one TaskManager's end of the data plane. It listens for
@@ -141,24 +142,9 @@ func (m *Manager) Close() error {
 func (m *Manager) acceptLoop() {
 	defer m.wg.Done()
 	for {
-		nc, err := m.ln.Accept()
-		if err != nil {
-			select {
-			case <-m.closing:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Transient errors such as EMFILE: back off briefly.
-			m.log.Warn("accept failed", "err", err)
-			select {
-			case <-time.After(50 * time.Millisecond):
-			case <-m.closing:
-				return
-			}
-			continue
+		nc, ok := transport.Accept(m.ln, m.closing, m.log)
+		if !ok {
+			return
 		}
 		if m.accepted() >= m.cfg.testing.maxAccepted {
 			// Each peer Manager dials one connection: this many is a flood.

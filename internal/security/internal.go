@@ -279,23 +279,9 @@ func (l *listener) Close() error {
 func (l *listener) acceptLoop() {
 	defer l.wg.Done()
 	for {
-		raw, err := l.Listener.Accept()
-		if err != nil {
-			select {
-			case <-l.closing:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			l.n.log().Warn("accept failed", "err", err)
-			select {
-			case <-time.After(50 * time.Millisecond):
-			case <-l.closing:
-				return
-			}
-			continue
+		raw, ok := transport.Accept(l.Listener, l.closing, l.n.log())
+		if !ok {
+			return
 		}
 		host := remoteHost(raw)
 		if !l.takeHost(host) {

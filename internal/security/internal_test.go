@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/tide-stream/tide/internal/security/securitytest"
 	"github.com/tide-stream/tide/internal/transport"
 )
 
@@ -191,7 +192,7 @@ func TestTokenHandshake(t *testing.T) {
 }
 
 func TestMutualTLS(t *testing.T) {
-	ca, other := newTestCA(t, "cluster"), newTestCA(t, "other")
+	ca, other := securitytest.NewCA(t), securitytest.NewCA(t)
 	var slog logBuffer
 	srv := &Internal{Certs: loadTestCerts(t, ca, 1), Logger: slog.logger()}
 	ln, accepted := server(t, srv)
@@ -261,7 +262,7 @@ func TestMutualTLS(t *testing.T) {
 }
 
 func TestTLSAndToken(t *testing.T) {
-	ca := newTestCA(t, "cluster")
+	ca := securitytest.NewCA(t)
 	var slog logBuffer
 	ln, accepted := server(t, &Internal{Certs: loadTestCerts(t, ca, 1), Secret: mustSecret(t, []byte(token)), Logger: slog.logger()})
 	c, err := dial(&Internal{Certs: loadTestCerts(t, ca, 2), Secret: mustSecret(t, []byte(token))}, ln.Addr().String())
@@ -361,7 +362,7 @@ func TestCloseEndsHandshakesInProgress(t *testing.T) {
 
 func TestOverTheSimulatedNetwork(t *testing.T) {
 	mem := transport.NewMem(transport.MemConfig{})
-	ca := newTestCA(t, "cluster")
+	ca := securitytest.NewCA(t)
 	a := &Internal{Inner: mem.Host("a"), Certs: loadTestCerts(t, ca, 1), Secret: mustSecret(t, []byte(token))}
 	b := &Internal{Inner: mem.Host("b"), Certs: loadTestCerts(t, ca, 2), Secret: mustSecret(t, []byte(token))}
 	ln, err := a.Listen("a:0")

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tide-stream/tide/internal/config"
+	"github.com/tide-stream/tide/internal/security/securitytest"
 )
 
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
@@ -73,7 +74,7 @@ func TestClientKeepsTheTokenHome(t *testing.T) {
 }
 
 func TestInternalRefusesTLSWithoutALPN(t *testing.T) {
-	ca := newTestCA(t, "cluster")
+	ca := securitytest.NewCA(t)
 	ln, accepted := server(t, &Internal{Certs: loadTestCerts(t, ca, 1)})
 	member := loadTestCerts(t, ca, 2)
 	c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true,
@@ -106,7 +107,7 @@ func TestHTTPErrorLog(t *testing.T) {
 // TestRESTServesHTTP2WithClientCertificates: the per-connection
 // configuration of client-certificate mode still offers HTTP/2.
 func TestRESTServesHTTP2WithClientCertificates(t *testing.T) {
-	ca := newTestCA(t, "rest")
+	ca := securitytest.NewCA(t)
 	certs := loadTestCerts(t, ca, 1)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(r.Proto))
