@@ -129,22 +129,41 @@ func keyID(pub *ecdsa.PublicKey) ([]byte, error) {
 	return sum[:20], nil
 }
 
-// newCA makes a self-signed CA valid from clockSkew before now for caYears.
-func newCA(cn string, now time.Time) (*authority, error) {
+// newCert makes a new key and a certificate for it from tmpl, filling in
+// a random serial number and the key identifiers, signed by parent (nil:
+// self-signed). what names the certificate in errors.
+func newCert(what string, tmpl *x509.Certificate, parent *authority) (*x509.Certificate, *ecdsa.PrivateKey, [2][]byte, error) {
+	var pems [2][]byte
 	key, keyPEM, err := newKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, pems, err
 	}
-	sn, err := serial()
+	if tmpl.SerialNumber, err = serial(); err != nil {
+		return nil, nil, pems, err
+	}
+	if tmpl.SubjectKeyId, err = keyID(&key.PublicKey); err != nil {
+		return nil, nil, pems, err
+	}
+	signer, issuer := crypto.Signer(key), tmpl
+	tmpl.AuthorityKeyId = tmpl.SubjectKeyId
+	if parent != nil {
+		signer, issuer, tmpl.AuthorityKeyId = parent.key, parent.cert, parent.cert.SubjectKeyId
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
 	if err != nil {
-		return nil, err
+		return nil, nil, pems, fmt.Errorf("pki: make %s: %w", what, err)
 	}
-	id, err := keyID(&key.PublicKey)
+	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, err
+		return nil, nil, pems, fmt.Errorf("pki: make %s: %w", what, err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          sn,
+	pems[0], pems[1] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM
+	return cert, key, pems, nil
+}
+
+// newCA makes a self-signed CA valid from clockSkew before now for caYears.
+func newCA(cn string, now time.Time) (*authority, error) {
+	cert, key, pems, err := newCert(fmt.Sprintf("CA %q", cn), &x509.Certificate{
 		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             now.Add(-clockSkew),
 		NotAfter:              now.AddDate(caYears, 0, 0),
@@ -153,19 +172,11 @@ func newCA(cn string, now time.Time) (*authority, error) {
 		IsCA:                  true,
 		MaxPathLen:            0,
 		MaxPathLenZero:        true,
-		SubjectKeyId:          id,
-		AuthorityKeyId:        id,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("pki: make CA %q: %w", cn, err)
+		return nil, err
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("pki: make CA %q: %w", cn, err)
-	}
-	return &authority{cert: cert, key: key, keyPEM: keyPEM,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
+	return &authority{cert: cert, key: key, certPEM: pems[0], keyPEM: pems[1]}, nil
 }
 
 // loadCA reads a CA certificate and its key for a renewal, and checks that
@@ -233,20 +244,7 @@ func parseKey(data []byte) (crypto.Signer, error) {
 // issue makes a leaf certificate signed by ca, for the extended key usages
 // eku and the names h, valid from clockSkew before now until notAfter.
 func (ca *authority) issue(cn string, eku []x509.ExtKeyUsage, h hosts, now, notAfter time.Time) (*leaf, error) {
-	key, keyPEM, err := newKey()
-	if err != nil {
-		return nil, err
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(&key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          sn,
+	cert, _, pems, err := newCert(fmt.Sprintf("certificate %q", cn), &x509.Certificate{
 		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             now.Add(-clockSkew),
 		NotAfter:              notAfter,
@@ -255,19 +253,11 @@ func (ca *authority) issue(cn string, eku []x509.ExtKeyUsage, h hosts, now, notA
 		BasicConstraintsValid: true,
 		DNSNames:              h.dns,
 		IPAddresses:           h.ips,
-		SubjectKeyId:          id,
-		AuthorityKeyId:        ca.cert.SubjectKeyId,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	}, ca)
 	if err != nil {
-		return nil, fmt.Errorf("pki: issue %q: %w", cn, err)
+		return nil, err
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("pki: issue %q: %w", cn, err)
-	}
-	return &leaf{cert: cert, keyPEM: keyPEM,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
+	return &leaf{cert: cert, certPEM: pems[0], keyPEM: pems[1]}, nil
 }
 
 // newToken returns tokenBytes random bytes as hex, and a newline.
